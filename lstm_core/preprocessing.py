@@ -1,0 +1,265 @@
+"""Preprocessing: the vocabulary of a corpus and its vocabulary file.
+
+A vocabulary maps each token to an integer id. Tokens are either single characters (text) or
+music events (strings such as ``n60_d4``; see `lstm_core.music`). Ids are ordered by descending
+count, so id 0 is the most frequent token.
+
+The vocabulary file is JSON, one token per line, readable by eye::
+
+    {"format": "lstm-core vocabulary", "version": 1,
+     "kind": "characters",
+     "unknown_token": null,
+     "metadata": {},
+     "tokens": [
+      [" ", 18104],
+      ["e", 9631],
+      ["\\n", 2250],
+      ...
+     ]}
+
+``kind`` is ``characters`` for text, or the name of a music encoding. ``unknown_token``, when
+set, is a token that stands for anything the vocabulary lacks. ``metadata`` carries what the
+decoder needs besides the tokens (for music: the grid, tempo and time signature). Each entry of
+``tokens`` is ``[token, count in the corpus it was built from]``; the id is the entry's position.
+
+The legacy format of the original lyrics generator (``CHAR->0.,0.,1.,...``, one one-hot vector
+per character, the newline's entry spanning two lines) is read too, never written.
+
+Run ``python -m lstm_core.preprocessing --input_file lyrics.txt`` to write ``lyrics.vocab``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import tempfile
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from lstm_core.errors import UsageError
+
+CHARACTERS = "characters"
+FORMAT = "lstm-core vocabulary"
+VERSION = 1
+# What an unknown character or music event becomes when the user allows unknown tokens.
+UNKNOWN_CHARACTER = "\ufffd"
+UNKNOWN_EVENT = "<unknown>"
+
+
+class Vocabulary:
+    """Tokens, their ids and counts, the token kind, and decoder metadata."""
+
+    def __init__(self, tokens: Sequence[str], counts: Sequence[int] | None = None,
+                 kind: str = CHARACTERS, unknown_token: str | None = None,
+                 metadata: dict | None = None):
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("vocabulary tokens must be distinct")
+        if unknown_token is not None and unknown_token not in tokens:
+            raise ValueError("the unknown token must be one of the tokens")
+        self.tokens = list(tokens)
+        self.counts = list(counts) if counts is not None else [0] * len(self.tokens)
+        self.kind = kind
+        self.unknown_token = unknown_token
+        self.metadata = dict(metadata or {})
+        self.ids = {token: i for i, token in enumerate(self.tokens)}
+
+    # ---- building -------------------------------------------------------------------------
+    @classmethod
+    def build(cls, sequence: Iterable[str], kind: str = CHARACTERS, allow_unknown: bool = False,
+              metadata: dict | None = None) -> "Vocabulary":
+        """Counts the tokens of `sequence` (a string for characters, a list of events for music)."""
+        counts = collections.Counter(sequence)
+        unknown = None
+        if allow_unknown:
+            unknown = UNKNOWN_CHARACTER if kind == CHARACTERS else UNKNOWN_EVENT
+            counts.setdefault(unknown, 0)
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return cls([t for t, _ in ordered], [c for _, c in ordered], kind, unknown, metadata)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Vocabulary) and self.tokens == other.tokens
+                and self.kind == other.kind and self.unknown_token == other.unknown_token)
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == CHARACTERS
+
+    @property
+    def id_dtype(self) -> np.dtype:
+        """The smallest unsigned integer type that holds every id: corpora stay compact."""
+        return np.dtype(np.uint8 if len(self) <= 256 else np.uint16 if len(self) <= 65536
+                        else np.uint32)
+
+    # ---- encoding -------------------------------------------------------------------------
+    def missing(self, sequence: Iterable[str]) -> list[str]:
+        """The distinct tokens of `sequence` that this vocabulary lacks, most frequent first."""
+        counts = collections.Counter(t for t in sequence if t not in self.ids)
+        return [t for t, _ in counts.most_common()]
+
+    def encode(self, sequence: Iterable[str], source: str = "the input") -> np.ndarray:
+        """Token ids `[length]` in `id_dtype`.
+
+        Tokens the vocabulary lacks map to the unknown token when it has one; otherwise they are
+        a `UsageError` naming them and `source`.
+        """
+        sequence = sequence if isinstance(sequence, (str, list, tuple)) else list(sequence)
+        lacking = self.missing(sequence)
+        if lacking and self.unknown_token is None:
+            raise UsageError(
+                f"{source} has {len(lacking)} token(s) that the vocabulary lacks: "
+                f"{describe_tokens(lacking)}; use the vocabulary built from this corpus, or "
+                "rebuild the vocabulary with --allow_unknown to map them to an unknown token")
+        unknown = self.ids.get(self.unknown_token, -1)
+        ids = np.fromiter((self.ids.get(t, unknown) for t in sequence), dtype=np.int64,
+                          count=len(sequence))
+        return ids.astype(self.id_dtype)
+
+    def decode(self, ids: Iterable[int]) -> str | list[str]:
+        """The text (characters) or list of events for `ids`."""
+        tokens = [self.tokens[int(i)] for i in ids]
+        return "".join(tokens) if self.is_text else tokens
+
+    # ---- the file -------------------------------------------------------------------------
+    def save(self, path: str) -> None:
+        """Writes the vocabulary file atomically (a crash never leaves half a file)."""
+        header = {"format": FORMAT, "version": VERSION, "kind": self.kind,
+                  "unknown_token": self.unknown_token, "metadata": self.metadata}
+        lines = [json.dumps(header, ensure_ascii=False)[:-1] + ',\n "tokens": [']
+        entries = [" " + json.dumps([t, c], ensure_ascii=False)
+                   for t, c in zip(self.tokens, self.counts)]
+        text = "\n".join(lines) + "\n" + ",\n".join(entries) + "\n ]}\n"
+        atomic_write(path, text.encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: str, flag: str = "--vocabulary_file") -> "Vocabulary":
+        """Reads a vocabulary file in this project's format or the legacy one-hot format."""
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                text = f.read()
+        except FileNotFoundError:
+            raise UsageError(f"{flag} {path} does not exist; give an existing vocabulary file, "
+                             "or a new path for train.py to create") from None
+        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as e:
+            raise UsageError(f"{flag} {path} is not a readable UTF-8 vocabulary file ({e})") \
+                from None
+        if text.lstrip().startswith("{"):
+            return cls._from_json(text, path, flag)
+        return cls._from_legacy(text, path, flag)
+
+    @classmethod
+    def _from_json(cls, text: str, path: str, flag: str) -> "Vocabulary":
+        try:
+            data = json.loads(text)
+            if data.get("format") != FORMAT:
+                raise ValueError("not an lstm-core vocabulary")
+            tokens = [t for t, _ in data["tokens"]]
+            counts = [int(c) for _, c in data["tokens"]]
+            return cls(tokens, counts, data["kind"], data.get("unknown_token"),
+                       data.get("metadata"))
+        except (ValueError, KeyError, TypeError) as e:
+            raise UsageError(f"{flag} {path} is not a valid vocabulary file ({e}); delete it to "
+                             "have train.py build a new one") from None
+
+    @classmethod
+    def _from_legacy(cls, text: str, path: str, flag: str) -> "Vocabulary":
+        """Parses ``CHAR->v0,v1,...`` entries; CHAR may itself be a newline."""
+        by_index = {}
+        position = 0
+        while position < len(text):
+            token = text[position]
+            end = text.find("\n", position + 1)
+            end = len(text) if end < 0 else end
+            entry = text[position + 1:end]
+            position = end + 1
+            try:
+                if not entry.startswith("->"):
+                    raise ValueError("missing '->'")
+                vector = [float(v) for v in entry[2:].strip().rstrip(",").split(",")]
+                by_index[vector.index(1.0)] = token
+            except ValueError as e:
+                raise UsageError(f"{flag} {path} is neither an lstm-core vocabulary nor a legacy "
+                                 f"CHAR->one-hot file ({e} near {entry[:20]!r})") from None
+        if sorted(by_index) != list(range(len(by_index))) or not by_index:
+            raise UsageError(f"{flag} {path}: the legacy one-hot vectors do not cover ids "
+                             f"0..{len(by_index) - 1}")
+        return cls([by_index[i] for i in range(len(by_index))])
+
+
+def describe_tokens(tokens: Sequence[str], limit: int = 12) -> str:
+    """A short, unambiguous list of tokens for messages: ``'é', '\\t', ... (3 more)``."""
+    shown = ", ".join(repr(t) for t in tokens[:limit])
+    return shown + (f", ... ({len(tokens) - limit} more)" if len(tokens) > limit else "")
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Writes `data` to a temporary file beside `path`, then renames it over `path`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def read_text_file(path: str, flag: str = "--training_file") -> str:
+    """The text of a UTF-8 corpus, or a `UsageError` naming the file and the fix."""
+    if not os.path.exists(path):
+        raise UsageError(f"{flag} {path} does not exist; give the path of a UTF-8 text file")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path} is a folder with no MIDI files; give a UTF-8 text "
+                         "file, or a folder of MIDI files")
+    with open(path, "rb") as f:
+        raw = f.read()
+    if not raw:
+        raise UsageError(f"{flag} {path} is empty; give a text file with the corpus to learn")
+    if b"\x00" in raw[:1 << 20]:
+        raise UsageError(f"{flag} {path} looks binary (it contains NUL bytes); give a UTF-8 "
+                         "text file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{flag} {path} is not UTF-8 (byte {e.start}: {raw[e.start:e.start+1]!r})"
+                         "; convert it, for example with iconv -t UTF-8") from None
+
+
+def default_vocabulary_path(input_file: str) -> str:
+    """``lyrics.txt`` → ``lyrics.vocab``, as the original preprocessing named it."""
+    return os.path.splitext(input_file)[0] + ".vocab"
+
+
+def main(argv: Sequence[str]) -> None:
+    from absl import flags
+
+    FLAGS = flags.FLAGS
+    text = read_text_file(FLAGS.input_file, "--input_file")
+    path = FLAGS.vocabulary_file or default_vocabulary_path(FLAGS.input_file)
+    if os.path.exists(path) and not FLAGS.overwrite:
+        raise UsageError(f"--vocabulary_file {path} exists already; pass --overwrite to replace "
+                         "it, or choose another path")
+    vocabulary = Vocabulary.build(text, allow_unknown=FLAGS.allow_unknown)
+    vocabulary.save(path)
+    print(f"wrote {path}: {len(vocabulary)} characters from {len(text):,} in {FLAGS.input_file}")
+
+
+if __name__ == "__main__":
+    from absl import flags
+
+    from lstm_core.cli import run
+
+    flags.DEFINE_string("input_file", None, "UTF-8 text file to build the vocabulary of.")
+    flags.DEFINE_string("vocabulary_file", None, "Where to write it (default: INPUT.vocab).")
+    flags.DEFINE_bool("allow_unknown", False, "Add an unknown token for unseen characters.")
+    flags.DEFINE_bool("overwrite", False, "Replace an existing vocabulary file.")
+    flags.mark_flag_as_required("input_file")
+    run(main)
