@@ -1,0 +1,97 @@
+"""The LSTM cell: one layer of long short-term memory, written from `tf.Variable`s.
+
+For an input ``x_t`` `[batch, input]` and the previous state ``h_{t-1}``, ``c_{t-1}``
+`[batch, units]`, one step computes::
+
+    z_t = x_t W + h_{t-1} U + b        [batch, 4*units], split into the four gate inputs
+    i_t = sigmoid(z_i)                 input gate: how much of the candidate to write
+    f_t = sigmoid(z_f)                 forget gate: how much of the old cell state to keep
+    g_t = tanh(z_g)                    candidate cell state
+    o_t = sigmoid(z_o)                 output gate: how much of the cell state to show
+    c_t = f_t * c_{t-1} + i_t * g_t    cell state
+    h_t = o_t * tanh(c_t)              hidden state, the layer's output
+
+``W`` is the input kernel `[input, 4*units]`, ``U`` the recurrent kernel `[units, 4*units]`,
+``b`` the bias `[4*units]`; the gates are concatenated in the order i, f, g, o (the order of
+`keras.layers.LSTM`, so weights carry over unchanged). The forget-gate bias starts at 1 so a new
+cell remembers by default (Jozefowicz et al., 2015).
+
+Over a sequence, ``x_t W + b`` does not depend on the state, so `LSTMCell.unroll` computes it for
+all time steps in one large matmul and leaves only ``h_{t-1} U`` inside the loop over time.
+`lstm_step` is the pure step function; `lstm_core.fused` holds the same recurrence with its
+backward pass written by hand, which the stacked layers use for speed.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import tensorflow as tf
+
+
+class LSTMState(NamedTuple):
+    """The state a cell carries from one step to the next."""
+
+    hidden: tf.Tensor  # h, [batch, units]
+    cell: tf.Tensor  # c, [batch, units]
+
+
+def lstm_step(gate_inputs: tf.Tensor, state: LSTMState,
+              recurrent_kernel: tf.Tensor) -> LSTMState:
+    """One step of the recurrence.
+
+    Args:
+      gate_inputs: ``x_t W + b``, `[batch, 4*units]`.
+      state: ``h_{t-1}``, ``c_{t-1}``.
+      recurrent_kernel: ``U``, `[units, 4*units]`.
+    Returns:
+      ``h_t``, ``c_t``.
+    """
+    z = gate_inputs + tf.matmul(state.hidden, recurrent_kernel)
+    z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
+    input_gate, forget_gate = tf.sigmoid(z_i), tf.sigmoid(z_f)
+    candidate, output_gate = tf.tanh(z_g), tf.sigmoid(z_o)
+    cell = forget_gate * state.cell + input_gate * candidate
+    return LSTMState(hidden=output_gate * tf.tanh(cell), cell=cell)
+
+
+class LSTMCell(tf.Module):
+    """One LSTM layer: its weights, its initial state, a step, and an unroll over time."""
+
+    def __init__(self, input_size: int, units: int, name: str | None = None):
+        super().__init__(name=name)
+        self.input_size, self.units = input_size, units
+        glorot = tf.keras.initializers.GlorotUniform()
+        orthogonal = tf.keras.initializers.Orthogonal()
+        with self.name_scope:
+            self.kernel = tf.Variable(glorot([input_size, 4 * units]), name="kernel")
+            self.recurrent_kernel = tf.Variable(orthogonal([units, 4 * units]),
+                                                name="recurrent_kernel")
+            forget_bias = tf.concat([tf.zeros([units]), tf.ones([units]), tf.zeros([2 * units])], 0)
+            self.bias = tf.Variable(forget_bias, name="bias")
+
+    def initial_state(self, batch_size: int) -> LSTMState:
+        """Zeros: `[batch, units]` each."""
+        zeros = tf.zeros([batch_size, self.units])
+        return LSTMState(zeros, zeros)
+
+    def __call__(self, inputs: tf.Tensor, state: LSTMState) -> LSTMState:
+        """One step: `inputs` `[batch, input]` → the new state; its ``hidden`` is the output."""
+        return lstm_step(tf.matmul(inputs, self.kernel) + self.bias, state, self.recurrent_kernel)
+
+    def unroll(self, inputs: tf.Tensor, state: LSTMState) -> tuple[tf.Tensor, LSTMState]:
+        """The reference unroll, differentiated by TensorFlow's autodiff.
+
+        Args:
+          inputs: `[batch, time, input]`.
+          state: the state before the first step.
+        Returns:
+          hidden states `[batch, time, units]` and the state after the last step.
+        """
+        gate_inputs = tf.einsum("bti,ig->tbg", inputs, self.kernel) + self.bias
+        steps = gate_inputs.shape[0] or tf.shape(gate_inputs)[0]
+        hidden = tf.TensorArray(inputs.dtype, size=steps)
+        for t in tf.range(steps):
+            state = lstm_step(gate_inputs[t], state, self.recurrent_kernel)
+            hidden = hidden.write(t, state.hidden)
+        return tf.transpose(hidden.stack(), [1, 0, 2]), state

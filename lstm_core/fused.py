@@ -1,0 +1,99 @@
+"""The LSTM recurrence with its backward pass written by hand (the fast path for training).
+
+`LSTMCell.unroll` lets TensorFlow differentiate the loop over time; autodiff then keeps a copy
+of every intermediate and accumulates ``dU`` inside the backward loop with one small matmul per
+step. Here the forward loop saves only the gate activations and cell states, and the backward
+loop (as in torch-rnn's ``LSTM.lua`` and cuDNN) only propagates ``dh`` and ``dc`` through time;
+the recurrent-kernel gradient is one large matmul after the loop. The gradient of the input
+projection ``x W + b`` is left to autodiff, where it is one large matmul too.
+
+Backward, for t = T..1, given ``dh_t`` (from the layer above plus from step t+1) and ``dc_t``::
+
+    do = dh_t * tanh(c_t)
+    dc = dc_t + dh_t * o * (1 - tanh(c_t)^2)
+    di, df, dg = dc * g, dc * c_{t-1}, dc * i
+    dz_t = [di * i(1-i), df * f(1-f), dg * (1-g^2), do * o(1-o)]     [batch, 4*units]
+    dh_{t-1} = dz_t U^T,   dc_{t-1} = dc * f
+    after the loop: dU = sum_t h_{t-1}^T dz_t = H_prev^T dZ           one [units, time*batch] matmul
+
+`tests/test_cell.py` checks it against `LSTMCell.unroll` and finite differences.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from lstm_core.cell import LSTMState
+
+
+def _gates(z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+    z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
+    return tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
+
+
+@tf.custom_gradient
+def lstm_recurrence(gate_inputs: tf.Tensor, hidden: tf.Tensor, cell: tf.Tensor,
+                    recurrent_kernel: tf.Tensor):
+    """Runs the recurrence over time-major ``x W + b``.
+
+    Args:
+      gate_inputs: `[time, batch, 4*units]`.
+      hidden, cell: the initial state, `[batch, units]` each.
+      recurrent_kernel: `[units, 4*units]`.
+    Returns:
+      hidden states `[time, batch, units]`, the final hidden and cell states `[batch, units]`.
+    """
+    def forward_step(carry, z_t):
+        h, c, _ = carry
+        i, f, g, o = _gates(z_t + tf.matmul(h, recurrent_kernel))
+        c = f * c + i * g
+        return o * tf.tanh(c), c, tf.concat([i, f, g, o], axis=-1)
+
+    no_gates = tf.zeros_like(gate_inputs[0])
+    all_hidden, all_cell, all_gates = tf.scan(forward_step, gate_inputs,
+                                              initializer=(hidden, cell, no_gates))
+
+    def backward(d_hidden_out, d_hidden_final, d_cell_final):
+        # The cell states before each step: c_{t-1}, `[time, batch, units]`.
+        previous_cell = tf.concat([cell[None], all_cell[:-1]], axis=0)
+
+        def backward_step(carry, step):
+            dh, dc, _ = carry
+            gates, c, c_previous, dh_out = step
+            i, f, g, o = tf.split(gates, 4, axis=-1)
+            tanh_c = tf.tanh(c)
+            dh = dh + dh_out
+            dc = dc + dh * o * (1.0 - tf.square(tanh_c))
+            dz = tf.concat([dc * g * i * (1.0 - i),
+                            dc * c_previous * f * (1.0 - f),
+                            dc * i * (1.0 - tf.square(g)),
+                            dh * tanh_c * o * (1.0 - o)], axis=-1)
+            return tf.matmul(dz, recurrent_kernel, transpose_b=True), dc * f, dz
+
+        dh = tf.zeros_like(hidden) if d_hidden_final is None else d_hidden_final
+        dc = tf.zeros_like(cell) if d_cell_final is None else d_cell_final
+        dh_all, dc_all, dz_all = tf.scan(
+            backward_step, (all_gates, all_cell, previous_cell, d_hidden_out),
+            initializer=(dh, dc, no_gates), reverse=True)
+        previous_hidden = tf.concat([hidden[None], all_hidden[:-1]], axis=0)
+        d_recurrent_kernel = tf.einsum("tbu,tbg->ug", previous_hidden, dz_all)
+        return dz_all, dh_all[0], dc_all[0], d_recurrent_kernel
+
+    return (all_hidden, all_hidden[-1], all_cell[-1]), backward
+
+
+def fused_unroll(inputs: tf.Tensor, state: LSTMState, kernel: tf.Tensor, bias: tf.Tensor,
+                 recurrent_kernel: tf.Tensor) -> tuple[tf.Tensor, LSTMState]:
+    """`LSTMCell.unroll` on time-major inputs, with the hand-written backward pass.
+
+    Args:
+      inputs: `[time, batch, input]`.
+      state: the state before the first step.
+      kernel, bias, recurrent_kernel: the cell's ``W``, ``b``, ``U``.
+    Returns:
+      hidden states `[time, batch, units]` and the state after the last step.
+    """
+    gate_inputs = tf.einsum("tbi,ig->tbg", inputs, kernel) + bias
+    hidden, final_hidden, final_cell = lstm_recurrence(gate_inputs, state.hidden, state.cell,
+                                                       recurrent_kernel)
+    return hidden, LSTMState(final_hidden, final_cell)

@@ -1,0 +1,87 @@
+"""The language model: token embedding → stacked LSTM → logits over the vocabulary.
+
+Its shape is a `ModelConfig`, saved as ``config.json`` beside the checkpoints so that
+`sample.py` rebuilds the model from ``--model_name`` alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import tensorflow as tf
+
+from lstm_core.preprocessing import atomic_write
+from lstm_core.stack import StackedLSTM, StackState
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    vocabulary_size: int
+    token_kind: str = "characters"  # the vocabulary's kind: characters or a music encoding
+    embedding_size: int = 64
+    units: int = 128
+    layers: int = 2
+    dropout: float = 0.0  # on each layer's output while training
+
+    def save(self, path: str) -> None:
+        atomic_write(path, (json.dumps(dataclasses.asdict(self), indent=2) + "\n").encode())
+
+    @classmethod
+    def load(cls, path: str) -> "ModelConfig":
+        with open(path, encoding="utf-8") as f:
+            return cls(**json.load(f))
+
+
+class LanguageModel(tf.Module):
+    """Predicts the next token at every position of a token sequence."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__(name="language_model")
+        self.config = config
+        with self.name_scope:
+            self.embedding = tf.Variable(
+                tf.random.uniform([config.vocabulary_size, config.embedding_size], -0.05, 0.05),
+                name="embedding")
+            self.lstm = StackedLSTM(config.embedding_size, config.units, config.layers)
+            self.output_kernel = tf.Variable(
+                tf.keras.initializers.GlorotUniform()([config.units, config.vocabulary_size]),
+                name="output_kernel")
+            self.output_bias = tf.Variable(tf.zeros([config.vocabulary_size]), name="output_bias")
+
+    def initial_state(self, batch_size: int) -> StackState:
+        return self.lstm.initial_state(batch_size)
+
+    def __call__(self, tokens: tf.Tensor, state: StackState, training: bool = False,
+                 seed: tf.Tensor | None = None) -> tuple[tf.Tensor, StackState]:
+        """Logits for the token after each position.
+
+        Args:
+          tokens: token ids `[batch, time]`.
+          state: the LSTM state before the first token.
+          training: apply dropout (with the stateless `seed` `[2]`).
+        Returns:
+          logits `[batch, time, vocabulary]` and the state after the last token.
+        """
+        embedded = tf.gather(self.embedding, tf.transpose(tokens))  # [time, batch, embedding]
+        dropout = self.config.dropout if training else 0.0
+        hidden, state = self.lstm(embedded, state, dropout=dropout, seed=seed)
+        logits = tf.einsum("tbu,uv->btv", hidden, self.output_kernel) + self.output_bias
+        return logits, state
+
+    def step(self, tokens: tf.Tensor, state: StackState) -> tuple[tf.Tensor, StackState]:
+        """One token per stream: `tokens` `[batch]` → next-token logits `[batch, vocabulary]`."""
+        hidden, state = self.lstm.step(tf.gather(self.embedding, tokens), state)
+        return tf.matmul(hidden, self.output_kernel) + self.output_bias, state
+
+
+def model_paths(log_dir: str, model_name: str) -> dict[str, str]:
+    """Where everything of a model lives: one folder per model under the log directory."""
+    root = os.path.join(log_dir, model_name)
+    return {"root": root,
+            "config": os.path.join(root, "config.json"),
+            "vocabulary": os.path.join(root, "vocabulary.vocab"),
+            "checkpoints": os.path.join(root, "checkpoints"),
+            "train": os.path.join(root, "train"),
+            "validation": os.path.join(root, "validation")}

@@ -1,0 +1,63 @@
+"""Stacked LSTM layers: each layer's hidden states are the next layer's inputs."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from lstm_core.cell import LSTMCell, LSTMState
+from lstm_core.fused import fused_unroll
+
+StackState = tuple[LSTMState, ...]  # one `LSTMState` per layer, bottom first
+
+
+class StackedLSTM(tf.Module):
+    """`layers` LSTM cells of `units` each, with dropout between layers.
+
+    Sequences run time-major (`[time, batch, features]`), which is what the loop over time reads.
+    """
+
+    def __init__(self, input_size: int, units: int, layers: int, name: str | None = None):
+        super().__init__(name=name)
+        with self.name_scope:
+            self.cells = [LSTMCell(input_size if n == 0 else units, units, name=f"layer_{n}")
+                          for n in range(layers)]
+
+    def initial_state(self, batch_size: int) -> StackState:
+        return tuple(cell.initial_state(batch_size) for cell in self.cells)
+
+    def __call__(self, inputs: tf.Tensor, state: StackState, dropout: float = 0.0,
+                 seed: tf.Tensor | None = None, fused: bool = True
+                 ) -> tuple[tf.Tensor, StackState]:
+        """Runs every layer over a sequence.
+
+        Args:
+          inputs: `[time, batch, input]`.
+          state: the state of each layer before the first step.
+          dropout: the rate applied to each layer's output (training only); needs `seed`.
+          seed: a stateless seed `[2]` for the dropout masks.
+          fused: use the hand-written backward pass (`lstm_core.fused`) rather than autodiff.
+        Returns:
+          the top layer's hidden states `[time, batch, units]` and each layer's final state.
+        """
+        final_states = []
+        for n, (cell, layer_state) in enumerate(zip(self.cells, state)):
+            if fused:
+                inputs, final = fused_unroll(inputs, layer_state, cell.kernel, cell.bias,
+                                             cell.recurrent_kernel)
+            else:
+                outputs, final = cell.unroll(tf.transpose(inputs, [1, 0, 2]), layer_state)
+                inputs = tf.transpose(outputs, [1, 0, 2])
+            if dropout > 0.0:
+                inputs = tf.nn.experimental.stateless_dropout(
+                    inputs, dropout, seed=tf.random.experimental.stateless_fold_in(seed, n))
+            final_states.append(final)
+        return inputs, tuple(final_states)
+
+    def step(self, inputs: tf.Tensor, state: StackState) -> tuple[tf.Tensor, StackState]:
+        """One time step through every layer: `inputs` `[batch, input]` → `[batch, units]`."""
+        new_states = []
+        for cell, layer_state in zip(self.cells, state):
+            layer_state = cell(inputs, layer_state)
+            inputs = layer_state.hidden
+            new_states.append(layer_state)
+        return inputs, tuple(new_states)
