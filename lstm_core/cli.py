@@ -6,11 +6,9 @@ import os
 import sys
 from typing import Callable, Sequence
 
-# TensorFlow's start-up chatter (CUDA probing, oneDNN notices) is noise to a user; real errors
-# still show. Set before TensorFlow is first imported.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tempfile  # noqa: E402
 
-from absl import app, flags  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
 from lstm_core.errors import UsageError  # noqa: E402
 
@@ -19,6 +17,30 @@ def fail(message: str) -> None:
     """Prints `message` as one line on stderr and exits with status 2."""
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+def import_tensorflow_quietly() -> None:
+    """Imports TensorFlow and starts its devices with stderr captured.
+
+    Its start-up chatter (oneDNN notices, CUDA probing on machines without a GPU) is printed
+    before any log setting applies; a user sees it only if the import fails.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_logical_devices()
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _parse_flags(argv: Sequence[str]) -> Sequence[str]:
@@ -34,6 +56,8 @@ def run(main: Callable[[Sequence[str]], None]) -> None:
     def guarded(argv: Sequence[str]) -> None:
         if len(argv) > 1:
             fail(f"unexpected argument {argv[1]!r}; every input is a flag, as in --name=value")
+        logging.set_verbosity(logging.WARNING)
+        import_tensorflow_quietly()
         try:
             main(argv)
         except UsageError as e:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 
 import tensorflow as tf
 
@@ -75,13 +74,3 @@ class LanguageModel(tf.Module):
         hidden, state = self.lstm.step(tf.gather(self.embedding, tokens), state)
         return tf.matmul(hidden, self.output_kernel) + self.output_bias, state
 
-
-def model_paths(log_dir: str, model_name: str) -> dict[str, str]:
-    """Where everything of a model lives: one folder per model under the log directory."""
-    root = os.path.join(log_dir, model_name)
-    return {"root": root,
-            "config": os.path.join(root, "config.json"),
-            "vocabulary": os.path.join(root, "vocabulary.vocab"),
-            "checkpoints": os.path.join(root, "checkpoints"),
-            "train": os.path.join(root, "train"),
-            "validation": os.path.join(root, "validation")}

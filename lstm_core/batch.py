@@ -1,0 +1,80 @@
+"""Batch: token ids → `[batch, time]` inputs with the next token as target at every position.
+
+By default each batch row is a contiguous stream, as in char-rnn: the ids are cut into
+``batch_size`` equal streams, and batch ``k`` holds the ``k``-th window of each stream::
+
+    stream r:  | window 0 | window 1 | window 2 | ...      (row r of batch 0, 1, 2, ...)
+
+so the LSTM state left by batch ``k`` is the right starting state for batch ``k + 1``
+(truncated backpropagation through time). With ``shuffle=True`` the windows are independent
+instead: drawn from anywhere in the corpus in a new order every epoch, each starting from a
+zero state. One epoch is one pass over the windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from lstm_core.errors import UsageError
+
+
+def split_validation(ids: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``1 - fraction`` of the ids for training, the rest held out for validation."""
+    held_out = int(round(len(ids) * fraction))
+    return ids[:len(ids) - held_out], ids[len(ids) - held_out:]
+
+
+class Batch:
+    """Batches of one split of the corpus."""
+
+    def __init__(self, ids: np.ndarray, batch_size: int, sequence_length: int,
+                 shuffle: bool = False, seed: int = 0, source: str = "the corpus"):
+        """
+        Args:
+          ids: token ids `[length]`, any integer dtype (kept as given: memory stays compact).
+          batch_size, sequence_length: the shape `[batch, time]` of every batch.
+          shuffle: independent windows in a new order each epoch, rather than contiguous streams.
+          seed: the order of shuffled windows in epoch ``e`` depends on ``(seed, e)`` only.
+          source: names the data in errors.
+        """
+        self.batch_size, self.sequence_length, self.shuffle, self.seed = (
+            batch_size, sequence_length, shuffle, seed)
+        if shuffle:
+            self.ids = tf.constant(ids)
+            self.windows = (len(ids) - 1) // sequence_length
+            self.num_batches = self.windows // batch_size
+        else:
+            stream_length = len(ids) // batch_size
+            self.streams = tf.constant(
+                ids[:batch_size * stream_length].reshape(batch_size, stream_length))
+            self.num_batches = (stream_length - 1) // sequence_length
+        if self.num_batches < 1:
+            raise UsageError(
+                f"--sequence_length {sequence_length} is too long for {source}: its "
+                f"{len(ids):,} tokens make no batch of {batch_size} x {sequence_length + 1}; "
+                "lower --sequence_length or --batch_size, or give a longer corpus")
+
+    def dataset(self, epoch: int = 0, start: int = 0) -> tf.data.Dataset:
+        """Batches ``start, start + 1, ...`` of epoch `epoch`: (inputs, targets) `[batch, time]`
+        int32."""
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, epoch]).permutation(self.windows)
+            starts = tf.constant(order[:self.num_batches * self.batch_size].reshape(
+                self.num_batches, self.batch_size) * self.sequence_length)
+            offsets = tf.range(self.sequence_length + 1)
+
+            def window(k):
+                return tf.gather(self.ids, starts[k][:, None] + tf.cast(offsets, starts.dtype))
+        else:
+            def window(k):
+                begin = k * self.sequence_length
+                return self.streams[:, begin:begin + self.sequence_length + 1]
+
+        def split(k):
+            tokens = tf.cast(window(k), tf.int32)
+            return tokens[:, :-1], tokens[:, 1:]
+
+        return (tf.data.Dataset.range(start, self.num_batches)
+                .map(split, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                .prefetch(tf.data.AUTOTUNE))

@@ -1,0 +1,45 @@
+"""The embedded default text corpus: the lyrics of the Bach chorales bundled with music21.
+
+Built into ``data/`` the first time it is needed (about half a minute), never committed. Each
+chorale's lyrics are taken once, from its first part that has any (the other voices sing the
+same words), every verse, cut into lines at punctuation so that the text reads like a song.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from lstm_core.preprocessing import atomic_write
+
+DEFAULT_TEXT_FILE = os.path.join("data", "bach_chorale_lyrics.txt")
+
+
+def chorale_lyrics(score) -> str:
+    """The lyrics of one score, every verse, one phrase per line; empty when it has none."""
+    from music21 import text
+
+    for part in score.parts:
+        lyrics = text.assembleAllLyrics(part).strip()
+        if lyrics:
+            phrases = re.sub(r"([,;:.!?])\s+", r"\1\n", lyrics)
+            return "\n".join(line.strip() for line in phrases.splitlines() if line.strip())
+    return ""
+
+
+def build_default_text(path: str = DEFAULT_TEXT_FILE) -> str:
+    """Writes the chorale lyrics to `path` unless it exists; returns `path`."""
+    if os.path.exists(path):
+        return path
+    from music21 import corpus
+
+    print(f"building the default corpus {path} from the lyrics of music21's Bach chorales "
+          "(first use only, about half a minute)", flush=True)
+    songs: dict[str, None] = {}
+    for source in corpus.getComposer("bach"):
+        lyrics = chorale_lyrics(corpus.parse(source))
+        if lyrics:
+            songs.setdefault(lyrics)
+    atomic_write(path, ("\n\n".join(songs) + "\n").encode("utf-8"))
+    print(f"wrote {path}: {len(songs)} chorales", flush=True)
+    return path

@@ -1,0 +1,54 @@
+"""A one-line progress bar with an ETA, drawn on stderr when it is a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+def format_seconds(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+class ProgressBar:
+    """``[#######.......]  45%  450/1000  ETA 0:01:12  loss 1.234``, redrawn at most 10 times
+    a second. Log lines printed through `print` appear above it."""
+
+    def __init__(self, total: int, initial: int = 0, stream: TextIO | None = None):
+        self.total, self.initial, self.done = max(total, 1), initial, initial
+        self.stream = stream or sys.stderr
+        self.active = self.stream.isatty()
+        self.started = self.last_drawn = time.perf_counter()
+        self.suffix = ""
+
+    def update(self, done: int, suffix: str = "") -> None:
+        self.done, self.suffix = done, suffix
+        now = time.perf_counter()
+        if self.active and (now - self.last_drawn > 0.1 or done >= self.total):
+            self.last_drawn = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        fraction = min(self.done / self.total, 1.0)
+        rate = (self.done - self.initial) / max(now - self.started, 1e-9)
+        eta = format_seconds((self.total - self.done) / rate) if rate > 0 else "?"
+        bar = "#" * int(30 * fraction) + "." * (30 - int(30 * fraction))
+        self.stream.write(f"\r[{bar}] {fraction:4.0%} {self.done}/{self.total} ETA {eta} "
+                          f"{self.suffix}\x1b[K")
+        self.stream.flush()
+
+    def print(self, line: str) -> None:
+        if self.active:
+            self.stream.write("\r\x1b[K")
+        print(line, flush=True)
+        if self.active:
+            self._draw(time.perf_counter())
+
+    def close(self) -> None:
+        if self.active:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.active = False

@@ -1,0 +1,304 @@
+"""The trainer: a custom `tf.GradientTape` loop under a `tf.distribute.Strategy`.
+
+One step: each replica runs its slice of the batch forward and backward (one XLA-compiled
+function), the gradients are summed across replicas, and `Adam` updates the weights. The
+LSTM state left by one batch starts the next (contiguous streams, see `lstm_core.batch`).
+
+Everything a resumed run needs is in the checkpoint: weights, Adam's moments and step, the data
+position (epoch and batch), the random generator of the dropout masks and the carried LSTM state,
+so an interrupted run continues exactly as if it had never stopped. TensorFlow writes each
+checkpoint to temporary files and renames them, and `CheckpointManager` updates its index last:
+a crash mid-save leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from lstm_core.batch import Batch
+from lstm_core.cell import LSTMState
+from lstm_core.errors import UsageError
+from lstm_core.model import LanguageModel, ModelConfig
+from lstm_core.optimizer import Adam
+from lstm_core.progress import ProgressBar
+from lstm_core.stack import StackState
+
+LOG2 = math.log(2.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    batch_size: int = 50
+    sequence_length: int = 50
+    epochs: int = 10
+    max_steps: int = 0  # 0: no limit but the epochs
+    learning_rate: float = 0.002
+    decay_rate: float = 0.97  # the learning rate is multiplied by this once per epoch
+    clip_norm: float = 5.0
+    log_frequency: int = 100
+    checkpoint_every: int = 1000
+    validation_every: int = 0  # 0: at the end of every epoch only
+    shuffle: bool = False
+    seed: int = 0
+
+
+# A hook runs every `every` steps, with the train summary writer as the default writer.
+Hook = tuple[int, Callable[[int], None]]
+
+
+def pack_state(state: StackState) -> tf.Tensor:
+    """Per-layer states → one tensor `[layers, 2, batch, units]` (hidden, cell)."""
+    return tf.stack([tf.stack(layer) for layer in state])
+
+
+def unpack_state(packed: tf.Tensor) -> StackState:
+    return tuple(LSTMState(layer[0], layer[1]) for layer in tf.unstack(packed))
+
+
+def choose_strategy() -> tf.distribute.Strategy:
+    """`MirroredStrategy` over every GPU when there are several, else the default strategy."""
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+class Trainer:
+    def __init__(self, model_config: ModelConfig, config: TrainingConfig, train: Batch,
+                 validation: Batch | None, checkpoint_dir: str, log_dir: str,
+                 strategy: tf.distribute.Strategy | None = None, hooks: Sequence[Hook] = ()):
+        """
+        Args:
+          train, validation: the batches of each split (validation may be None: too short).
+          checkpoint_dir: where checkpoints are kept (the three newest).
+          log_dir: TensorBoard logs go to `log_dir/train` and `log_dir/validation`.
+        """
+        self.config, self.train_batches, self.validation_batches = config, train, validation
+        self.strategy = strategy or choose_strategy()
+        self.replicas = self.strategy.num_replicas_in_sync
+        if config.batch_size % self.replicas:
+            raise UsageError(f"--batch_size {config.batch_size} does not split evenly over "
+                             f"{self.replicas} devices; use a multiple of {self.replicas}")
+        with self.strategy.scope():
+            self.model = LanguageModel(model_config)
+            self.optimizer = Adam(config.learning_rate, config.decay_rate, train.num_batches,
+                                  config.clip_norm)
+            self.optimizer.build(self.model.trainable_variables)
+        self.rng = tf.random.Generator.from_seed(config.seed)
+        self.epoch = tf.Variable(0, dtype=tf.int64, name="epoch")
+        self.batch_in_epoch = tf.Variable(0, dtype=tf.int64, name="batch_in_epoch")
+        self.carried_state = tf.Variable(pack_state(self.model.initial_state(config.batch_size)),
+                                         name="carried_state")
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model, optimizer=self.optimizer, rng=self.rng, epoch=self.epoch,
+            batch_in_epoch=self.batch_in_epoch, carried_state=self.carried_state)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
+        self.log_dir, self.hooks = log_dir, list(hooks)
+        self._writers: dict[str, tf.summary.SummaryWriter] = {}
+        self._train_step = self._build_train_step()
+        self._evaluate = tf.function(self._evaluate_batch, jit_compile=True)
+
+    # ---- the compiled step ----------------------------------------------------------------
+    def _build_train_step(self):
+        model, strategy, optimizer = self.model, self.strategy, self.optimizer
+        variables = model.trainable_variables
+        global_tokens = float(self.config.batch_size * self.config.sequence_length)
+
+        @tf.function(jit_compile=True)
+        def gradients(inputs, targets, state, seed):
+            with tf.GradientTape() as tape:
+                logits, state = model(inputs, state, training=True, seed=seed)
+                losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+                loss = tf.reduce_sum(losses) / global_tokens  # summed over replicas: the mean
+            grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
+            predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            correct = tf.reduce_sum(tf.cast(tf.equal(predictions, targets), tf.float32))
+            return grads, loss, correct, state
+
+        def replica_step(inputs, targets, state, seed):
+            replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+            return gradients(inputs, targets, state,
+                             tf.random.experimental.stateless_fold_in(seed, replica))
+
+        @tf.function
+        def train_step(inputs, targets, state):
+            """One optimizer step on a global batch; returns loss, accuracy, gradient norm and
+            the LSTM state to carry (per replica)."""
+            seed = self.rng.make_seeds(1)[:, 0]
+            grads, loss, correct, state = strategy.run(replica_step,
+                                                       (inputs, targets, state, seed))
+            total = lambda value: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+            norm = optimizer.apply([total(g) for g in grads], variables)
+            return total(loss), total(correct) / global_tokens, norm, state
+
+        return train_step
+
+    def _evaluate_batch(self, inputs, targets, state):
+        logits, state = self.model(inputs, state)
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+        predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(predictions == targets, tf.float32)), state
+
+    # ---- distributing batches and state over replicas ---------------------------------------
+    def _per_replica(self, value, axis: int = 0):
+        """Splits a global value along `axis` (a batch dimension) into one slice per replica."""
+        if self.replicas == 1:
+            return value
+        return self.strategy.experimental_distribute_values_from_function(
+            lambda context: tf.nest.map_structure(
+                lambda v: tf.split(v, self.replicas, axis=axis)[context.replica_id_in_sync_group],
+                value))
+
+    def _distributed_state(self, packed: tf.Tensor):
+        return self._per_replica(unpack_state(packed), axis=0)
+
+    def _remember_state(self, state) -> None:
+        packed = self.strategy.run(pack_state, (state,))
+        self.carried_state.assign(self.strategy.gather(packed, axis=2) if self.replicas > 1
+                                  else packed)
+
+    # ---- checkpoints ----------------------------------------------------------------------
+    def restore(self) -> bool:
+        """Restores the newest checkpoint, if any; returns whether there was one."""
+        if not self.manager.latest_checkpoint:
+            return False
+        self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
+        return True
+
+    def save(self, state) -> str:
+        self._remember_state(state)
+        return self.manager.save(checkpoint_number=int(self.optimizer.iterations.numpy()))
+
+    # ---- the loop -------------------------------------------------------------------------
+    def writer(self, split: str) -> tf.summary.SummaryWriter:
+        if split not in self._writers:
+            self._writers[split] = tf.summary.create_file_writer(os.path.join(self.log_dir, split))
+        return self._writers[split]
+
+    @property
+    def total_steps(self) -> int:
+        steps = self.config.epochs * self.train_batches.num_batches
+        return min(steps, self.config.max_steps) if self.config.max_steps else steps
+
+    def train(self) -> dict:
+        """Trains until the epochs or the step limit are done; returns the last metrics."""
+        config = self.config
+        step = int(self.optimizer.iterations.numpy())
+        epoch, start = int(self.epoch.numpy()), int(self.batch_in_epoch.numpy())
+        state = self._distributed_state(self.carried_state)
+        zeros = self._distributed_state(pack_state(self.model.initial_state(config.batch_size)))
+        progress = ProgressBar(self.total_steps, initial=step)
+        window = _Window()
+        last_good = self.manager.latest_checkpoint
+        metrics: dict = {}
+        try:
+            while epoch < config.epochs and step < self.total_steps:
+                for inputs, targets in self.train_batches.dataset(epoch, start):
+                    carried = zeros if config.shuffle else state
+                    loss, accuracy, norm, state = self._train_step(
+                        self._per_replica(inputs), self._per_replica(targets), carried)
+                    step += 1
+                    self.batch_in_epoch.assign_add(1)
+                    loss = float(loss)
+                    if not math.isfinite(loss):
+                        raise UsageError(
+                            f"training diverged: the loss is {loss} at step {step}; the last good "
+                            f"checkpoint ({last_good or 'none yet'}) is kept; lower "
+                            "--learning_rate or --gradient_clip and run the command again")
+                    window.add(loss, float(accuracy), float(norm))
+                    progress.update(step, f"loss {loss:.3f}")
+                    if step % config.log_frequency == 0 or step == self.total_steps:
+                        metrics = self._log_training(step, epoch, window, progress)
+                    if config.validation_every and step % config.validation_every == 0:
+                        metrics.update(self.validate(step))
+                    for every, hook in self.hooks:
+                        if step % every == 0:
+                            with self.writer("train").as_default(step=step):
+                                hook(step)
+                    if step % config.checkpoint_every == 0:
+                        last_good = self.save(state)
+                    if step >= self.total_steps:
+                        break
+                else:  # a full pass: the streams start over from zero state
+                    epoch, start = epoch + 1, 0
+                    self.epoch.assign(epoch)
+                    self.batch_in_epoch.assign(0)
+                    state = zeros
+                    if not config.validation_every:
+                        metrics.update(self.validate(step))
+            self.save(state)
+        except KeyboardInterrupt:
+            progress.close()
+            path = self.save(state)
+            print(f"\ninterrupted at step {step}: saved {path}; run the same command to resume")
+            raise SystemExit(130) from None
+        finally:
+            progress.close()
+            for writer in self._writers.values():
+                writer.flush()
+        return metrics
+
+    def _log_training(self, step: int, epoch: int, window: "_Window", progress: ProgressBar):
+        loss, accuracy, norm = window.mean()
+        tokens_per_second = window.steps * self.config.batch_size * self.config.sequence_length \
+            / max(window.seconds(), 1e-9)
+        learning_rate = float(self.optimizer.current_learning_rate())
+        metrics = {"loss": loss, "bits_per_token": loss / LOG2, "accuracy": accuracy,
+                   "tokens_per_second": tokens_per_second, "gradient_norm": norm,
+                   "learning_rate": learning_rate}
+        with self.writer("train").as_default(step=step):
+            for name, value in metrics.items():
+                tf.summary.scalar(name, value)
+        progress.print(f"step {step}/{self.total_steps} epoch {epoch + 1}: loss {loss:.4f}, "
+                       f"bits/token {loss / LOG2:.3f}, accuracy {accuracy:.3f}, "
+                       f"{tokens_per_second:,.0f} tokens/s, grad norm {norm:.2f}, "
+                       f"lr {learning_rate:.2e}")
+        window.reset()
+        return metrics
+
+    def validate(self, step: int) -> dict:
+        """Loss, bits per token and accuracy over the whole held-out split."""
+        if self.validation_batches is None:
+            return {}
+        batches = self.validation_batches
+        state = self.model.initial_state(batches.batch_size)
+        total_loss = total_correct = 0.0
+        for inputs, targets in batches.dataset():
+            loss, correct, state = self._evaluate(inputs, targets, state)
+            total_loss, total_correct = total_loss + float(loss), total_correct + float(correct)
+        tokens = batches.num_batches * batches.batch_size * batches.sequence_length
+        metrics = {"validation_loss": total_loss / tokens,
+                   "validation_bits_per_token": total_loss / tokens / LOG2,
+                   "validation_accuracy": total_correct / tokens}
+        with self.writer("validation").as_default(step=step):
+            for name in ("loss", "bits_per_token", "accuracy"):
+                tf.summary.scalar(name, metrics["validation_" + name])
+        print(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
+              f"{metrics['validation_bits_per_token']:.3f}, accuracy "
+              f"{metrics['validation_accuracy']:.3f}", flush=True)
+        return metrics
+
+
+class _Window:
+    """Running means of the step metrics between two log lines."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.steps, self.sums, self.started = 0, np.zeros(3), time.perf_counter()
+
+    def add(self, *values: float) -> None:
+        self.steps += 1
+        self.sums += values
+
+    def mean(self) -> tuple[float, float, float]:
+        return tuple(self.sums / max(self.steps, 1))
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started

@@ -1,0 +1,107 @@
+"""Generate text (or music) with a trained model.
+
+    python sample.py --model_name lyrics --output_file new_lyrics.txt --seed "Yeah, oho "
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from typing import Sequence
+
+from lstm_core import cli
+
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_name", "lyrics", "The model to sample from (logs/<model_name>/).")
+flags.DEFINE_string("logdir", "logs", "Folder of the models.")
+flags.DEFINE_string("vocabulary_file", None, "Optional: must be the model's own vocabulary.")
+flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_samples N > 1, "
+                    "NAME-1.EXT ... NAME-N.EXT.")
+flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
+flags.DEFINE_integer("sample_length", 1500, "Tokens to generate after the seed.")
+flags.DEFINE_integer("log_frequency", 100, "Report progress every N tokens.")
+flags.DEFINE_float("temperature", 1.0, "Below 1: safer and more repetitive; above 1: wilder.")
+flags.DEFINE_integer("top_k", 0, "Draw only among the K likeliest tokens (0: all).")
+flags.DEFINE_float("top_p", 1.0, "Draw only among the likeliest tokens whose probabilities add "
+                   "up to P (1.0: all).")
+flags.DEFINE_bool("greedy", False, "Always take the likeliest token (argmax), as the original "
+                  "generators did.")
+flags.DEFINE_integer("num_samples", 1, "Independent samples generated in parallel.")
+flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
+                     "sample (default: a new one each run, printed).")
+flags.mark_flag_as_required("output_file")
+
+
+def validate_flags() -> None:
+    cli.require_positive(sample_length=FLAGS.sample_length, log_frequency=FLAGS.log_frequency,
+                         temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
+                         top_p=FLAGS.top_p)
+    if FLAGS.top_k < 0:
+        raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
+    if FLAGS.top_p > 1.0:
+        raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
+    directory = os.path.dirname(os.path.abspath(FLAGS.output_file))
+    if not os.path.isdir(directory):
+        raise cli.UsageError(f"--output_file {FLAGS.output_file}: the folder {directory} does "
+                             "not exist; create it or write elsewhere")
+
+
+def text_primer(vocabulary, seed: str) -> list[str]:
+    """The seed's characters; ones the vocabulary lacks become a space (or are dropped when it
+    has no space), with a message naming them, as the original sampler did."""
+    from lstm_core.preprocessing import describe_tokens
+
+    lacking = vocabulary.missing(seed)
+    if lacking:
+        replacement = " " if " " in vocabulary.ids else ""
+        print(f"warning: the vocabulary lacks {describe_tokens(lacking)} of --seed; "
+              f"{'replaced by spaces' if replacement else 'dropped'}", file=sys.stderr)
+        seed = "".join(c if c in vocabulary.ids else replacement for c in seed)
+    if not seed:
+        raise cli.UsageError("--seed is empty (or has no character the model knows); give a "
+                             "few words to start from")
+    return list(seed)
+
+
+def output_paths(path: str, count: int) -> list[str]:
+    if count == 1:
+        return [path]
+    stem, extension = os.path.splitext(path)
+    return [f"{stem}-{n}{extension}" for n in range(1, count + 1)]
+
+
+def main(argv: Sequence[str]) -> None:
+    validate_flags()
+    import numpy as np
+
+    from lstm_core.preprocessing import atomic_write
+    from lstm_core.progress import ProgressBar
+    from lstm_core.sampler import Sampler
+    from lstm_core.saved import ModelFolder
+
+    model, vocabulary, config = ModelFolder(FLAGS.logdir, FLAGS.model_name).load(
+        FLAGS.vocabulary_file)
+    random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
+    primer = text_primer(vocabulary, FLAGS.seed)
+    primer_ids = np.tile(vocabulary.encode(primer)[None, :].astype(np.int32),
+                         [FLAGS.num_samples, 1])
+
+    bar = ProgressBar(FLAGS.sample_length)
+    sampler = Sampler(model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p, FLAGS.greedy,
+                      chunk_length=FLAGS.log_frequency)
+    generated = sampler.generate(primer_ids, FLAGS.sample_length, random_seed,
+                                 lambda done, total: bar.update(done))
+    bar.close()
+    for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
+        text = "".join(primer) + vocabulary.decode(tokens)
+        atomic_write(path, text.encode("utf-8"))
+        print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
+    if FLAGS.num_samples == 1:
+        print(text[:600])
+
+
+if __name__ == "__main__":
+    cli.run(main)

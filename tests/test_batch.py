@@ -1,0 +1,60 @@
+"""Batching: targets are the inputs shifted by one; streams are contiguous across batches."""
+
+import numpy as np
+import pytest
+
+from lstm_core.batch import Batch, split_validation
+from lstm_core.errors import UsageError
+
+
+def collect(batch, epoch=0, start=0):
+    return [(x.numpy(), y.numpy()) for x, y in batch.dataset(epoch, start)]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_targets_are_inputs_shifted_and_streams_are_contiguous(dtype):
+    ids = (np.arange(1000) % 251).astype(dtype)
+    batch = Batch(ids, batch_size=4, sequence_length=10)
+    batches = collect(batch)
+    assert len(batches) == batch.num_batches == (1000 // 4 - 1) // 10
+    for inputs, targets in batches:
+        assert inputs.shape == targets.shape == (4, 10) and inputs.dtype == np.int32
+        np.testing.assert_array_equal(inputs[:, 1:], targets[:, :-1])
+    # Each row, read across the batches, is one unbroken stretch of the corpus.
+    stream_length = 1000 // 4
+    for row in range(4):
+        stream = np.concatenate([inputs[row] for inputs, _ in batches])
+        expected = ids[row * stream_length: row * stream_length + len(stream)]
+        np.testing.assert_array_equal(stream, expected)
+    for (_, targets), (next_inputs, _) in zip(batches, batches[1:]):
+        np.testing.assert_array_equal(targets[:, -1], next_inputs[:, 0])
+
+
+def test_start_skips_batches_already_seen():
+    batch = Batch(np.arange(500, dtype=np.uint16), batch_size=2, sequence_length=7)
+    everything, rest = collect(batch), collect(batch, start=3)
+    assert len(rest) == len(everything) - 3
+    np.testing.assert_array_equal(rest[0][0], everything[3][0])
+
+
+def test_shuffled_windows_cover_the_corpus_in_a_new_order_each_epoch():
+    ids = np.arange(2001, dtype=np.uint16)
+    batch = Batch(ids, batch_size=5, sequence_length=10, shuffle=True, seed=7)
+    first, second = collect(batch, epoch=0), collect(batch, epoch=1)
+    starts = sorted(int(row[0]) for inputs, _ in first for row in inputs)
+    assert starts == list(range(0, 2000, 10))  # every window once
+    for inputs, targets in first:
+        np.testing.assert_array_equal(inputs + 1, targets)  # ids are consecutive numbers
+    assert not np.array_equal(first[0][0], second[0][0])
+    np.testing.assert_array_equal(collect(batch, epoch=0)[0][0], first[0][0])  # reproducible
+
+
+def test_validation_split_holds_out_the_end():
+    train, validation = split_validation(np.arange(100), 0.05)
+    np.testing.assert_array_equal(validation, [95, 96, 97, 98, 99])
+    assert len(train) == 95
+
+
+def test_sequence_longer_than_corpus_is_a_usage_error():
+    with pytest.raises(UsageError, match="--sequence_length 50 is too long for tiny.txt"):
+        Batch(np.arange(100, dtype=np.uint8), batch_size=4, sequence_length=50, source="tiny.txt")

@@ -1,0 +1,204 @@
+"""Train an LSTM language model on text or music.
+
+    python train.py --training_file lyrics.txt --vocabulary_file lyrics.vocab --model_name lyrics
+
+Everything of the model goes to ``logs/<model_name>/`` (see `lstm_core.saved`). Running the same
+command again resumes from the newest checkpoint; ``--fresh`` starts over (the old folder is kept
+beside it, renamed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+from typing import Sequence
+
+from lstm_core import cli
+
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("training_file", None, "UTF-8 text file to learn (default: the lyrics of "
+                    "music21's Bach chorales, built into data/ at first use).")
+flags.DEFINE_string("vocabulary_file", None, "Vocabulary file: reused when it exists, else "
+                    "created (default: the training file's name with .vocab).")
+flags.DEFINE_string("model_name", "lyrics", "Name of the model: logs/<model_name>/ holds it.")
+flags.DEFINE_string("logdir", "logs", "Folder of the models, their checkpoints and TensorBoard "
+                    "logs (as in tensorboard --logdir logs).")
+flags.DEFINE_integer("epoch", 10, "Full passes over the training data.")
+flags.DEFINE_integer("max_steps", 0, "Stop after this many steps in all (0: no limit).")
+flags.DEFINE_integer("batch_size", 50, "Streams per batch.")
+flags.DEFINE_integer("sequence_length", 50, "Tokens per stream per batch (steps of "
+                     "backpropagation through time).")
+flags.DEFINE_float("learning_rate", 0.002, "Adam's learning rate.")
+flags.DEFINE_float("learning_rate_decay", 0.97, "Factor applied to the learning rate per epoch.")
+flags.DEFINE_float("gradient_clip", 5.0, "Clip gradients to this global norm.")
+flags.DEFINE_integer("units_number", 128, "LSTM units per layer.")
+flags.DEFINE_integer("layers_number", 2, "Stacked LSTM layers.")
+flags.DEFINE_integer("embedding_size", 64, "Size of the token embedding.")
+flags.DEFINE_float("dropout", 0.0, "Dropout rate on each LSTM layer's output while training.")
+flags.DEFINE_float("validation_fraction", 0.05, "Share of the corpus held out, from its end.")
+flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch).")
+flags.DEFINE_integer("log_frequency", 100, "Log the training metrics every N steps.")
+flags.DEFINE_integer("checkpoint_every", 1000, "Save a checkpoint every N steps (and at the "
+                     "end, and on Ctrl-C).")
+flags.DEFINE_integer("sample_every", 1000, "Write a generated sample to TensorBoard every N "
+                     "steps (0: never).")
+flags.DEFINE_bool("shuffle", False, "Independent windows in random order, instead of contiguous "
+                  "streams whose LSTM state carries from batch to batch.")
+flags.DEFINE_integer("random_seed", 0, "Seed of the weights, dropout and shuffling.")
+flags.DEFINE_bool("allow_unknown", False, "When building a vocabulary, add an unknown token that "
+                  "stands for anything it lacks.")
+flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
+                  "folder is kept, renamed).")
+
+# Flags that shape the model: a resumed run must give the values it was started with.
+MODEL_FLAGS = {"units": "units_number", "layers": "layers_number",
+               "embedding_size": "embedding_size", "dropout": "dropout"}
+# Flags that decide which token each batch row reads: a resumed run must keep them too.
+DATA_FLAGS = ("batch_size", "sequence_length", "validation_fraction", "shuffle", "random_seed")
+
+
+def validate_flags() -> None:
+    cli.require_positive(epoch=FLAGS.epoch, batch_size=FLAGS.batch_size,
+                         sequence_length=FLAGS.sequence_length, learning_rate=FLAGS.learning_rate,
+                         learning_rate_decay=FLAGS.learning_rate_decay,
+                         gradient_clip=FLAGS.gradient_clip, units_number=FLAGS.units_number,
+                         layers_number=FLAGS.layers_number, embedding_size=FLAGS.embedding_size,
+                         log_frequency=FLAGS.log_frequency,
+                         checkpoint_every=FLAGS.checkpoint_every)
+    if FLAGS.max_steps < 0 or FLAGS.validation_every < 0 or FLAGS.sample_every < 0:
+        raise cli.UsageError("--max_steps, --validation_every and --sample_every must be 0 "
+                             "(off) or positive")
+    if not 0.0 <= FLAGS.dropout < 1.0:
+        raise cli.UsageError(f"--dropout is {FLAGS.dropout}; give a rate in [0, 1)")
+    if not 0.0 <= FLAGS.validation_fraction < 1.0:
+        raise cli.UsageError(f"--validation_fraction is {FLAGS.validation_fraction}; give a "
+                             "share in [0, 1)")
+
+
+def vocabulary_for(corpus, path: str):
+    """Reuses the vocabulary file at `path`, or builds it from the corpus and saves it there."""
+    from lstm_core.preprocessing import Vocabulary
+
+    if os.path.exists(path):
+        vocabulary = Vocabulary.load(path)
+        if vocabulary.kind != corpus.kind:
+            raise cli.UsageError(
+                f"--vocabulary_file {path} holds {vocabulary.kind} tokens but {corpus.source} "
+                f"gives {corpus.kind}; give the vocabulary built from this corpus or a new path")
+        print(f"using the vocabulary {path}: {len(vocabulary)} tokens")
+        return vocabulary
+    vocabulary = Vocabulary.build(corpus.tokens, corpus.kind, FLAGS.allow_unknown,
+                                  corpus.metadata)
+    vocabulary.save(path)
+    print(f"wrote the vocabulary {path}: {len(vocabulary)} tokens")
+    return vocabulary
+
+
+def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None:
+    """Checks a resumed model matches the flags; writes config, vocabulary and record."""
+    from lstm_core.model import ModelConfig
+    from lstm_core.preprocessing import Vocabulary
+
+    if folder.exists() and FLAGS.fresh:
+        kept = f"{folder.root}.previous-{time.strftime('%Y%m%d-%H%M%S')}"
+        shutil.move(folder.root, kept)
+        print(f"--fresh: the previous model is kept in {kept}")
+    elif folder.exists():
+        saved = ModelConfig.load(folder.config)
+        if Vocabulary.load(folder.vocabulary) != vocabulary:
+            raise cli.UsageError(
+                f"--vocabulary_file differs from the vocabulary model {folder.name} was trained "
+                f"with ({folder.vocabulary}); use that one, or --fresh to start a new model")
+        for field, flag in MODEL_FLAGS.items():
+            if getattr(saved, field) != getattr(model_config, field):
+                raise cli.UsageError(
+                    f"--{flag} {getattr(model_config, field)} differs from model {folder.name} "
+                    f"({getattr(saved, field)}); give the same value to resume, or --fresh to "
+                    "start a new model")
+        previous = folder.training_record()
+        for flag in DATA_FLAGS:
+            if flag in previous and previous[flag] != record[flag]:
+                raise cli.UsageError(
+                    f"--{flag} {record[flag]} differs from the run being resumed "
+                    f"({previous[flag]}); give the same value, or --fresh to start over")
+    os.makedirs(folder.root, exist_ok=True)
+    model_config.save(folder.config)
+    vocabulary.save(folder.vocabulary)
+    from lstm_core.preprocessing import atomic_write
+    atomic_write(folder.training, (json.dumps(record, indent=2) + "\n").encode())
+
+
+def main(argv: Sequence[str]) -> None:
+    validate_flags()
+    from lstm_core.batch import Batch, split_validation
+    from lstm_core.corpus import load_corpus
+    from lstm_core.model import ModelConfig
+    from lstm_core.preprocessing import default_vocabulary_path
+    from lstm_core.saved import ModelFolder
+    from lstm_core.trainer import Trainer, TrainingConfig
+
+    import tensorflow as tf
+
+    tf.random.set_seed(FLAGS.random_seed)
+    corpus = load_corpus(FLAGS.training_file)
+    vocabulary = vocabulary_for(corpus, FLAGS.vocabulary_file
+                                or default_vocabulary_path(corpus.source))
+    ids = vocabulary.encode(corpus.tokens, source=corpus.source)
+    train_ids, validation_ids = split_validation(ids, FLAGS.validation_fraction)
+    train = Batch(train_ids, FLAGS.batch_size, FLAGS.sequence_length, FLAGS.shuffle,
+                  FLAGS.random_seed, source=corpus.source)
+    validation_streams = min(FLAGS.batch_size, len(validation_ids) // (FLAGS.sequence_length + 1))
+    validation = (Batch(validation_ids, validation_streams, FLAGS.sequence_length)
+                  if validation_streams else None)
+    if validation is None and FLAGS.validation_fraction > 0:
+        print(f"warning: the validation split ({len(validation_ids)} tokens) is shorter than one "
+              "sequence; no validation. Raise --validation_fraction or lower --sequence_length")
+
+    model_config = ModelConfig(len(vocabulary), vocabulary.kind, FLAGS.embedding_size,
+                               FLAGS.units_number, FLAGS.layers_number, FLAGS.dropout)
+    config = TrainingConfig(FLAGS.batch_size, FLAGS.sequence_length, FLAGS.epoch,
+                            FLAGS.max_steps, FLAGS.learning_rate, FLAGS.learning_rate_decay,
+                            FLAGS.gradient_clip, FLAGS.log_frequency, FLAGS.checkpoint_every,
+                            FLAGS.validation_every, FLAGS.shuffle, FLAGS.random_seed)
+    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
+    record = {"training_file": os.path.abspath(corpus.source),
+              **{flag: getattr(FLAGS, flag) for flag in DATA_FLAGS},
+              "training": dataclasses.asdict(config)}
+    prepare_model_folder(folder, model_config, vocabulary, record)
+
+    trainer = Trainer(model_config, config, train, validation, folder.checkpoints, folder.root)
+    if FLAGS.sample_every:
+        trainer.hooks.append((FLAGS.sample_every, sample_summary(trainer.model, vocabulary, ids)))
+    if trainer.restore():
+        print(f"resuming model {folder.name} from step {int(trainer.optimizer.iterations)}")
+    print(f"training {folder.name}: {len(train_ids):,} training and {len(validation_ids):,} "
+          f"validation tokens, {train.num_batches} batches per epoch, {trainer.total_steps} "
+          "steps in all")
+    metrics = trainer.train()
+    summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+    print(f"done: {summary}\nsaved in {folder.root}; sample with: python sample.py "
+          f"--model_name {folder.name} --output_file sample.txt")
+
+
+def sample_summary(model, vocabulary, ids):
+    """A hook that writes a short generated sample to TensorBoard, primed by the corpus start."""
+    import tensorflow as tf
+
+    from lstm_core.sampler import Sampler
+
+    sampler = Sampler(model, temperature=0.8, chunk_length=200)
+
+    def write(step: int) -> None:
+        tokens = sampler.generate(ids[None, :20].astype("int32"), 200, random_seed=step)[0]
+        tf.summary.text("sample", "```\n" + str(vocabulary.decode(tokens)) + "\n```")
+
+    return write
+
+
+if __name__ == "__main__":
+    cli.run(main)
