@@ -55,17 +55,32 @@ def lstm_step(gate_inputs: tf.Tensor, state: LSTMState,
     return LSTMState(hidden=output_gate * tf.tanh(cell), cell=cell)
 
 
+def glorot_uniform(rng: tf.random.Generator, rows: int, columns: int) -> tf.Tensor:
+    """Uniform in ``±sqrt(6 / (rows + columns))`` (Glorot and Bengio, 2010)."""
+    limit = (6.0 / (rows + columns)) ** 0.5
+    return rng.uniform([rows, columns], -limit, limit)
+
+
+def orthogonal(rng: tf.random.Generator, rows: int, columns: int) -> tf.Tensor:
+    """A matrix with orthonormal rows or columns (Saxe et al., 2014): keeps the recurrent signal's
+    norm through time at the start of training."""
+    q, r = tf.linalg.qr(rng.normal([max(rows, columns), min(rows, columns)]))
+    q *= tf.sign(tf.linalg.diag_part(r))
+    return q if rows >= columns else tf.transpose(q)
+
+
 class LSTMCell(tf.Module):
     """One LSTM layer: its weights, its initial state, a step, and an unroll over time."""
 
-    def __init__(self, input_size: int, units: int, name: str | None = None):
+    def __init__(self, input_size: int, units: int, rng: tf.random.Generator | None = None,
+                 name: str | None = None):
+        """`rng` draws the initial weights (default: a generator seeded with 0)."""
         super().__init__(name=name)
         self.input_size, self.units = input_size, units
-        glorot = tf.keras.initializers.GlorotUniform()
-        orthogonal = tf.keras.initializers.Orthogonal()
+        rng = rng or tf.random.Generator.from_seed(0)
         with self.name_scope:
-            self.kernel = tf.Variable(glorot([input_size, 4 * units]), name="kernel")
-            self.recurrent_kernel = tf.Variable(orthogonal([units, 4 * units]),
+            self.kernel = tf.Variable(glorot_uniform(rng, input_size, 4 * units), name="kernel")
+            self.recurrent_kernel = tf.Variable(orthogonal(rng, units, 4 * units),
                                                 name="recurrent_kernel")
             forget_bias = tf.concat([tf.zeros([units]), tf.ones([units]), tf.zeros([2 * units])], 0)
             self.bias = tf.Variable(forget_bias, name="bias")

@@ -12,6 +12,7 @@ import json
 import tensorflow as tf
 
 from lstm_core.preprocessing import atomic_write
+from lstm_core.cell import glorot_uniform
 from lstm_core.stack import StackedLSTM, StackState
 
 
@@ -36,17 +37,18 @@ class ModelConfig:
 class LanguageModel(tf.Module):
     """Predicts the next token at every position of a token sequence."""
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, seed: int = 0):
+        """`seed` decides the initial weights."""
         super().__init__(name="language_model")
         self.config = config
+        rng = tf.random.Generator.from_seed(seed)
         with self.name_scope:
             self.embedding = tf.Variable(
-                tf.random.uniform([config.vocabulary_size, config.embedding_size], -0.05, 0.05),
+                rng.normal([config.vocabulary_size, config.embedding_size]),
                 name="embedding")
-            self.lstm = StackedLSTM(config.embedding_size, config.units, config.layers)
+            self.lstm = StackedLSTM(config.embedding_size, config.units, config.layers, rng)
             self.output_kernel = tf.Variable(
-                tf.keras.initializers.GlorotUniform()([config.units, config.vocabulary_size]),
-                name="output_kernel")
+                glorot_uniform(rng, config.units, config.vocabulary_size), name="output_kernel")
             self.output_bias = tf.Variable(tf.zeros([config.vocabulary_size]), name="output_bias")
 
     def initial_state(self, batch_size: int) -> StackState:

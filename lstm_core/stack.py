@@ -16,10 +16,12 @@ class StackedLSTM(tf.Module):
     Sequences run time-major (`[time, batch, features]`), which is what the loop over time reads.
     """
 
-    def __init__(self, input_size: int, units: int, layers: int, name: str | None = None):
+    def __init__(self, input_size: int, units: int, layers: int,
+                 rng: tf.random.Generator | None = None, name: str | None = None):
         super().__init__(name=name)
+        rng = rng or tf.random.Generator.from_seed(0)
         with self.name_scope:
-            self.cells = [LSTMCell(input_size if n == 0 else units, units, name=f"layer_{n}")
+            self.cells = [LSTMCell(input_size if n == 0 else units, units, rng, name=f"layer_{n}")
                           for n in range(layers)]
 
     def initial_state(self, batch_size: int) -> StackState:

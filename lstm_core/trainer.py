@@ -85,7 +85,7 @@ class Trainer:
             raise UsageError(f"--batch_size {config.batch_size} does not split evenly over "
                              f"{self.replicas} devices; use a multiple of {self.replicas}")
         with self.strategy.scope():
-            self.model = LanguageModel(model_config)
+            self.model = LanguageModel(model_config, seed=config.seed)
             self.optimizer = Adam(config.learning_rate, config.decay_rate, train.num_batches,
                                   config.clip_norm)
             self.optimizer.build(self.model.trainable_variables)
@@ -196,6 +196,7 @@ class Trainer:
         window = _Window()
         last_good = self.manager.latest_checkpoint
         metrics: dict = {}
+        validated_at = None
         try:
             while epoch < config.epochs and step < self.total_steps:
                 for inputs, targets in self.train_batches.dataset(epoch, start):
@@ -213,9 +214,10 @@ class Trainer:
                     window.add(loss, float(accuracy), float(norm))
                     progress.update(step, f"loss {loss:.3f}")
                     if step % config.log_frequency == 0 or step == self.total_steps:
-                        metrics = self._log_training(step, epoch, window, progress)
+                        metrics.update(self._log_training(step, epoch, window, progress))
                     if config.validation_every and step % config.validation_every == 0:
                         metrics.update(self.validate(step))
+                        validated_at = step
                     for every, hook in self.hooks:
                         if step % every == 0:
                             with self.writer("train").as_default(step=step):
@@ -231,6 +233,9 @@ class Trainer:
                     state = zeros
                     if not config.validation_every:
                         metrics.update(self.validate(step))
+                        validated_at = step
+            if validated_at != step:
+                metrics.update(self.validate(step))
             self.save(state)
         except KeyboardInterrupt:
             progress.close()
