@@ -1,0 +1,139 @@
+"""train.py and sample.py as a user runs them, through subprocesses: the happy path, resuming,
+and every bad input (one line on stderr, exit status 2, no traceback, nothing lost)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VERSE = ("Sing a song of the open road,\nof the river and the hill;\n"
+         "\"Carry on,\" the wanderer said, (and so he carries still).\n")
+
+
+def run(script, *flags, cwd):
+    result = subprocess.run([sys.executable, str(ROOT / script), *flags], cwd=cwd,
+                            capture_output=True, text=True, timeout=600)
+    return result
+
+
+def assert_usage_error(result, *fragments):
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """A corpus and a model trained on it for a few steps, shared by the tests below."""
+    path = tmp_path_factory.mktemp("cli")
+    (path / "lyrics.txt").write_text(VERSE * 60, encoding="utf-8")
+    common = ["--training_file", "lyrics.txt", "--vocabulary_file", "lyrics.vocab",
+              "--model_name", "tiny", "--units_number", "32", "--batch_size", "8",
+              "--sequence_length", "20", "--log_frequency", "5", "--sample_every", "10"]
+    result = run("train.py", *common, "--max_steps", "12", "--checkpoint_every", "10", cwd=path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path, common, result
+
+
+def test_train_writes_vocabulary_config_checkpoints_and_logs(workspace):
+    path, _, result = workspace
+    assert "step 10/12" in result.stdout and "validation: loss" in result.stdout
+    assert (path / "lyrics.vocab").exists()
+    model = path / "logs" / "tiny"
+    assert (model / "config.json").exists() and (model / "vocabulary.vocab").exists()
+    assert (model / "checkpoints" / "checkpoint").exists()
+    assert list((model / "train").glob("events.out.tfevents.*"))
+    assert list((model / "validation").glob("events.out.tfevents.*"))
+
+
+def test_sample_writes_reproducible_text(workspace):
+    path, _, _ = workspace
+    flags = ["--model_name", "tiny", "--seed", "Sing ", "--sample_length", "120",
+             "--random_seed", "5", "--temperature", "0.8", "--top_k", "10"]
+    first = run("sample.py", *flags, "--output_file", "a.txt", cwd=path)
+    second = run("sample.py", *flags, "--output_file", "b.txt", cwd=path)
+    assert first.returncode == 0, first.stderr
+    a, b = (path / "a.txt").read_text(), (path / "b.txt").read_text()
+    assert a == b and a.startswith("Sing ") and len(a) == len("Sing ") + 120
+    assert set(a) <= set(VERSE)
+    several = run("sample.py", "--model_name", "tiny", "--num_samples", "3", "--top_p", "0.9",
+                  "--output_file", "many.txt", "--sample_length", "50", cwd=path)
+    assert several.returncode == 0, several.stderr
+    assert all((path / f"many-{n}.txt").exists() for n in (1, 2, 3))
+
+
+def test_seed_characters_missing_from_the_vocabulary_are_reported(workspace):
+    path, _, _ = workspace
+    result = run("sample.py", "--model_name", "tiny", "--seed", "Zürich ", "--output_file",
+                 "z.txt", "--sample_length", "10", "--greedy", cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert "'Z'" in result.stderr and "'ü'" in result.stderr
+    assert (path / "z.txt").read_text()[:7] == "  rich "
+
+
+def test_rerunning_resumes_and_fresh_keeps_the_old_model(workspace):
+    path, common, _ = workspace
+    resumed = run("train.py", *common, "--max_steps", "15", cwd=path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming model tiny from step 12" in resumed.stdout
+    assert "step 15/15" in resumed.stdout
+    mismatch = run("train.py", *common, "--units_number", "64", cwd=path)
+    assert_usage_error(mismatch, "--units_number 64", "--fresh")
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"), (b"", "is empty"), (b"\x00\x01binary", "looks binary"),
+    (b"caf\xe9 au lait", "is not UTF-8")])
+def test_bad_training_files(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "corpus.txt").write_bytes(content)
+    result = run("train.py", "--training_file", "corpus.txt", cwd=tmp_path)
+    assert_usage_error(result, "--training_file corpus.txt", message)
+
+
+def test_vocabulary_of_another_corpus(workspace, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("Quixotic zephyrs jinx 42 wolves!\n" * 50, encoding="utf-8")
+    vocabulary = workspace[0] / "lyrics.vocab"
+    result = run("train.py", "--training_file", str(other), "--vocabulary_file",
+                 str(vocabulary), "--model_name", "other", cwd=tmp_path)
+    assert_usage_error(result, "lacks", "'Q'")
+    sampled = run("sample.py", "--model_name", "tiny", "--logdir", str(workspace[0] / "logs"),
+                  "--vocabulary_file", str(vocabulary.with_name("nope.vocab")),
+                  "--output_file", "x.txt", cwd=tmp_path)
+    assert_usage_error(sampled, "--vocabulary_file", "does not exist")
+
+
+def test_unknown_model_for_sample(tmp_path):
+    result = run("sample.py", "--model_name", "never_trained", "--output_file", "x.txt",
+                 cwd=tmp_path)
+    assert_usage_error(result, "--model_name never_trained", "train.py")
+
+
+def test_sequence_longer_than_the_corpus(tmp_path):
+    (tmp_path / "short.txt").write_text("la la la\n" * 20, encoding="utf-8")
+    result = run("train.py", "--training_file", "short.txt", "--sequence_length", "500",
+                 cwd=tmp_path)
+    assert_usage_error(result, "--sequence_length 500", "short.txt")
+
+
+@pytest.mark.parametrize("flag, value", [("--batch_size", "0"), ("--units_number", "-3"),
+                                         ("--learning_rate", "0"), ("--sequence_length", "x")])
+def test_zero_negative_or_malformed_sizes(tmp_path, flag, value):
+    result = run("train.py", flag, value, cwd=tmp_path)
+    assert_usage_error(result, flag.lstrip("-"))
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workspace):
+    path, common, _ = workspace
+    checkpoints = path / "logs" / "tiny" / "checkpoints"
+    before = sorted(p.name for p in checkpoints.iterdir())
+    result = run("train.py", *common, "--max_steps", "40", "--learning_rate", "1e38", cwd=path)
+    assert_usage_error(result, "diverged", "last good checkpoint", "--learning_rate")
+    assert sorted(p.name for p in checkpoints.iterdir()) == before
