@@ -227,7 +227,7 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
                          f"{_describe_parts(parts)}")
     accompaniment = (_part_indices(parts, chord_parts, name, "--chord_parts")
                      if chord_parts is not None else
-                     [i for i in range(len(parts)) if i != melody])
+                     [i for i in range(len(parts)) if i != melody and sounds[i]])
     progression, start, measure_length = _harmony(
         name, score, parts[melody], [sounds[i] for i in accompaniment], sounds[melody])
     time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
