@@ -136,7 +136,10 @@ def _corpus_files(name: str, flag: str) -> list[str]:
     if os.path.isdir(folder):
         return sorted(os.path.join(folder, f) for f in os.listdir(folder)
                       if f.lower().endswith(SCORE_EXTENSIONS))
-    found = music21.corpus.getWork(name)
+    try:
+        found = music21.corpus.getWork(name)
+    except music21.exceptions21.CorpusException:
+        found = None
     if not found:
         raise UsageError(f"{flag} {CORPUS_PREFIX}{name} is not in music21's corpus; try "
                          f"{CORPUS_PREFIX}leadSheet/fosterBrownHair or a folder such as "
@@ -264,7 +267,7 @@ def _harmony(name: str, score: music21.stream.Score, melody: music21.stream.Stre
                          "chord symbols")
     starts = [offset for offset, _ in changes]
     first = (min(starts + [quantize(s[0]) for s in melody_sounds]) - origin) // measure_length
-    end = max(starts + [quantize(s[0] + s[1]) for s in melody_sounds])
+    end = max(starts + [quantize(score.highestTime)])
     last = -((origin - end) // measure_length)  # the ceiling: the measure the end falls in
     step = measure_length / resolution
     progression = []
