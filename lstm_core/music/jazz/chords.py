@@ -2,9 +2,9 @@
 
 A chord symbol is a root (``A``-``G`` with an optional ``#`` or ``b``), a quality suffix from
 `SUFFIXES` (``m7``, ``maj7``, ``m7b5``, ``dim7``, ``9``, ...) and an optional slash bass
-(``C/E``). Each quality names its chord tones and a matching scale (dominant → Mixolydian, minor
-seventh → Dorian, half-diminished → Locrian, ...), which the jazz grammar uses to tell chord tones
-from scale tones.
+(``C/E``). Each quality names its chord tones and a matching scale (dominant → Mixolydian,
+minor seventh → Dorian, half-diminished → Locrian, ...), which the jazz grammar uses to tell
+chord tones from scale tones.
 
 A progression is what a user types: measures separated by ``|``, chords within a measure
 separated by spaces and sharing it evenly, as in ``"Dm7 G7 | Cmaj7 | A7"``. Durations are in
@@ -86,7 +86,8 @@ SUFFIXES: dict[str, str] = {
     "7": "7", "dom7": "7",
     "maj7": "maj7", "M7": "maj7", "ma7": "maj7", "Δ": "maj7", "Δ7": "maj7", "j7": "maj7",
     "m7": "m7", "min7": "m7", "-7": "m7", "mi7": "m7",
-    "mmaj7": "mmaj7", "mMaj7": "mmaj7", "mM7": "mmaj7", "m(maj7)": "mmaj7", "minmaj7": "mmaj7", "-maj7": "mmaj7",
+    "mmaj7": "mmaj7", "mMaj7": "mmaj7", "mM7": "mmaj7", "m(maj7)": "mmaj7", "minmaj7": "mmaj7",
+    "-maj7": "mmaj7",
     "m7b5": "m7b5", "min7b5": "m7b5", "-7b5": "m7b5", "ø": "m7b5", "ø7": "m7b5",
     "dim7": "dim7", "o7": "dim7", "°7": "dim7",
     "7sus4": "7sus4", "7sus": "7sus4",

@@ -8,6 +8,10 @@ pitched parts: each half measure's sounding pitch classes, weighted by duration 
 note counted twice, become the chord that explains them best (`chords.identify_chord`).
 `melody_part` and `chord_parts` (part indices or names) override the guesses.
 
+MIDI files are read with music21's default quantisation (onsets and durations snapped to
+sixteenths or eighth-note triplets), which suits played performances; a generated solo's
+sixteenth-triplet onsets move by at most a 24th of a quarter when read back.
+
 A source may be ``music21:NAME``, a work or folder of music21's bundled corpus (for example
 ``music21:leadSheet/fosterBrownHair`` or ``music21:leadSheet``), a file music21 reads (MIDI,
 MusicXML, ABC, ...), or a folder of such files; an ABC file holding several tunes gives each.

@@ -22,7 +22,7 @@ import music21
 import numpy as np
 
 from lstm_core.music.jazz.chords import Chord, Progression
-from lstm_core.music.jazz.grammar import REST, Element, classify, parse_token
+from lstm_core.music.jazz.grammar import Element, classify, parse_token
 from lstm_core.music.jazz.melody import Note
 
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
