@@ -27,7 +27,8 @@ full. The training file's own chords need no re-reading: they are
 Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
 MIDI file like any other music.
 
-Measuring: ``python -m lstm_core.music.jazz.measure --midi FILE``.
+Measuring: ``python -m lstm_core.music.jazz.measure --midi FILE`` (or
+`lstm_core.music.jazz.measure.measure_solo` on a `read_sources` result).
 
 Every bad input (an unparseable chord symbol, an empty progression, a score with no melody or
 no chords, an unknown part) is a `lstm_core.errors.UsageError` naming the flag or file.
@@ -37,11 +38,10 @@ from lstm_core.music.jazz.chords import (Chord, Progression, format_progression,
                                          parse_progression)
 from lstm_core.music.jazz.extract import read_progression, read_sources
 from lstm_core.music.jazz.grammar import ENCODING, load_jazz_corpus
-from lstm_core.music.jazz.measure import measure_solo
 from lstm_core.music.jazz.realize import (ALTO_SAX, JAZZ_GUITAR, TENOR_SAX, Solo, realize_solo,
                                           tokens_needed, write_jazz_midi)
 
 __all__ = ["ALTO_SAX", "Chord", "ENCODING", "JAZZ_GUITAR", "Progression", "Solo", "TENOR_SAX",
-           "format_progression", "load_jazz_corpus", "measure_solo", "parse_chord",
+           "format_progression", "load_jazz_corpus", "parse_chord",
            "parse_progression", "read_progression", "read_sources", "realize_solo",
            "tokens_needed", "write_jazz_midi"]

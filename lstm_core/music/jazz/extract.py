@@ -56,6 +56,8 @@ class Source:
     progression: Progression
     start: Fraction
     """Offset in the score of the progression's first measure."""
+    harmony_start: Fraction
+    """Offset of the first measure with a chord (later than `start` after a bare pickup)."""
     measure_length: Fraction
     time_signature: str
     tempo: float
@@ -66,6 +68,11 @@ class Source:
         self._timeline = [(self.start + begin, chord)
                           for begin, _, chord in chord_timeline(self.progression)]
         self._starts = [begin for begin, _ in self._timeline]
+
+    @property
+    def chord_progression(self) -> Progression:
+        """The progression from the first measure with a chord: what `read_progression` gives."""
+        return self.progression[int((self.harmony_start - self.start) / self.measure_length):]
 
     def chord_at(self, offset: Fraction) -> Chord:
         """The chord sounding at `offset` (the first chord before the progression starts)."""
@@ -99,7 +106,7 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
     else:
         melody = _guess_melody(parts, sounds)
         accompaniment = [i for i in range(len(parts)) if i != melody]
-    return _harmony(name, score, None, [sounds[i] for i in accompaniment])[0]
+    return _harmony(name, score, [sounds[i] for i in accompaniment])[0]
 
 
 # ---- loading ----------------------------------------------------------------------------------
@@ -235,29 +242,30 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
     accompaniment = (_part_indices(parts, chord_parts, name, "--chord_parts")
                      if chord_parts is not None else
                      [i for i in range(len(parts)) if i != melody and sounds[i]])
-    progression, start, measure_length = _harmony(
-        name, score, parts[melody], [sounds[i] for i in accompaniment], sounds[melody])
+    progression, start, harmony_start, measure_length = _harmony(
+        name, score, [sounds[i] for i in accompaniment], sounds[melody])
     time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
     tempo = score.recurse().getElementsByClass(music21.tempo.MetronomeMark).first()
     return Source(name, monophonic_line(sounds[melody], start=start), progression, start,
-                  measure_length, time_signature.ratioString if time_signature else "4/4",
+                  harmony_start, measure_length, time_signature.ratioString if time_signature else "4/4",
                   float(tempo.getQuarterBPM()) if tempo else DEFAULT_TEMPO,
                   _part_name(parts[melody], melody),
                   [_part_name(parts[i], i) for i in accompaniment])
 
 
-def _harmony(name: str, score: music21.stream.Score, melody: music21.stream.Stream | None,
+def _harmony(name: str, score: music21.stream.Score,
              accompaniment: Sequence[list[tuple[float, float, int]]],
              melody_sounds: Sequence[tuple[float, float, int]] = ()
-             ) -> tuple[Progression, Fraction, Fraction]:
-    """The progression, the offset of its first measure, and the measure length.
+             ) -> tuple[Progression, Fraction, Fraction, Fraction]:
+    """The progression, the offsets of its first measure and of the first with a chord, and the
+    measure length.
 
     The progression covers every measure from the first one with harmony or melody to the last.
     """
     time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
     measure_length = Fraction(time_signature.barDuration.quarterLength) if time_signature \
         else Fraction(4)
-    origin = _bar_origin(melody if melody is not None else score, measure_length)
+    origin = _bar_origin(score, measure_length)
     symbols = _chord_symbols(score)
     if symbols:
         changes, resolution = symbols, max(int(measure_length), 1)
@@ -280,7 +288,8 @@ def _harmony(name: str, score: music21.stream.Score, melody: music21.stream.Stre
         slots = [changes[max(bisect_right(starts, begin + k * step) - 1, 0)][1]
                  for k in range(resolution)]
         progression.append(_even_measure(slots, measure_length))
-    return progression, origin + first * measure_length, measure_length
+    harmony_start = origin + ((starts[0] - origin) // measure_length) * measure_length
+    return progression, origin + first * measure_length, harmony_start, measure_length
 
 
 def _even_measure(slots: list[Chord], measure_length: Fraction) -> list[tuple[Chord, Fraction]]:
@@ -293,8 +302,9 @@ def _even_measure(slots: list[Chord], measure_length: Fraction) -> list[tuple[Ch
     raise AssertionError("a measure always divides into its own slots")
 
 
-def _bar_origin(part: music21.stream.Stream, measure_length: Fraction) -> Fraction:
+def _bar_origin(score: music21.stream.Score, measure_length: Fraction) -> Fraction:
     """Where bars fall, modulo a measure: after a pickup, the first full measure's offset."""
+    part = score.parts.first() or score
     for measure in part.getElementsByClass(music21.stream.Measure):
         if Fraction(measure.duration.quarterLength) == measure_length:
             return Fraction(measure.offset) % measure_length
