@@ -1,0 +1,47 @@
+"""Jazz: learn a chord-relative grammar of a solo and improvise over any chord progression.
+
+The entry points the apps use:
+
+Training (``train.py --encoding jazz``)::
+
+    tokens, metadata = load_jazz_corpus(FLAGS.training_file, FLAGS.melody_part, FLAGS.chord_parts)
+    vocabulary = Vocabulary.build(tokens, kind=ENCODING, metadata=metadata)
+
+``training_file`` is a MIDI or MusicXML file, a folder of them, or ``music21:NAME`` (e.g.
+``music21:leadSheet``). The melody part and the chord parts are guessed; the two arguments
+(indices or part names) override the guess. Tokens are described in `grammar`.
+
+Sampling (``sample.py --chords "Dm7 G7 | Cmaj7" | --chords_from FILE``)::
+
+    if vocabulary.kind != ENCODING: raise UsageError(...)   # --chords needs a jazz model
+    progression = (parse_progression(FLAGS.chords, vocabulary.metadata["measure_length"])
+                   if FLAGS.chords else read_progression(FLAGS.chords_from))
+    tokens = <sample tokens_needed(progression, vocabulary.metadata["mean_duration"]) tokens>
+    solo = realize_solo(tokens, progression, np.random.default_rng(FLAGS.random_seed),
+                        pitch_range=tuple(vocabulary.metadata["pitch_range"]))
+    write_jazz_midi(solo, progression, FLAGS.output_file, tempo=vocabulary.metadata["tempo"])
+
+``realize_solo`` also accepts a generator of tokens and stops drawing when the progression is
+full. The training file's own chords need no re-reading: they are
+``parse_progression(vocabulary.metadata["progression"], vocabulary.metadata["measure_length"])``.
+Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
+MIDI file like any other music.
+
+Measuring: ``python -m lstm_core.music.jazz.measure --midi FILE`` (or
+`lstm_core.music.jazz.measure.measure_solo` on a `read_sources` result).
+
+Every bad input (an unparseable chord symbol, an empty progression, a score with no melody or
+no chords, an unknown part) is a `lstm_core.errors.UsageError` naming the flag or file.
+"""
+
+from lstm_core.music.jazz.chords import (Chord, Progression, format_progression, parse_chord,
+                                         parse_progression)
+from lstm_core.music.jazz.extract import read_progression, read_sources
+from lstm_core.music.jazz.grammar import ENCODING, load_jazz_corpus
+from lstm_core.music.jazz.realize import (ALTO_SAX, JAZZ_GUITAR, TENOR_SAX, Solo, realize_solo,
+                                          tokens_needed, write_jazz_midi)
+
+__all__ = ["ALTO_SAX", "Chord", "ENCODING", "JAZZ_GUITAR", "Progression", "Solo", "TENOR_SAX",
+           "format_progression", "load_jazz_corpus", "parse_chord",
+           "parse_progression", "read_progression", "read_sources", "realize_solo",
+           "tokens_needed", "write_jazz_midi"]

@@ -1,0 +1,351 @@
+"""Melody and harmony from a score: a MIDI file, a lead sheet, or a music21 corpus work.
+
+Nothing is hard-coded to one file. The melody is the pitched part that plays one note at a time
+most often (at least 60 % of its onsets single notes, mean pitch at or above G3, so a bass line
+is not a melody), with the most single-note onsets and then the highest mean pitch; the harmony
+comes from the score's chord symbols when it has any (lead sheets), otherwise from the other
+pitched parts: each half measure's sounding pitch classes, weighted by duration with the lowest
+note counted twice, become the chord that explains them best (`chords.identify_chord`).
+`melody_part` and `chord_parts` (part indices or names) override the guesses.
+
+MIDI files are read with music21's default quantisation (onsets and durations snapped to
+sixteenths or eighth-note triplets), which suits played performances; a generated solo's
+sixteenth-triplet onsets move by at most a 24th of a quarter when read back.
+
+A source may be ``music21:NAME``, a work or folder of music21's bundled corpus (for example
+``music21:leadSheet/fosterBrownHair`` or ``music21:leadSheet``), a file music21 reads (MIDI,
+MusicXML, ABC, ...), or a folder of such files; an ABC file holding several tunes gives each.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+from bisect import bisect_right
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+import music21
+import numpy as np
+
+from lstm_core.errors import UsageError
+from lstm_core.music.jazz.chords import (QUALITIES, Chord, Progression, chord_timeline,
+                                         identify_chord, make_chord)
+from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
+
+CORPUS_PREFIX = "music21:"
+SCORE_EXTENSIONS = (".mid", ".midi", ".mxl", ".xml", ".musicxml", ".abc", ".krn")
+DEFAULT_TEMPO = 120.0
+# What makes a part a melody: mostly single notes, above the bass register.
+MIN_SINGLE_SHARE = 0.6
+MIN_MEAN_PITCH = 55
+MIN_MELODY_NOTES = 4
+CHORDS_PER_MEASURE = 2
+
+PartChoice = int | str
+
+
+@dataclass
+class Source:
+    """A solo and the chords under it, as read from one score."""
+
+    name: str
+    melody: list[Note]
+    progression: Progression
+    start: Fraction
+    """Offset in the score of the progression's first measure."""
+    harmony_start: Fraction
+    """Offset of the first measure with a chord (later than `start` after a bare pickup)."""
+    measure_length: Fraction
+    time_signature: str
+    tempo: float
+    melody_part: str
+    chord_parts: list[str]
+
+    def __post_init__(self) -> None:
+        self._timeline = [(self.start + begin, chord)
+                          for begin, _, chord in chord_timeline(self.progression)]
+        self._starts = [begin for begin, _ in self._timeline]
+
+    @property
+    def chord_progression(self) -> Progression:
+        """The progression from the first measure with a chord: what `read_progression` gives."""
+        return self.progression[int((self.harmony_start - self.start) / self.measure_length):]
+
+    def chord_at(self, offset: Fraction) -> Chord:
+        """The chord sounding at `offset` (the first chord before the progression starts)."""
+        return self._timeline[max(bisect_right(self._starts, offset) - 1, 0)][1]
+
+
+def read_sources(path: str, melody_part: PartChoice | None = None,
+                 chord_parts: Sequence[PartChoice] | None = None,
+                 flag: str = "--training_file") -> list[Source]:
+    """Every solo with its chords in `path` (a file, a folder, or ``music21:NAME``).
+
+    In a folder, a file that cannot be read is skipped with a warning; a source with no melody
+    or no chords is a `UsageError` naming it and the flag that fixes it.
+    """
+    return [_source(name, score, melody_part, chord_parts)
+            for name, score in load_scores(path, flag)]
+
+
+def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
+                     flag: str = "--chords_from") -> Progression:
+    """The chord progression of the first score in `path`, for soloing over it.
+
+    Uses the chord symbols, else `chord_parts`, else every pitched part but the melody (all of
+    them when no part looks like a melody).
+    """
+    name, score = load_scores(path, flag)[0]
+    parts = list(score.parts) or [score]
+    sounds = [_sounds(part) for part in parts]
+    if chord_parts is not None:
+        accompaniment = _part_indices(parts, chord_parts, name, "--chord_parts")
+    else:
+        melody = _guess_melody(parts, sounds)
+        accompaniment = [i for i in range(len(parts)) if i != melody]
+    return _harmony(name, score, [sounds[i] for i in accompaniment])[0]
+
+
+# ---- loading ----------------------------------------------------------------------------------
+def load_scores(path: str, flag: str) -> list[tuple[str, music21.stream.Score]]:
+    """``(name, score)`` for each work in `path`; a `UsageError` if there is none."""
+    if path.startswith(CORPUS_PREFIX):
+        files = _corpus_files(path[len(CORPUS_PREFIX):], flag)
+    elif os.path.isdir(path):
+        files = sorted(os.path.join(path, f) for f in os.listdir(path)
+                       if f.lower().endswith(SCORE_EXTENSIONS))
+    elif os.path.exists(path):
+        files = [path]
+    else:
+        raise UsageError(f"{flag} {path} does not exist; give a MIDI or MusicXML file, a folder "
+                         f"of them, or {CORPUS_PREFIX}NAME for a work of music21's corpus")
+    scores = []
+    for file in files:
+        try:
+            parsed = music21.converter.parse(file)
+        except Exception as e:  # music21 raises many kinds of errors on a broken file
+            if len(files) == 1:
+                raise UsageError(f"{flag} {file} cannot be read as a score ({e})") from None
+            print(f"warning: skipping {file}, which cannot be read as a score ({e})",
+                  file=sys.stderr)
+            continue
+        works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
+        scores += [(file if len(works) == 1 else f"{file} #{i + 1}", work)
+                   for i, work in enumerate(works)]
+    if not scores:
+        raise UsageError(f"{flag} {path} holds no score music21 can read (looked for "
+                         f"{', '.join(SCORE_EXTENSIONS)})")
+    return scores
+
+
+def _corpus_files(name: str, flag: str) -> list[str]:
+    root = os.path.join(os.path.dirname(music21.__file__), "corpus")
+    folder = os.path.join(root, name)
+    if os.path.isdir(folder):
+        return sorted(os.path.join(folder, f) for f in os.listdir(folder)
+                      if f.lower().endswith(SCORE_EXTENSIONS))
+    try:
+        found = music21.corpus.getWork(name)
+    except music21.exceptions21.CorpusException:
+        found = None
+    if not found:
+        raise UsageError(f"{flag} {CORPUS_PREFIX}{name} is not in music21's corpus; try "
+                         f"{CORPUS_PREFIX}leadSheet/fosterBrownHair or a folder such as "
+                         f"{CORPUS_PREFIX}leadSheet")
+    return [str(found[0] if isinstance(found, list) else found)]
+
+
+# ---- parts ------------------------------------------------------------------------------------
+def _part_name(part: music21.stream.Stream, index: int) -> str:
+    return part.partName or f"part {index}"
+
+
+def _describe_parts(parts: Sequence[music21.stream.Stream]) -> str:
+    return ", ".join(f"{i} {_part_name(p, i)!r}" for i, p in enumerate(parts))
+
+
+def _part_indices(parts: Sequence[music21.stream.Stream], choices: Sequence[PartChoice],
+                  name: str, flag: str) -> list[int]:
+    """Indices of the parts named or numbered in `choices`."""
+    indices = []
+    for choice in choices:
+        text = str(choice).strip()
+        if text.isdigit() and int(text) < len(parts):
+            indices.append(int(text))
+            continue
+        named = [i for i, p in enumerate(parts) if _part_name(p, i).lower() == text.lower()]
+        if not named:
+            raise UsageError(f"{flag} {choice!r} is not a part of {name}; its parts are "
+                             f"{_describe_parts(parts)}")
+        indices.append(named[0])
+    return indices
+
+
+def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
+    """``(offset, duration, MIDI pitch)`` of each pitched sound, tied notes merged."""
+    sounds: list[list] = []
+    tied: dict[int, list] = {}  # pitch → the sound its tie continues
+    for element in part.flatten().notes:
+        if isinstance(element, music21.harmony.Harmony) or element.quarterLength <= 0:
+            continue
+        components = element.notes if isinstance(element, music21.chord.Chord) else [element]
+        for note in components:
+            if not hasattr(note, "pitch"):
+                continue  # unpitched percussion
+            tie = note.tie or element.tie
+            sound = tied.pop(note.pitch.midi, None)
+            if sound is not None and tie is not None and tie.type in ("continue", "stop"):
+                sound[1] += float(element.quarterLength)
+            else:
+                sound = [float(element.offset), float(element.quarterLength), note.pitch.midi]
+                sounds.append(sound)
+            if tie is not None and tie.type in ("start", "continue"):
+                tied[note.pitch.midi] = sound
+    return [(offset, duration, pitch) for offset, duration, pitch in sounds]
+
+
+def _guess_melody(parts: Sequence[music21.stream.Stream],
+                  sounds: Sequence[list[tuple[float, float, int]]]) -> int | None:
+    """The index of the part that looks most like a melody, or None."""
+    best, best_key = None, None
+    for index, part_sounds in enumerate(sounds):
+        per_onset = collections.Counter(offset for offset, _, _ in part_sounds)
+        single = sum(1 for count in per_onset.values() if count == 1)
+        if single < MIN_MELODY_NOTES or single / len(per_onset) < MIN_SINGLE_SHARE:
+            continue
+        mean_pitch = sum(p for _, _, p in part_sounds) / len(part_sounds)
+        if mean_pitch >= MIN_MEAN_PITCH and (best_key is None or (single, mean_pitch) > best_key):
+            best, best_key = index, (single, mean_pitch)
+    return best
+
+
+# ---- one source -------------------------------------------------------------------------------
+def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | None,
+            chord_parts: Sequence[PartChoice] | None) -> Source:
+    parts = list(score.parts) or [score]
+    sounds = [_sounds(part) for part in parts]
+    if melody_part is not None:
+        melody = _part_indices(parts, [melody_part], name, "--melody_part")[0]
+    else:
+        melody = _guess_melody(parts, sounds)
+        if melody is None:
+            raise UsageError(f"{name} has no part that looks like a melody (mostly single notes "
+                             f"above G3); choose one with --melody_part from "
+                             f"{_describe_parts(parts)}")
+    if not sounds[melody]:
+        raise UsageError(f"{name}: the melody part {_part_name(parts[melody], melody)!r} has no "
+                         f"notes; choose another with --melody_part from "
+                         f"{_describe_parts(parts)}")
+    accompaniment = (_part_indices(parts, chord_parts, name, "--chord_parts")
+                     if chord_parts is not None else
+                     [i for i in range(len(parts)) if i != melody and sounds[i]])
+    progression, start, harmony_start, measure_length = _harmony(
+        name, score, [sounds[i] for i in accompaniment], sounds[melody])
+    time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
+    tempo = score.recurse().getElementsByClass(music21.tempo.MetronomeMark).first()
+    return Source(name, monophonic_line(sounds[melody], start=start), progression, start,
+                  harmony_start, measure_length, time_signature.ratioString if time_signature else "4/4",
+                  float(tempo.getQuarterBPM()) if tempo else DEFAULT_TEMPO,
+                  _part_name(parts[melody], melody),
+                  [_part_name(parts[i], i) for i in accompaniment])
+
+
+def _harmony(name: str, score: music21.stream.Score,
+             accompaniment: Sequence[list[tuple[float, float, int]]],
+             melody_sounds: Sequence[tuple[float, float, int]] = ()
+             ) -> tuple[Progression, Fraction, Fraction, Fraction]:
+    """The progression, the offsets of its first measure and of the first with a chord, and the
+    measure length.
+
+    The progression covers every measure from the first one with harmony or melody to the last.
+    """
+    time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
+    measure_length = Fraction(time_signature.barDuration.quarterLength) if time_signature \
+        else Fraction(4)
+    origin = _bar_origin(score, measure_length)
+    symbols = _chord_symbols(score)
+    if symbols:
+        changes, resolution = symbols, max(int(measure_length), 1)
+    else:
+        changes = _chords_from_sounds([s for part in accompaniment for s in part],
+                                      measure_length, origin)
+        resolution = CHORDS_PER_MEASURE
+    if not changes:
+        raise UsageError(f"{name} has no chord symbols and no accompaniment to take chords from; "
+                         "choose the accompaniment with --chord_parts, or use a lead sheet with "
+                         "chord symbols")
+    starts = [offset for offset, _ in changes]
+    first = (min(starts + [quantize(s[0]) for s in melody_sounds]) - origin) // measure_length
+    end = max(starts + [quantize(score.highestTime)])
+    last = -((origin - end) // measure_length)  # the ceiling: the measure the end falls in
+    step = measure_length / resolution
+    progression = []
+    for measure in range(first, max(last, first + 1)):
+        begin = origin + measure * measure_length
+        slots = [changes[max(bisect_right(starts, begin + k * step) - 1, 0)][1]
+                 for k in range(resolution)]
+        progression.append(_even_measure(slots, measure_length))
+    harmony_start = origin + ((starts[0] - origin) // measure_length) * measure_length
+    return progression, origin + first * measure_length, harmony_start, measure_length
+
+
+def _even_measure(slots: list[Chord], measure_length: Fraction) -> list[tuple[Chord, Fraction]]:
+    """The fewest chords sharing the measure evenly that sound as `slots` do."""
+    for count in range(1, len(slots) + 1):
+        run = len(slots) // count
+        if len(slots) % count == 0 and all(slots[i] == slots[i - i % run]
+                                           for i in range(len(slots))):
+            return [(slots[k * run], measure_length / count) for k in range(count)]
+    raise AssertionError("a measure always divides into its own slots")
+
+
+def _bar_origin(score: music21.stream.Score, measure_length: Fraction) -> Fraction:
+    """Where bars fall, modulo a measure: after a pickup, the first full measure's offset."""
+    part = score.parts.first() or score
+    for measure in part.getElementsByClass(music21.stream.Measure):
+        if Fraction(measure.duration.quarterLength) == measure_length:
+            return Fraction(measure.offset) % measure_length
+    return Fraction(0)
+
+
+def _chord_symbols(score: music21.stream.Score) -> list[tuple[Fraction, Chord]]:
+    """The score's chord symbols as ``(offset, chord)``, in order; "no chord" marks skipped."""
+    found = []
+    for symbol in score.recurse().getElementsByClass(music21.harmony.ChordSymbol):
+        if isinstance(symbol, music21.harmony.NoChord) or not symbol.pitches:
+            continue
+        root, bass = symbol.root().pitchClass, symbol.bass().pitchClass
+        classes = {p.pitchClass for p in symbol.pitches}
+        exact = [q for q, quality in QUALITIES.items()
+                 if {(root + i) % 12 for i in quality.intervals} | {bass} == classes]
+        if exact:
+            chord = make_chord(root, exact[0], bass)
+        else:
+            chord = identify_chord([1.0 if pc in classes else 0.0 for pc in range(12)], root)
+        found.append((quantize(symbol.getOffsetInHierarchy(score)), chord))
+    return sorted(found, key=lambda change: change[0])
+
+
+def _chords_from_sounds(sounds: Sequence[tuple[float, float, int]], measure_length: Fraction,
+                        origin: Fraction) -> list[tuple[Fraction, Chord]]:
+    """A chord per window (half a measure) in which the accompaniment sounds."""
+    if not sounds:
+        return []
+    starts, lengths, pitches = (np.array(column) for column in zip(*sounds))
+    stops = starts + lengths
+    window = measure_length / CHORDS_PER_MEASURE
+    begin = origin + ((quantize(starts.min()) - origin) // window) * window
+    changes = []
+    while begin < stops.max():
+        low, high = float(begin), float(begin + window)
+        overlap = np.clip(np.minimum(stops, high) - np.maximum(starts, low), 0, None)
+        if overlap.sum() > 0:
+            lowest = pitches[overlap > 0].min()
+            weights = np.bincount(pitches % 12, weights=overlap, minlength=12)
+            weights[lowest % 12] += overlap[pitches == lowest].sum()
+            changes.append((begin, identify_chord(weights.tolist(), int(lowest % 12))))
+        begin += window
+    return changes

@@ -1,0 +1,176 @@
+"""Realisation: generated grammar tokens become a concrete solo over a chord progression.
+
+Tokens are laid one after another from the first beat. Each note takes a pitch of its class
+(`grammar.classify`) under the chord sounding when it starts: chord tones from the chord, scale
+tones from the chord's scale, approach tones a semitone from a chord tone, others from what is
+left. Among those, it keeps to the token's interval from the previous note, the playable
+`pitch_range`, leaps of at most `max_leap`, and does not repeat the previous pitch sooner than
+`min_repeat_distance`; a random choice (from the caller's generator) picks among what remains.
+Where a chord has no pitch of a class (most seventh chords leave no ``X``), the nearest class in
+`FALLBACK` is used. The last event of a measure is cut at the bar line and a measure the tokens
+do not fill ends in a rest, so every measure is filled exactly. Tokens that do not parse (the
+unknown token, anything else a sampler may produce) are skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Iterable
+
+import music21
+import numpy as np
+
+from lstm_core.music.jazz.chords import Chord, Progression
+from lstm_core.music.jazz.grammar import Element, classify, parse_token
+from lstm_core.music.jazz.melody import Note
+
+FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
+"""The classes a note may take, in order, when its chord has no pitch of the one asked for."""
+PITCH_RANGE = (55, 84)
+"""G3 to C6: comfortable for a guitar or a tenor saxophone."""
+MAX_LEAP = 12
+MIN_REPEAT_DISTANCE = Fraction(1, 2)
+FIRST_NOTE_SPREAD = 6
+"""The first note lies within this many semitones of the middle of the range."""
+FREE_STEP = 7
+"""A note without interval bounds moves at most this many semitones (when it can)."""
+
+JAZZ_GUITAR, ALTO_SAX, TENOR_SAX, PIANO = 26, 65, 66, 0
+"""General MIDI programs (numbered from 0)."""
+
+Solo = list[list[Note]]
+"""Notes and rests per measure, offsets counted from the start of the solo."""
+
+
+def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random.Generator,
+                 pitch_range: tuple[int, int] = PITCH_RANGE, max_leap: int = MAX_LEAP,
+                 min_repeat_distance: Fraction = MIN_REPEAT_DISTANCE) -> Solo:
+    """The solo the tokens describe over `progression`, deterministic given `rng`'s state.
+
+    `tokens` is consumed only as far as the progression needs, so it may be a generator that
+    samples on demand; a list should hold `tokens_needed` tokens or more (extra ones are unused).
+    """
+    elements = (e for e in map(parse_token, tokens) if e is not None)
+    solo: Solo = []
+    offset, previous = Fraction(0), None
+    for measure in progression:
+        measure_start = offset
+        measure_end = measure_start + sum((beats for _, beats in measure), Fraction(0))
+        events: list[Note] = []
+        while offset < measure_end:
+            element = next(elements, None)
+            if element is None:  # out of tokens: the rest of the measure is silent
+                events.append(Note(offset, measure_end - offset, None))
+                break
+            duration = min(element.duration, measure_end - offset)
+            pitch = None
+            if not element.is_rest:
+                chord = _chord_at(measure, offset - measure_start)
+                pitch = _choose_pitch(element, chord, previous, offset, rng, pitch_range,
+                                      max_leap, min_repeat_distance)
+            events.append(Note(offset, duration, pitch))
+            previous = events[-1] if pitch is not None else previous
+            offset += duration
+        offset = measure_end
+        solo.append(events)
+    return solo
+
+
+def tokens_needed(progression: Progression, mean_duration: float) -> int:
+    """How many tokens to sample for `realize_solo` to fill the progression, with a margin.
+
+    `mean_duration` is the corpus' mean token length in quarter notes (the vocabulary
+    metadata's ``mean_duration``).
+    """
+    quarters = sum(beats for measure in progression for _, beats in measure)
+    return math.ceil(float(quarters) / max(mean_duration, 1 / 12) * 1.5) + 8
+
+
+def _chord_at(measure: list[tuple[Chord, Fraction]], position: Fraction) -> Chord:
+    """The chord sounding `position` quarter notes into the measure."""
+    start = Fraction(0)
+    for chord, beats in measure:
+        start += beats
+        if position < start:
+            return chord
+    return measure[-1][0]
+
+
+def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset: Fraction,
+                  rng: np.random.Generator, pitch_range: tuple[int, int], max_leap: int,
+                  min_repeat_distance: Fraction) -> int:
+    """A pitch of the element's class (or its fallback) that moves as the element says."""
+    candidates = list(range(pitch_range[0], pitch_range[1] + 1))
+    if previous is not None:
+        candidates = [p for p in candidates if abs(p - previous.pitch) <= max_leap]
+    fitting = candidates
+    for kind in FALLBACK[element.kind]:
+        of_kind = [p for p in candidates if classify(p, chord) == kind]
+        if of_kind:
+            fitting = of_kind
+            break
+    if previous is not None and offset - previous.offset < min_repeat_distance:
+        fitting = [p for p in fitting if p != previous.pitch] or fitting
+    distances = [_distance(p, element, previous, pitch_range) for p in fitting]
+    closest = [p for p, d in zip(fitting, distances) if d == min(distances)]
+    return int(rng.choice(closest))
+
+
+def _distance(pitch: int, element: Element, previous: Note | None,
+              pitch_range: tuple[int, int]) -> int:
+    """How far `pitch` is from where the element wants it (0: where it belongs)."""
+    if previous is None:
+        middle = (pitch_range[0] + pitch_range[1]) // 2
+        return max(abs(pitch - middle) - FIRST_NOTE_SPREAD, 0)
+    step = pitch - previous.pitch
+    if element.interval is None:
+        return max(abs(step) - FREE_STEP, 0)
+    low, high = element.interval
+    return max(low - step, step - high, 0)
+
+
+# ---- the MIDI file ----------------------------------------------------------------------------
+def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = 120.0,
+                    solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
+    """Writes a MIDI file of two parts: ``Solo`` (General MIDI `solo_program`, jazz guitar by
+    default; `TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the progression voiced for
+    piano: the bass an octave below, the chord tones closely above E3."""
+    score = music21.stream.Score()
+    solo_part = _part("Solo", solo_program, tempo, progression)
+    for event in (event for measure in solo for event in measure):
+        sound = (music21.note.Rest() if event.is_rest else music21.note.Note(event.pitch))
+        sound.quarterLength = event.duration
+        solo_part.insert(event.offset, sound)
+    chords_part = _part("Chords", chord_program, tempo, progression)
+    offset = Fraction(0)
+    for measure in progression:
+        for chord, beats in measure:
+            chords_part.insert(offset, music21.chord.Chord(voicing(chord), quarterLength=beats))
+            offset += beats
+    score.insert(0, solo_part)
+    score.insert(0, chords_part)
+    score.write("midi", fp=path)
+
+
+def voicing(chord: Chord) -> list[int]:
+    """MIDI pitches for the chord on a piano: bass in C2-B2, chord tones from E3 up an octave."""
+    upper = sorted({52 + (chord.root + i - 52) % 12 for i in chord.quality.intervals})
+    return [36 + chord.bass % 12] + upper
+
+
+def _part(name: str, program: int, tempo: float, progression: Progression
+          ) -> music21.stream.Part:
+    part = music21.stream.Part()
+    part.partName = name
+    instrument = music21.instrument.instrumentFromMidiProgram(program)
+    instrument.midiProgram = program
+    instrument.partName = name
+    part.insert(0, instrument)
+    part.insert(0, music21.tempo.MetronomeMark(number=tempo))
+    quarters = sum((beats for _, beats in progression[0]), Fraction(0)) if progression else 4
+    if Fraction(quarters).denominator == 1:
+        part.insert(0, music21.meter.TimeSignature(f"{quarters}/4"))
+    elif (2 * Fraction(quarters)).denominator == 1:
+        part.insert(0, music21.meter.TimeSignature(f"{2 * Fraction(quarters)}/8"))
+    return part

@@ -1,0 +1,158 @@
+"""Jazz grammar tokens from scores built here, and every way a source can be unusable."""
+
+from pathlib import Path
+
+import music21
+import pytest
+
+from lstm_core.errors import UsageError
+from lstm_core.music.jazz.chords import format_progression
+from lstm_core.music.jazz.extract import read_progression, read_sources
+from lstm_core.music.jazz.grammar import (Element, interval_name, interval_semitones,
+                                          load_jazz_corpus, parse_token)
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+METHENY = DATA / "midi" / "jazz" / "original_metheny.mid"
+
+# Over C (measure 1) and G7 (measure 2): E4 chord tone, D4 scale tone, a rest, Bb4 other (not in
+# C, its scale, nor a semitone from C, E or G), C#5 approach; B4 chord, A4 scale, G4 chord tone.
+MELODY = [("E4", 1), ("D4", 1), (None, 0.5), ("B-4", 0.5), ("C#5", 1),
+          ("B4", 2), ("A4", 1), ("G4", 1)]
+EXPECTED = ["C,1.000", "S,1.000,<m2,P-4>", "R,0.500", "X,0.500,<M7,P4>", "A,1.000,<A4,P1>",
+            "C,2.000,<m2,P-4>", "S,1.000,<m2,P-4>", "C,1.000,<m2,P-4>"]
+
+
+def _part(name, events, program):
+    part = music21.stream.Part()
+    part.partName = name
+    instrument = music21.instrument.instrumentFromMidiProgram(program)
+    instrument.partName = name  # what a MIDI file keeps as the track name
+    part.insert(0, instrument)
+    offset = 0.0
+    for pitch, length in events:
+        if pitch is None:
+            element = music21.note.Rest(quarterLength=length)
+        elif isinstance(pitch, list):
+            element = music21.chord.Chord(pitch, quarterLength=length)
+        else:
+            element = music21.note.Note(pitch, quarterLength=length)
+        part.insert(offset, element)
+        offset += length
+    return part
+
+
+def _write_midi(path, *parts):
+    score = music21.stream.Score()
+    score.insert(0, music21.tempo.MetronomeMark(number=140))
+    for part in parts:
+        score.insert(0, part)
+    score.write("midi", fp=str(path))
+    return str(path)
+
+
+def _melody():
+    return _part("Sax", MELODY, 66)
+
+
+def _comping():
+    return _part("Keys", [(["C2", "C3", "E3", "G3"], 4), (["G2", "B3", "D4", "F4"], 4)], 0)
+
+
+def test_tokens_from_melody_over_accompaniment(tmp_path):
+    midi = _write_midi(tmp_path / "tune.mid", _comping(), _melody())
+    tokens, metadata = load_jazz_corpus(midi)
+    assert tokens == EXPECTED
+    assert metadata["encoding"] == "jazz" and "C chord tone" in metadata["grammar"]
+    assert metadata["progression"] == "C | G7"
+    assert metadata["melody_part"] == "Sax" and metadata["chord_parts"] == ["Keys"]
+    assert metadata["tempo"] == 140 and metadata["time_signature"] == "4/4"
+    assert metadata["pitch_range"] == [62, 73]
+
+
+def test_part_flags_override_the_guess(tmp_path):
+    midi = _write_midi(tmp_path / "tune.mid", _comping(), _melody())
+    tokens, metadata = load_jazz_corpus(midi, melody_part="1", chord_parts=["Keys"])
+    assert tokens == EXPECTED
+    with pytest.raises(UsageError, match="--melody_part 'Drums' is not a part of .*tune.mid; "
+                                         "its parts are 0 'Keys', 1 'Sax'"):
+        load_jazz_corpus(midi, melody_part="Drums")
+
+
+def test_chord_symbols_of_a_lead_sheet_are_used(tmp_path):
+    part = _melody()
+    part.insert(0, music21.harmony.ChordSymbol("C"))
+    part.insert(4, music21.harmony.ChordSymbol("G7"))
+    score = music21.stream.Score([part])
+    path = tmp_path / "lead.musicxml"
+    score.write("musicxml", fp=str(path))
+    tokens, metadata = load_jazz_corpus(str(path))
+    assert tokens == EXPECTED
+    assert metadata["progression"] == "C | G7" and metadata["chord_parts"] == []
+    assert format_progression(read_progression(str(path))) == "C | G7"
+
+
+def test_music21_corpus_lead_sheets():
+    tokens, metadata = load_jazz_corpus("music21:leadSheet/fosterBrownHair")
+    assert len(tokens) > 50 and all(parse_token(t) is not None for t in tokens)
+    assert metadata["progression"].startswith("F | Bb | F C")
+    # --chords_from the same work gives the same bars (its pickup measure included).
+    progression = read_progression("music21:leadSheet/fosterBrownHair")
+    assert format_progression(progression) == metadata["progression"]
+
+
+def test_whole_silent_measures_are_left_out_and_rests_cut_at_bar_lines(tmp_path):
+    melody = _part("Sax", [("E4", 1), ("D4", 1), ("C4", 1), (None, 6), ("G4", 3)], 66)
+    comping = _part("Keys", [(["C3", "E3", "G3"], 12)], 0)
+    tokens, _ = load_jazz_corpus(_write_midi(tmp_path / "gap.mid", comping, melody))
+    assert tokens == ["C,1.000", "S,1.000,<m2,P-4>", "C,1.000,<m2,P-4>", "R,1.000", "R,1.000",
+                      "C,3.000,<m7,M3>"]
+
+
+def test_tokens_read_back():
+    element = Element("C", parse_token("C,0.250").duration, (-8, -2))
+    assert element.token() == "C,0.250,<M-2,m-6>"
+    assert parse_token("C,0.250,<M-2,m-6>") == element
+    assert parse_token("R,0.333").duration == parse_token("R,0.3333").duration
+    for bad in ["<unknown>", "C", "Q,1.000", "C,0.000", "R,1.000,<m3,m-3>", "C,1.0,<m-3,m3>",
+                "C,1.000,<Z3,m3>", "C,99.000"]:
+        assert parse_token(bad) is None, bad
+    for semitones in range(-26, 27):
+        assert interval_semitones(interval_name(semitones)) == semitones
+    assert [interval_name(s) for s in (0, -2, 7, 12, 15, -8)] == ["P1", "M-2", "P5", "P8", "m10",
+                                                                   "m-6"]
+
+
+def test_score_without_melody_is_an_error(tmp_path):
+    midi = _write_midi(tmp_path / "chords_only.mid", _comping())
+    with pytest.raises(UsageError, match="chords_only.mid has no part that looks like a melody.*"
+                                         "--melody_part"):
+        load_jazz_corpus(midi)
+
+
+def test_score_without_chords_is_an_error(tmp_path):
+    midi = _write_midi(tmp_path / "melody_only.mid", _melody())
+    with pytest.raises(UsageError, match="melody_only.mid has no chord symbols and no "
+                                         "accompaniment.*--chord_parts"):
+        load_jazz_corpus(midi)
+
+
+def test_missing_and_unreadable_sources_are_errors(tmp_path):
+    with pytest.raises(UsageError, match="--training_file .*nowhere.mid does not exist"):
+        load_jazz_corpus(str(tmp_path / "nowhere.mid"))
+    with pytest.raises(UsageError, match="music21:noSuchWork is not in music21's corpus"):
+        load_jazz_corpus("music21:noSuchWork")
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd not really")
+    with pytest.raises(UsageError, match="broken.mid cannot be read as a score"):
+        load_jazz_corpus(str(broken))
+
+
+def test_metheny_solo_is_found_without_part_numbers():
+    if not METHENY.exists():
+        pytest.skip(f"the jazz training file {METHENY} is not here (shared data not mounted)")
+    source = read_sources(str(METHENY))[0]
+    assert source.melody_part == "Guitar"
+    assert "Bass" in source.chord_parts and "Snare" not in source.chord_parts
+    tokens, metadata = load_jazz_corpus(str(METHENY))
+    assert all(parse_token(t).token() == t for t in tokens)
+    assert 150 < len(set(tokens)) < 300 and metadata["tempo"] == 112
