@@ -32,6 +32,12 @@ flags.DEFINE_bool("greedy", False, "Always take the likeliest token (argmax), as
 flags.DEFINE_integer("num_samples", 1, "Independent samples generated in parallel.")
 flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
                      "sample (default: a new one each run, printed).")
+flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise over, bars "
+                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the training solo's).")
+flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from a MIDI file's "
+                    "accompaniment or a lead sheet's chord symbols.")
+flags.DEFINE_float("tempo", None, "Music: beats per minute of the written MIDI (default: the "
+                   "corpus tempo).")
 flags.mark_flag_as_required("output_file")
 
 
@@ -41,6 +47,9 @@ def validate_flags() -> None:
                          top_p=FLAGS.top_p)
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
+    if FLAGS.tempo is not None and not 20 <= FLAGS.tempo <= 400:
+        raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats per "
+                             "minute between 20 and 400")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
     directory = os.path.dirname(os.path.abspath(FLAGS.output_file))
@@ -66,32 +75,14 @@ def text_primer(vocabulary, seed: str) -> list[str]:
     return list(seed)
 
 
-def output_paths(path: str, count: int) -> list[str]:
-    if count == 1:
-        return [path]
-    stem, extension = os.path.splitext(path)
-    return [f"{stem}-{n}{extension}" for n in range(1, count + 1)]
-
-
-def main(argv: Sequence[str]) -> None:
-    validate_flags()
+def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
     import numpy as np
 
     from lstm_core.preprocessing import atomic_write
-    from lstm_core.progress import ProgressBar
-    from lstm_core.sampler import Sampler
-    from lstm_core.saved import ModelFolder
 
-    model, vocabulary, config = ModelFolder(FLAGS.logdir, FLAGS.model_name).load(
-        FLAGS.vocabulary_file)
-    random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
     primer = text_primer(vocabulary, FLAGS.seed)
     primer_ids = np.tile(vocabulary.encode(primer)[None, :].astype(np.int32),
                          [FLAGS.num_samples, 1])
-
-    bar = ProgressBar(FLAGS.sample_length)
-    sampler = Sampler(model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p, FLAGS.greedy,
-                      chunk_length=FLAGS.log_frequency)
     generated = sampler.generate(primer_ids, FLAGS.sample_length, random_seed,
                                  lambda done, total: bar.update(done))
     bar.close()
@@ -101,6 +92,62 @@ def main(argv: Sequence[str]) -> None:
         print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
     if FLAGS.num_samples == 1:
         print(text[:600])
+
+
+def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
+    """A solo over the progression: tokens sampled, then realised as pitches over each chord."""
+    import numpy as np
+
+    from lstm_core.music import jazz
+
+    metadata = vocabulary.metadata
+    if FLAGS.chords_from:
+        progression = jazz.read_progression(FLAGS.chords_from)
+    else:
+        progression = jazz.parse_progression(FLAGS.chords or metadata["progression"],
+                                             metadata["measure_length"])
+    length = jazz.tokens_needed(progression, metadata["mean_duration"])
+    primer = np.zeros([FLAGS.num_samples, 1], np.int32)  # the most frequent token
+    generated = sampler.generate(primer, length, random_seed)
+    for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
+                                        generated)):
+        solo = jazz.realize_solo(vocabulary.decode(ids), progression,
+                                 np.random.default_rng([random_seed, n]),
+                                 pitch_range=tuple(metadata["pitch_range"]))
+        jazz.write_jazz_midi(solo, progression, path, tempo=FLAGS.tempo or metadata["tempo"])
+        print(f"wrote {path}: a solo over {len(progression)} bars of "
+              f"{jazz.format_progression(progression)} (--random_seed {random_seed})")
+
+
+def output_paths(path: str, count: int) -> list[str]:
+    if count == 1:
+        return [path]
+    stem, extension = os.path.splitext(path)
+    return [f"{stem}-{n}{extension}" for n in range(1, count + 1)]
+
+
+def main(argv: Sequence[str]) -> None:
+    validate_flags()
+    from lstm_core.progress import ProgressBar
+    from lstm_core.sampler import Sampler
+    from lstm_core.saved import ModelFolder
+
+    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
+    model, vocabulary, config = folder.load(FLAGS.vocabulary_file)
+    is_jazz = vocabulary.kind == "jazz"
+    if (FLAGS.chords or FLAGS.chords_from) and not is_jazz:
+        raise cli.UsageError(f"--chords needs a model trained with --encoding jazz; model "
+                             f"{FLAGS.model_name} holds {vocabulary.kind} tokens")
+    random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
+    # A preset (the original jazz model) may ask for greedy decoding unless told otherwise.
+    greedy = FLAGS.greedy or (not FLAGS["greedy"].present
+                              and folder.training_record().get("greedy", False))
+    sampler = Sampler(model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p, greedy,
+                      chunk_length=FLAGS.log_frequency)
+    if is_jazz:
+        sample_jazz(sampler, vocabulary, random_seed)
+    else:
+        sample_text(sampler, vocabulary, random_seed, ProgressBar(FLAGS.sample_length))
 
 
 if __name__ == "__main__":

@@ -55,11 +55,37 @@ flags.DEFINE_bool("allow_unknown", False, "When building a vocabulary, add an un
 flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
                   "folder is kept, renamed).")
 
+flags.DEFINE_enum("encoding", "events", ["events", "notes", "jazz"], "Music: how scores become "
+                  "tokens: events (pitch, onset and duration), notes (the prior generators' "
+                  "pitch names and dotted chords) or jazz (chord-relative grammar of a solo).")
+flags.DEFINE_string("melody_part", None, "Jazz: the solo's part, by index or name (default: "
+                    "guessed).")
+flags.DEFINE_list("chord_parts", None, "Jazz: the accompaniment's parts, by index or name "
+                  "(default: guessed).")
+flags.DEFINE_enum("preset", None, list(PRESETS := {
+    # The original jazz model: windows of 30 values, one layer of 64 units, Adam 0.01, 100
+    # epochs, zero initial state for each window, greedy decoding when sampling.
+    "djmodel": {"sequence_length": 30, "layers_number": 1, "units_number": 64,
+                "learning_rate": 0.01, "learning_rate_decay": 1.0, "epoch": 100,
+                "batch_size": 16, "shuffle": True},
+}), "A named setup; flags given explicitly override it. djmodel: the original jazz model.")
+# A jazz solo has about a thousand tokens: smaller batches than text (flags override these).
+JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epoch": 60}
+
 # Flags that shape the model: a resumed run must give the values it was started with.
 MODEL_FLAGS = {"units": "units_number", "layers": "layers_number",
                "embedding_size": "embedding_size", "dropout": "dropout"}
 # Flags that decide which token each batch row reads: a resumed run must keep them too.
 DATA_FLAGS = ("batch_size", "sequence_length", "validation_fraction", "shuffle", "random_seed")
+
+
+def apply_defaults() -> None:
+    """Sets the preset's (or the jazz encoding's) values of the flags the user did not give."""
+    values = PRESETS[FLAGS.preset] if FLAGS.preset else (
+        JAZZ_DEFAULTS if FLAGS.encoding == "jazz" else {})
+    for name, value in values.items():
+        if not FLAGS[name].present:
+            setattr(FLAGS, name, value)
 
 
 def validate_flags() -> None:
@@ -134,6 +160,7 @@ def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None
 
 
 def main(argv: Sequence[str]) -> None:
+    apply_defaults()
     validate_flags()
     from lstm_core.batch import Batch, split_validation
     from lstm_core.corpus import load_corpus
@@ -145,9 +172,11 @@ def main(argv: Sequence[str]) -> None:
     import tensorflow as tf
 
     tf.random.set_seed(FLAGS.random_seed)
-    corpus = load_corpus(FLAGS.training_file)
-    vocabulary = vocabulary_for(corpus, FLAGS.vocabulary_file
-                                or default_vocabulary_path(corpus.source))
+    corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
+                         FLAGS.chord_parts)
+    vocabulary = vocabulary_for(corpus, FLAGS.vocabulary_file or (
+        default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
+        else os.path.join("data", FLAGS.model_name + ".vocab")))
     ids = vocabulary.encode(corpus.tokens, source=corpus.source)
     train_ids, validation_ids = split_validation(ids, FLAGS.validation_fraction)
     train = Batch(train_ids, FLAGS.batch_size, FLAGS.sequence_length, FLAGS.shuffle,
@@ -166,8 +195,10 @@ def main(argv: Sequence[str]) -> None:
                             FLAGS.gradient_clip, FLAGS.log_frequency, FLAGS.checkpoint_every,
                             FLAGS.validation_every, FLAGS.shuffle, FLAGS.random_seed)
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
-    record = {"training_file": os.path.abspath(corpus.source),
+    record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
+                                else corpus.source),
               **{flag: getattr(FLAGS, flag) for flag in DATA_FLAGS},
+              "preset": FLAGS.preset, "greedy": FLAGS.preset == "djmodel",
               "training": dataclasses.asdict(config)}
     prepare_model_folder(folder, model_config, vocabulary, record)
 

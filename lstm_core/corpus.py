@@ -10,6 +10,7 @@ import dataclasses
 from typing import Sequence
 
 from lstm_core.default_corpus import build_default_text
+from lstm_core.errors import UsageError
 from lstm_core.preprocessing import CHARACTERS, read_text_file
 
 
@@ -21,7 +22,21 @@ class Corpus:
     source: str  # names the data in messages
 
 
-def load_corpus(training_file: str | None) -> Corpus:
-    """The tokens of `training_file`; without one, the embedded default text."""
+def load_corpus(training_file: str | None, encoding: str = "events",
+                melody_part: str | None = None, chord_parts: Sequence[str] | None = None
+                ) -> Corpus:
+    """The tokens of `training_file`; without one, the embedded default text.
+
+    `encoding` ``jazz`` reads a solo over chords (`lstm_core.music.jazz`), with the melody and
+    chord parts guessed unless given.
+    """
+    if encoding == "jazz":
+        from lstm_core.music import jazz
+
+        if not training_file:
+            raise UsageError("--encoding jazz needs --training_file: a MIDI file with a solo "
+                             "over an accompaniment, a lead sheet, or music21:NAME")
+        tokens, metadata = jazz.load_jazz_corpus(training_file, melody_part, chord_parts)
+        return Corpus(tokens, jazz.ENCODING, metadata, training_file)
     path = training_file or build_default_text()
     return Corpus(read_text_file(path), CHARACTERS, {}, path)

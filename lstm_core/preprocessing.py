@@ -129,7 +129,7 @@ class Vocabulary:
         """Writes the vocabulary file atomically (a crash never leaves half a file)."""
         header = {"format": FORMAT, "version": VERSION, "kind": self.kind,
                   "unknown_token": self.unknown_token, "metadata": self.metadata}
-        lines = [json.dumps(header, ensure_ascii=False)[:-1] + ',\n "tokens": [']
+        lines = [json.dumps(header, ensure_ascii=False, indent=1)[:-2] + ',\n "tokens": [']
         entries = [" " + json.dumps([t, c], ensure_ascii=False)
                    for t, c in zip(self.tokens, self.counts)]
         text = "\n".join(lines) + "\n" + ",\n".join(entries) + "\n ]}\n"
