@@ -1,0 +1,77 @@
+"""Jazz through the apps: train on a solo over chords, improvise over a typed progression, and
+the bad inputs of the jazz flags."""
+
+from pathlib import Path
+
+import pytest
+
+from test_cli import assert_usage_error, run
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+METHENY = SHARED / "midi" / "jazz" / "original_metheny.mid"
+
+
+@pytest.fixture(scope="module")
+def jazz_model(tmp_path_factory):
+    if not METHENY.exists():
+        pytest.skip(f"{METHENY} is absent (../shared/data is not checked out beside the project)")
+    path = tmp_path_factory.mktemp("jazz")
+    result = run("train.py", "--training_file", str(METHENY), "--encoding", "jazz",
+                 "--vocabulary_file", "jazz.vocab", "--model_name", "jazz", "--preset", "djmodel",
+                 "--max_steps", "30", cwd=path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+def test_djmodel_preset_trains_the_original_setup(jazz_model):
+    import json
+
+    config = json.loads((jazz_model / "logs" / "jazz" / "config.json").read_text())
+    record = json.loads((jazz_model / "logs" / "jazz" / "training.json").read_text())
+    assert (config["layers"], config["units"], config["token_kind"]) == (1, 64, "jazz")
+    assert record["sequence_length"] == 30 and record["greedy"] and record["shuffle"]
+
+
+def test_solo_over_a_typed_progression_has_two_parts_filling_every_bar(jazz_model):
+    from music21 import converter
+
+    result = run("sample.py", "--model_name", "jazz", "--chords", "Dm7 G7 | Cmaj7 | A7 | Dm7 G7",
+                 "--output_file", "solo.mid", "--random_seed", "1", "--temperature", "0.9",
+                 cwd=jazz_model)
+    assert result.returncode == 0, result.stderr
+    score = converter.parse(str(jazz_model / "solo.mid"))
+    assert len(score.parts) == 2
+    solo, chords = score.parts
+    assert solo.highestTime == pytest.approx(16.0) and chords.highestTime == pytest.approx(16.0)
+    assert len(solo.recurse().notes) > 4
+
+
+@pytest.mark.parametrize("flags, fragments", [
+    (["--chords", "Dm7 | Hbb9"], ["Hbb9", "maj7 m7 mmaj7 m7b5"]),
+    (["--chords", " | "], ["--chords", "empty"]),
+])
+def test_bad_progressions(jazz_model, flags, fragments):
+    result = run("sample.py", "--model_name", "jazz", *flags, "--output_file", "x.mid",
+                 cwd=jazz_model)
+    assert_usage_error(result, *fragments)
+    assert not (jazz_model / "x.mid").exists()
+
+
+def test_chords_need_a_jazz_model(tmp_path):
+    (tmp_path / "words.txt").write_text("do re mi fa so la ti do\n" * 80, encoding="utf-8")
+    trained = run("train.py", "--training_file", "words.txt", "--model_name", "words",
+                  "--max_steps", "2", "--batch_size", "4", "--units_number", "16", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    result = run("sample.py", "--model_name", "words", "--chords", "C | G7", "--output_file",
+                 "x.mid", cwd=tmp_path)
+    assert_usage_error(result, "--chords", "--encoding jazz")
+
+
+def test_a_midi_file_without_chords_is_a_usage_error(tmp_path):
+    from music21 import note, stream
+
+    melody = stream.Part([note.Note(60 + i % 5, quarterLength=1.0) for i in range(32)])
+    stream.Score([melody]).write("midi", fp=str(tmp_path / "lonely.mid"))
+    result = run("train.py", "--training_file", "lonely.mid", "--encoding", "jazz",
+                 "--model_name", "lonely", cwd=tmp_path)
+    assert_usage_error(result, "lonely.mid")
