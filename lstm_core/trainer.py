@@ -4,8 +4,8 @@ One step: each replica runs its slice of the batch forward and backward (one XLA
 function), the gradients are summed across replicas, and `Adam` updates the weights. The
 LSTM state left by one batch starts the next (contiguous streams, see `lstm_core.batch`).
 
-Everything a resumed run needs is in the checkpoint: weights, Adam's moments and step, the data
-position (epoch and batch), the random generator of the dropout masks and the carried LSTM state,
+Everything a resumed run needs is in the checkpoint: weights, Adam's moments and step (which is
+also the data position), the random generator of the dropout masks and the carried LSTM state,
 so an interrupted run continues exactly as if it had never stopped. TensorFlow writes each
 checkpoint to temporary files and renames them, and `CheckpointManager` updates its index last:
 a crash mid-save leaves the previous checkpoint intact.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import signal
 import time
 from typing import Callable, Sequence
 
@@ -90,13 +91,11 @@ class Trainer:
                                   config.clip_norm)
             self.optimizer.build(self.model.trainable_variables)
         self.rng = tf.random.Generator.from_seed(config.seed)
-        self.epoch = tf.Variable(0, dtype=tf.int64, name="epoch")
-        self.batch_in_epoch = tf.Variable(0, dtype=tf.int64, name="batch_in_epoch")
         self.carried_state = tf.Variable(pack_state(self.model.initial_state(config.batch_size)),
                                          name="carried_state")
         self.checkpoint = tf.train.Checkpoint(
-            model=self.model, optimizer=self.optimizer, rng=self.rng, epoch=self.epoch,
-            batch_in_epoch=self.batch_in_epoch, carried_state=self.carried_state)
+            model=self.model, optimizer=self.optimizer, rng=self.rng,
+            carried_state=self.carried_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
         self.log_dir, self.hooks = log_dir, list(hooks)
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
@@ -186,25 +185,33 @@ class Trainer:
         return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
     def train(self) -> dict:
-        """Trains until the epochs or the step limit are done; returns the last metrics."""
-        config = self.config
+        """Trains until the epochs or the step limit are done; returns the last metrics.
+
+        The data position is the step: step ``s`` reads batch ``s % batches_per_epoch`` of
+        epoch ``s // batches_per_epoch``. Ctrl-C stops at the end of the current step and saves
+        a checkpoint (press it twice to stop at once, losing the steps since the last one).
+        """
+        config, batches = self.config, self.train_batches.num_batches
         step = int(self.optimizer.iterations.numpy())
-        epoch, start = int(self.epoch.numpy()), int(self.batch_in_epoch.numpy())
-        state = self._distributed_state(self.carried_state)
+        carried = self._distributed_state(self.carried_state)
         zeros = self._distributed_state(pack_state(self.model.initial_state(config.batch_size)))
-        progress = ProgressBar(self.total_steps, initial=step)
-        window = _Window()
+        state = carried
+        progress, window = ProgressBar(self.total_steps, initial=step), _Window()
         last_good = self.manager.latest_checkpoint
         metrics: dict = {}
         validated_at = None
+        stop = _StopOnInterrupt()
         try:
-            while epoch < config.epochs and step < self.total_steps:
-                for inputs, targets in self.train_batches.dataset(epoch, start):
-                    carried = zeros if config.shuffle else state
+            for epoch in range(step // batches, config.epochs):
+                if step >= self.total_steps:
+                    break
+                if step % batches == 0:  # a new pass: the streams start over from zero state
+                    state = zeros
+                for inputs, targets in self.train_batches.dataset(epoch, step % batches):
                     loss, accuracy, norm, state = self._train_step(
-                        self._per_replica(inputs), self._per_replica(targets), carried)
+                        self._per_replica(inputs), self._per_replica(targets),
+                        zeros if config.shuffle else state)
                     step += 1
-                    self.batch_in_epoch.assign_add(1)
                     loss = float(loss)
                     if not math.isfinite(loss):
                         raise UsageError(
@@ -215,7 +222,9 @@ class Trainer:
                     progress.update(step, f"loss {loss:.3f}")
                     if step % config.log_frequency == 0 or step == self.total_steps:
                         metrics.update(self._log_training(step, epoch, window, progress))
-                    if config.validation_every and step % config.validation_every == 0:
+                    end_of_epoch = step % batches == 0 and not config.validation_every
+                    if end_of_epoch or (config.validation_every
+                                        and step % config.validation_every == 0):
                         metrics.update(self.validate(step))
                         validated_at = step
                     for every, hook in self.hooks:
@@ -224,25 +233,18 @@ class Trainer:
                                 hook(step)
                     if step % config.checkpoint_every == 0:
                         last_good = self.save(state)
+                    if stop.requested:
+                        progress.close()
+                        print(f"interrupted at step {step}: saved {self.save(state)}; run the "
+                              "same command to resume", flush=True)
+                        raise SystemExit(130)
                     if step >= self.total_steps:
                         break
-                else:  # a full pass: the streams start over from zero state
-                    epoch, start = epoch + 1, 0
-                    self.epoch.assign(epoch)
-                    self.batch_in_epoch.assign(0)
-                    state = zeros
-                    if not config.validation_every:
-                        metrics.update(self.validate(step))
-                        validated_at = step
             if validated_at != step:
                 metrics.update(self.validate(step))
             self.save(state)
-        except KeyboardInterrupt:
-            progress.close()
-            path = self.save(state)
-            print(f"\ninterrupted at step {step}: saved {path}; run the same command to resume")
-            raise SystemExit(130) from None
         finally:
+            stop.release()
             progress.close()
             for writer in self._writers.values():
                 writer.flush()
@@ -287,6 +289,25 @@ class Trainer:
               f"{metrics['validation_bits_per_token']:.3f}, accuracy "
               f"{metrics['validation_accuracy']:.3f}", flush=True)
         return metrics
+
+
+class _StopOnInterrupt:
+    """Turns the first Ctrl-C into a request to stop after the current step; a second one
+    interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = signal.signal(signal.SIGINT, self._request)
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+        print("\nstopping after this step (Ctrl-C again to stop now)...", flush=True)
+        self.release()
+
+    def release(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
 
 
 class _Window:

@@ -137,3 +137,27 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workspace):
     result = run("train.py", *common, "--max_steps", "40", "--learning_rate", "1e38", cwd=path)
     assert_usage_error(result, "diverged", "last good checkpoint", "--learning_rate")
     assert sorted(p.name for p in checkpoints.iterdir()) == before
+
+
+def test_ctrl_c_saves_a_checkpoint_and_the_same_command_resumes(tmp_path):
+    import re
+    import signal
+
+    (tmp_path / "song.txt").write_text(VERSE * 40, encoding="utf-8")
+    flags = ["--training_file", "song.txt", "--model_name", "song", "--units_number", "16",
+             "--batch_size", "4", "--sequence_length", "16", "--log_frequency", "1",
+             "--checkpoint_every", "100000", "--sample_every", "0"]
+    process = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *flags, "--epoch", "1000"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    for line in process.stdout:
+        if line.startswith("step 3/"):
+            process.send_signal(signal.SIGINT)
+            break
+    output, errors = process.communicate(timeout=300)
+    assert process.returncode == 130, output + errors
+    stopped = int(re.search(r"interrupted at step (\d+): saved", output).group(1))
+    resumed = run("train.py", *flags, "--epoch", "1000", "--max_steps", str(stopped + 2),
+                  cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming model song from step {stopped}" in resumed.stdout
