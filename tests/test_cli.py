@@ -161,3 +161,16 @@ def test_ctrl_c_saves_a_checkpoint_and_the_same_command_resumes(tmp_path):
                   cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming model song from step {stopped}" in resumed.stdout
+
+
+def test_preprocessing_writes_the_vocabulary_beside_the_corpus_and_never_overwrites(tmp_path):
+    from lstm_core.preprocessing import Vocabulary
+
+    (tmp_path / "lyrics.txt").write_text(VERSE, encoding="utf-8")
+    command = [sys.executable, "-m", "lstm_core.preprocessing", "--input_file", "lyrics.txt"]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=environment)
+    assert first.returncode == 0, first.stderr
+    assert set(Vocabulary.load(str(tmp_path / "lyrics.vocab")).tokens) == set(VERSE)
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=environment)
+    assert_usage_error(again, "lyrics.vocab", "--overwrite")
