@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -230,28 +229,106 @@ def window_sampler(streams, vocabulary=65, units=128, window=100):
     return generate
 
 
-# ---- running them --------------------------------------------------------------------------
-def interleaved(contenders: dict, rounds: int, work: dict, warmup: int = 2) -> dict:
-    """Times `work[name]` calls of each contender, round-robin; the median seconds per call.
+def lstm_core_generation(streams, length):
+    generate = lstm_core_sampler(streams)
+    return lambda: generate(length)
 
-    A contender that fails is dropped (and reported); its entry holds the error.
+
+def torch_generation(streams, length):
+    generate = torch_sampler(streams)
+    return lambda: generate(length)
+
+
+def window_generation(streams, length):
+    generate = window_sampler(streams)
+    return lambda: generate(length)
+
+
+# ---- running them --------------------------------------------------------------------------
+def timed_calls(function):
+    """`function` → `run(n)`: the seconds that n calls take."""
+    def run(n):
+        start = time.perf_counter()
+        for _ in range(n):
+            function()
+        return time.perf_counter() - start
+    return run
+
+
+def _worker(connection, builder: str, kwargs: dict):
+    """A contender in a process of its own: builds it, then answers `n` with the seconds of n
+    calls (or with an error's text)."""
+    try:
+        run = timed_calls(globals()[builder](**kwargs))
+        connection.send("ready")
+    except Exception:  # noqa: BLE001
+        connection.send(traceback.format_exc())
+        return
+    while (n := connection.recv()) is not None:
+        try:
+            connection.send(run(n))
+        except Exception:  # noqa: BLE001
+            connection.send(traceback.format_exc())
+
+
+class Remote:
+    """A contender run in its own process. PyTorch's OpenMP threads slow down by orders of
+    magnitude in a process where TensorFlow has run (measured: 1k instead of 80k tokens/s), so
+    each library gets a process of its own, as it would in a user's program."""
+
+    def __init__(self, builder: str, **kwargs):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(child, builder, kwargs),
+                                       daemon=True)
+        self.process.start()
+        answer = self.connection.recv()
+        if answer != "ready":
+            self.close()
+            raise RuntimeError(answer)
+
+    def __call__(self, n: int) -> float:
+        self.connection.send(n)
+        answer = self.connection.recv()
+        if isinstance(answer, str):
+            raise RuntimeError(answer)
+        return answer
+
+    def close(self):
+        try:
+            self.connection.send(None)
+        except OSError:
+            pass
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+def interleaved(contenders: dict, rounds: int, work: dict, warmup: int = 2) -> dict:
+    """Runs `work[name]` calls of each contender, round-robin; the median seconds per call.
+
+    Each contender is `run(n)` → the seconds of n calls. A contender that fails is dropped
+    (and reported); its entry holds the error.
     """
     timings = {name: [] for name in contenders}
     errors = {}
-    for name, function in list(contenders.items()):
+    for name, run in list(contenders.items()):
         try:
-            for _ in range(warmup):
-                function()
+            run(warmup)
         except Exception:  # noqa: BLE001 - reported, then the others go on
             errors[name] = traceback.format_exc()
             log(f"{name} failed:\n{errors[name]}")
             del contenders[name]
     for _ in range(rounds):
-        for name, function in contenders.items():
-            start = time.perf_counter()
-            for _ in range(work[name]):
-                function()
-            timings[name].append((time.perf_counter() - start) / work[name])
+        for name, run in list(contenders.items()):
+            try:
+                timings[name].append(run(work[name]) / work[name])
+            except Exception:  # noqa: BLE001
+                errors[name] = traceback.format_exc()
+                log(f"{name} failed:\n{errors[name]}")
+                del contenders[name]
     return {name: (statistics.median(times) if times else None) for name, times in
             timings.items()} | {name: None for name in errors}, errors
 
@@ -270,18 +347,22 @@ def train_benchmark(name, shape, rounds, steps, peers, results, failures):
     tokens = shape["batch"] * shape["sequence"]
     contenders = {}
     with tempfile.TemporaryDirectory() as workdir:
-        builders = {"lstm-core": lstm_core_trainer, "keras": keras_lstm, "torch": torch_lstm}
+        builders = {"lstm-core": lambda: timed_calls(lstm_core_trainer(**shape, workdir=workdir)),
+                    "keras": lambda: timed_calls(keras_lstm(**shape, workdir=workdir)),
+                    "torch": lambda: Remote("torch_lstm", **shape, workdir=workdir)}
         for contender, build in builders.items():
             if contender != "lstm-core" and contender not in peers:
                 continue
             log(f"building {contender} ({name})")
             try:
-                contenders[contender] = build(**shape, workdir=workdir)
+                contenders[contender] = build()
             except Exception:  # noqa: BLE001
                 failures[f"train_{name}_{contender}"] = traceback.format_exc()
                 log(failures[f"train_{name}_{contender}"])
         log(f"timing training ({name}): {rounds} rounds of {steps} steps each")
-        seconds, errors = interleaved(contenders, rounds, {c: steps for c in contenders})
+        seconds, errors = interleaved(dict(contenders), rounds, {c: steps for c in contenders})
+        for contender in contenders.values():
+            getattr(contender, "close", lambda: None)()
     failures.update({f"train_{name}_{c}": e for c, e in errors.items()})
     flops = training_flops_per_token(**shape)
     for contender, per_step in seconds.items():
@@ -292,19 +373,26 @@ def train_benchmark(name, shape, rounds, steps, peers, results, failures):
 
 
 def generation_benchmark(streams, rounds, lengths, peers, results, failures):
-    builders = {"lstm-core": lstm_core_sampler, "torch": torch_sampler, "window": window_sampler}
     contenders = {}
-    for contender, build in builders.items():
+    for contender in ("lstm-core", "torch", "window"):
         if contender == "torch" and "torch" not in peers:
             continue
         try:
-            generate = build(streams)
-            contenders[contender] = (lambda g, n: lambda: g(n))(generate, lengths[contender])
+            if contender == "torch":
+                contenders[contender] = Remote("torch_generation", streams=streams,
+                                               length=lengths[contender])
+            else:
+                contenders[contender] = timed_calls(
+                    {"lstm-core": lstm_core_generation, "window": window_generation}[contender](
+                        streams, lengths[contender]))
         except Exception:  # noqa: BLE001
             failures[f"gen_{streams}_{contender}"] = traceback.format_exc()
             log(failures[f"gen_{streams}_{contender}"])
     log(f"timing generation ({streams} streams): {rounds} rounds")
-    seconds, errors = interleaved(contenders, rounds, {c: 1 for c in contenders}, warmup=1)
+    seconds, errors = interleaved(dict(contenders), rounds, {c: 1 for c in contenders},
+                                  warmup=1)
+    for contender in contenders.values():
+        getattr(contender, "close", lambda: None)()
     failures.update({f"gen_{streams}_{c}": e for c, e in errors.items()})
     for contender, per_call in seconds.items():
         if per_call:
@@ -332,22 +420,33 @@ def memory_benchmark(megabytes, results, failures):
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
         write_corpus(corpus, megabytes)
-        command = [sys.executable, os.path.join(ROOT, "train.py"), "--training_file", corpus,
+        report = os.path.join(workdir, "peak_rss_kb")
+        # ru_maxrss of a child started from this (large) process reports this process's peak as
+        # well; the high-water mark of the child's own memory (VmHWM) is read at its exit.
+        wrapper = ("import atexit, runpy, sys\n"
+                   "def report():\n"
+                   "    for line in open('/proc/self/status'):\n"
+                   "        if line.startswith('VmHWM:'):\n"
+                   f"            open({report!r}, 'w').write(line.split()[1])\n"
+                   "atexit.register(report)\n"
+                   "sys.argv = sys.argv[1:]\n"
+                   "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+        command = [sys.executable, "-c", wrapper, os.path.join(ROOT, "train.py"),
+                   "--training_file", corpus,
                    "--vocabulary_file", os.path.join(workdir, "corpus.vocab"),
                    "--logdir", os.path.join(workdir, "logs"), "--model_name", "memory",
                    "--max_steps", "5", "--sample_every", "0", "--log_frequency", "5"]
-        log(f"training on a {megabytes:g} MB corpus: {' '.join(command[1:])}")
+        log(f"training on a {megabytes:g} MB corpus: {' '.join(command[3:])}")
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT)
         output = process.stdout.read()
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode:
+        if process.wait() or not os.path.exists(report):
             failures["rss"] = output.decode(errors="replace")[-3000:]
             log(f"train.py failed:\n{failures['rss']}")
             return
-        rss = usage.ru_maxrss / 1024.0  # kilobytes on Linux
+        with open(report) as f:
+            rss = int(f.read()) / 1024.0  # kB
         results[f"rss_{megabytes:g}mb_corpus_mb"] = rss
         results["rss_corpus_mb"] = megabytes
         results["rss_over_corpus"] = rss / megabytes
