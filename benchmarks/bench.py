@@ -1,7 +1,7 @@
 """Benchmarks lstm-core against keras.layers.LSTM and torch.nn.LSTM on this machine.
 
-    python benchmarks/bench.py            # the full run (about 10 minutes on 2 cores)
-    python benchmarks/bench.py --quick    # a smoke test (CI): tiny step counts, small corpus
+    python benchmarks/bench.py            # the full run (about 4 minutes on 2 cores)
+    python benchmarks/bench.py --quick    # a smoke test (CI, under a minute): tiny step counts, 5 MB corpus
 
 In one run, interleaving the contenders round by round (so a noisy machine slows them all alike),
 it measures:
