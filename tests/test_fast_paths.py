@@ -1,0 +1,96 @@
+"""The fast paths equal the readable reference: gate activations, the fused recurrence at training
+shapes under XLA, and the train step computed in per-core slices of the batch."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lstm_core import fused
+from lstm_core.batch import Batch
+from lstm_core.cell import LSTMCell, LSTMState
+from lstm_core.model import ModelConfig
+from lstm_core.trainer import Trainer, TrainingConfig
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_one_sigmoid_gates_equal_sigmoid_and_tanh(dtype):
+    units = 5
+    z = tf.constant(np.random.default_rng(0).normal(size=[3, 4 * units]) * 4, dtype)
+    expected = tf.concat(fused._gates(z), axis=-1)
+    actual = fused._all_gates(z, fused._gate_scale(units, dtype))
+    np.testing.assert_allclose(actual, expected, atol=1e-6 if dtype == tf.float32 else 1e-12)
+
+
+def test_fused_recurrence_equals_the_reference_cell_under_xla():
+    batch, time, inputs_size, units = 6, 12, 10, 16
+    rng = np.random.default_rng(1)
+    cell = LSTMCell(inputs_size, units)
+    cell.bias.assign(rng.normal(size=[4 * units]).astype(np.float32))
+    inputs = tf.constant(rng.normal(size=[batch, time, inputs_size]).astype(np.float32))
+    state = LSTMState(*(tf.constant(rng.normal(size=[batch, units]).astype(np.float32))
+                        for _ in range(2)))
+    weights = tf.constant(rng.normal(size=[batch, time, units]).astype(np.float32))
+    variables = [cell.kernel, cell.recurrent_kernel, cell.bias]
+
+    @tf.function(jit_compile=True)
+    def run(use_fused):
+        with tf.GradientTape() as tape:
+            tape.watch([inputs, *state])
+            if use_fused:
+                outputs, final = fused.fused_unroll(tf.transpose(inputs, [1, 0, 2]), state,
+                                                    cell.kernel, cell.bias, cell.recurrent_kernel)
+                outputs = tf.transpose(outputs, [1, 0, 2])
+            else:
+                outputs, final = cell.unroll(inputs, state)
+            loss = (tf.reduce_sum(outputs * weights) + tf.reduce_sum(final.hidden * 0.3)
+                    + tf.reduce_sum(tf.sin(final.cell)))
+        return (outputs, final.hidden, final.cell,
+                *tape.gradient(loss, [inputs, *state, *variables]))
+
+    for fast, reference in zip(run(True), run(False)):
+        np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-5)
+
+
+def make_trainer(tmp_path, name, shards, batch_size=4, sequence_length=6, dropout=0.0,
+                 like=None):
+    vocabulary = 7
+    ids = np.random.default_rng(2).integers(0, vocabulary, 2000).astype(np.uint8)
+    trainer = Trainer(ModelConfig(vocabulary, units=8, layers=2, embedding_size=5,
+                                  dropout=dropout),
+                      TrainingConfig(batch_size=batch_size, sequence_length=sequence_length),
+                      Batch(ids, batch_size, sequence_length), None,
+                      str(tmp_path / name / "checkpoints"), str(tmp_path / name / "logs"))
+    if like is not None:  # the same initial weights
+        for variable, value in zip(trainer.model.trainable_variables,
+                                   like.model.trainable_variables):
+            variable.assign(value)
+    trainer._shards_per_replica = lambda: shards
+    trainer._train_step = trainer._build_train_step()
+    return trainer
+
+
+def run_steps(trainer, steps):
+    state = trainer._distributed_state(trainer.carried_state)
+    results = []
+    for inputs, targets in trainer.train_batches.dataset().take(steps):
+        loss, accuracy, norm, state = trainer._train_step(inputs, targets, state)
+        results.append((float(loss), float(accuracy), float(norm)))
+    return results, state, [v.numpy() for v in trainer.model.trainable_variables]
+
+
+@pytest.mark.parametrize("shards", [2, 4])
+def test_train_step_in_slices_equals_one_computation(tmp_path, shards):
+    one = make_trainer(tmp_path, "one", shards=1)
+    sliced = make_trainer(tmp_path, f"sliced{shards}", shards=shards, like=one)
+    reference, sliced = run_steps(one, steps=3), run_steps(sliced, steps=3)
+    np.testing.assert_allclose(sliced[0], reference[0], rtol=1e-5, atol=1e-6)
+    for fast, expected in zip(tf.nest.flatten(sliced[1]), tf.nest.flatten(reference[1])):
+        np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
+    for fast, expected in zip(sliced[2], reference[2]):
+        np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_shards_divide_the_batch(tmp_path):
+    trainer = make_trainer(tmp_path, "odd", shards=1, batch_size=5)
+    del trainer._shards_per_replica  # the real choice
+    assert 5 % trainer._shards_per_replica() == 0
