@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from lstm_core.cell import LSTMCell, LSTMState
-from lstm_core.fused import fused_unroll
+from lstm_core.fused import fused_unroll, lstm_recurrence
 
 StackState = tuple[LSTMState, ...]  # one `LSTMState` per layer, bottom first
 
@@ -41,9 +41,36 @@ class StackedLSTM(tf.Module):
         Returns:
           the top layer's hidden states `[time, batch, units]` and each layer's final state.
         """
+        return self._run(inputs, state, dropout, seed, fused)
+
+    def from_embedding(self, embedding: tf.Tensor, tokens: tf.Tensor, state: StackState,
+                       dropout: float = 0.0, seed: tf.Tensor | None = None
+                       ) -> tuple[tf.Tensor, StackState]:
+        """`self(tf.gather(embedding, tokens), ...)` with the fused path, computed in fewer FLOPs.
+
+        The first layer's input projection of each token, ``embedding[token] W + b``, is a row
+        of the table ``embedding W + b`` (`[vocabulary, 4*units]`): one small matmul and a
+        gather instead of a `[time*batch, embedding] × [embedding, 4*units]` matmul, and
+        backward a sum of the gate gradients per token (a scatter-add) instead of two such
+        matmuls. Worth it when the vocabulary is smaller than the tokens of a batch.
+
+        Args:
+          embedding: `[vocabulary, input]`.
+          tokens: token ids, time-major `[time, batch]`.
+        """
+        first = self.cells[0]
+        table = tf.matmul(embedding, first.kernel) + first.bias
+        return self._run(tf.gather(table, tokens), state, dropout, seed, True,
+                         first_gate_inputs=True)
+
+    def _run(self, inputs, state, dropout, seed, fused, first_gate_inputs=False):
         final_states = []
         for n, (cell, layer_state) in enumerate(zip(self.cells, state)):
-            if fused:
+            if n == 0 and first_gate_inputs:  # `inputs` is already ``x W + b``
+                inputs, hidden, cell_state = lstm_recurrence(
+                    inputs, layer_state.hidden, layer_state.cell, cell.recurrent_kernel)
+                final = LSTMState(hidden, cell_state)
+            elif fused:
                 inputs, final = fused_unroll(inputs, layer_state, cell.kernel, cell.bias,
                                              cell.recurrent_kernel)
             else:

@@ -69,6 +69,20 @@ def choose_strategy() -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
 
 
+def _training_logits(model: LanguageModel, inputs, state, seed):
+    """`model(inputs, state, training=True, seed=seed)`."""
+    return model(inputs, state, training=True, seed=seed)
+
+
+def _folded_training_logits(model: LanguageModel, inputs, state, seed):
+    """The same logits as `_training_logits`, with the embedding folded into the first layer's
+    input projection (`StackedLSTM.from_embedding`): fewer FLOPs for a small vocabulary."""
+    hidden, state = model.lstm.from_embedding(model.embedding, tf.transpose(inputs), state,
+                                              dropout=model.config.dropout, seed=seed)
+    logits = tf.einsum("tbu,uv->btv", hidden, model.output_kernel) + model.output_bias
+    return logits, state
+
+
 class Trainer:
     def __init__(self, model_config: ModelConfig, config: TrainingConfig, train: Batch,
                  validation: Batch | None, checkpoint_dir: str, log_dir: str,
@@ -107,19 +121,19 @@ class Trainer:
         model, strategy, optimizer = self.model, self.strategy, self.optimizer
         variables = model.trainable_variables
         global_tokens = float(self.config.batch_size * self.config.sequence_length)
+        shards = self._shards_per_replica()
+        logits_of = _folded_training_logits if self._fold_embedding(shards) else _training_logits
 
         @tf.function(jit_compile=True)
         def gradients(inputs, targets, state, seed):
             with tf.GradientTape() as tape:
-                logits, state = model(inputs, state, training=True, seed=seed)
+                logits, state = logits_of(model, inputs, state, seed)
                 losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
                 loss = tf.reduce_sum(losses) / global_tokens  # summed over replicas: the mean
             grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
             predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
             correct = tf.reduce_sum(tf.cast(tf.equal(predictions, targets), tf.float32))
             return grads, loss, correct, state
-
-        shards = self._shards_per_replica()
 
         def replica_step(inputs, targets, state, seed):
             replica = tf.distribute.get_replica_context().replica_id_in_sync_group
@@ -163,6 +177,14 @@ class Trainer:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
             os.cpu_count() or 1)
         return max(n for n in range(1, cores + 1) if self.config.batch_size % n == 0)
+
+    def _fold_embedding(self, shards: int) -> bool:
+        """Whether the step folds the embedding into the first layer's input projection: when
+        the table (`[vocabulary, 4*units]`) is smaller than the projected slice of the batch
+        (`[tokens, 4*units]`)."""
+        slice_tokens = (self.config.batch_size // self.replicas // shards
+                        * self.config.sequence_length)
+        return self.model.config.vocabulary_size < slice_tokens
 
     def _evaluate_batch(self, inputs, targets, state):
         logits, state = self.model(inputs, state)

@@ -9,6 +9,7 @@ from lstm_core import fused
 from lstm_core.batch import Batch
 from lstm_core.cell import LSTMCell, LSTMState
 from lstm_core.model import ModelConfig
+from lstm_core.stack import StackedLSTM
 from lstm_core.trainer import Trainer, TrainingConfig
 
 
@@ -51,8 +52,34 @@ def test_fused_recurrence_equals_the_reference_cell_under_xla():
         np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-5)
 
 
+def test_embedding_folded_into_the_first_projection_equals_the_gathered_inputs():
+    vocabulary, embedding_size, time, batch, units = 7, 5, 6, 4, 8
+    rng = np.random.default_rng(3)
+    stack = StackedLSTM(embedding_size, units, layers=2)
+    embedding = tf.Variable(rng.normal(size=[vocabulary, embedding_size]).astype(np.float32))
+    tokens = tf.constant(rng.integers(0, vocabulary, [time, batch]).astype(np.int32))
+    state = stack.initial_state(batch)
+    weights = tf.constant(rng.normal(size=[time, batch, units]).astype(np.float32))
+    variables = [embedding, *stack.trainable_variables]
+    seed = tf.constant([4, 5], tf.int64)
+
+    @tf.function(jit_compile=True)
+    def run(folded):
+        with tf.GradientTape() as tape:
+            if folded:
+                outputs, final = stack.from_embedding(embedding, tokens, state, 0.2, seed)
+            else:
+                outputs, final = stack(tf.gather(embedding, tokens), state, 0.2, seed)
+            loss = tf.reduce_sum(outputs * weights) + tf.reduce_sum(tf.sin(final[0].cell))
+        return (outputs, *tf.nest.flatten(final),
+                *[tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)])
+
+    for fast, reference in zip(run(True), run(False)):
+        np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-5)
+
+
 def make_trainer(tmp_path, name, shards, batch_size=4, sequence_length=6, dropout=0.0,
-                 like=None):
+                 like=None, fold=None):
     vocabulary = 7
     ids = np.random.default_rng(2).integers(0, vocabulary, 2000).astype(np.uint8)
     trainer = Trainer(ModelConfig(vocabulary, units=8, layers=2, embedding_size=5,
@@ -65,6 +92,8 @@ def make_trainer(tmp_path, name, shards, batch_size=4, sequence_length=6, dropou
                                    like.model.trainable_variables):
             variable.assign(value)
     trainer._shards_per_replica = lambda: shards
+    if fold is not None:
+        trainer._fold_embedding = lambda shards: fold
     trainer._train_step = trainer._build_train_step()
     return trainer
 
@@ -87,6 +116,18 @@ def test_train_step_in_slices_equals_one_computation(tmp_path, shards):
     for fast, expected in zip(tf.nest.flatten(sliced[1]), tf.nest.flatten(reference[1])):
         np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
     for fast, expected in zip(sliced[2], reference[2]):
+        np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_train_step_with_the_embedding_folded_equals_the_model_step(tmp_path, dropout):
+    reference = make_trainer(tmp_path, "model", shards=2, dropout=dropout, fold=False)
+    folded = make_trainer(tmp_path, "folded", shards=2, dropout=dropout, fold=True,
+                          like=reference)
+    reference, folded = run_steps(reference, steps=3), run_steps(folded, steps=3)
+    np.testing.assert_allclose(folded[0], reference[0], rtol=1e-5, atol=1e-6)
+    for fast, expected in zip(tf.nest.flatten(folded[1]) + folded[2],
+                              tf.nest.flatten(reference[1]) + reference[2]):
         np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
 
 
