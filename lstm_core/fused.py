@@ -63,35 +63,31 @@ def lstm_recurrence(gate_inputs: tf.Tensor, hidden: tf.Tensor, cell: tf.Tensor,
                         gate_inputs.dtype)
 
     def forward_step(carry, z_t):
-        h, c, _, _ = carry
+        h, c = carry[0], carry[1]
         gates = _all_gates(z_t + tf.matmul(h, recurrent_kernel), scale)
         i, f, g, o = tf.split(gates, 4, axis=-1)
-        c = f * c + i * g
-        tanh_c = tf.tanh(c)
-        return o * tanh_c, c, tanh_c, gates
+        c_new = f * c + i * g
+        tanh_c = tf.tanh(c_new)
+        # What the backward step needs, computed here where the gates are at hand (fused into
+        # this step's one element-wise pass): each gate's partner in the product times the
+        # derivative of its activation, `[dc-factors for i, f, g | dh-factor for o]`.
+        partners = tf.concat([g, c, i, tanh_c], axis=-1) * (1.0 - gates) * (gates + (scale - 1.0))
+        return o * tanh_c, c_new, f, o * (1.0 - tf.square(tanh_c)), partners
 
-    no_gates = tf.zeros_like(gate_inputs[0])
-    all_hidden, all_cell, all_tanh_cell, all_gates = tf.scan(
-        forward_step, gate_inputs, initializer=(hidden, cell, cell, no_gates))
+    zeros = tf.zeros_like(cell)
+    all_hidden, all_cell, all_forget, all_output_slope, all_partners = tf.scan(
+        forward_step, gate_inputs,
+        initializer=(hidden, cell, zeros, zeros, tf.zeros_like(gate_inputs[0])))
 
     def backward(d_hidden_out, d_hidden_final, d_cell_final):
-        # The cell states before each step: c_{t-1}, `[time, batch, units]`.
-        previous_cell = tf.concat([cell[None], all_cell[:-1]], axis=0)
         steps = tf.shape(gate_inputs)[0]
         transposed_kernel = tf.transpose(recurrent_kernel)  # once, not per step
 
         def backward_step(t, dh, dc, d_gate_inputs):
-            gates, tanh_c = all_gates[t], all_tanh_cell[t]
-            _, f, _, o = tf.split(gates, 4, axis=-1)
             dh = dh + d_hidden_out[t]
-            dc = dc + dh * o * (1.0 - tf.square(tanh_c))
-            # d[i, f, g, o] = [dc g, dc c_{t-1}, dc i, dh tanh(c)], times each activation's
-            # derivative: s (1 - s) for the sigmoids, 1 - g^2 = (1 - g)(1 + g) for g.
-            i, _, g, _ = tf.split(gates, 4, axis=-1)
-            d_gates = (tf.concat([dc, dc, dc, dh], axis=-1)
-                       * tf.concat([g, previous_cell[t], i, tanh_c], axis=-1))
-            dz = d_gates * (1.0 - gates) * (gates + (scale - 1.0))
-            return (t - 1, tf.matmul(dz, transposed_kernel), dc * f,
+            dc = dc + dh * all_output_slope[t]
+            dz = tf.concat([dc, dc, dc, dh], axis=-1) * all_partners[t]
+            return (t - 1, tf.matmul(dz, transposed_kernel), dc * all_forget[t],
                     d_gate_inputs.write(t, dz))
 
         dh = tf.zeros_like(hidden) if d_hidden_final is None else d_hidden_final
