@@ -55,19 +55,27 @@ class LanguageModel(tf.Module):
         return self.lstm.initial_state(batch_size)
 
     def __call__(self, tokens: tf.Tensor, state: StackState, training: bool = False,
-                 seed: tf.Tensor | None = None) -> tuple[tf.Tensor, StackState]:
+                 seed: tf.Tensor | None = None, fold_embedding: bool = False
+                 ) -> tuple[tf.Tensor, StackState]:
         """Logits for the token after each position.
 
         Args:
           tokens: token ids `[batch, time]`.
           state: the LSTM state before the first token.
           training: apply dropout (with the stateless `seed` `[2]`).
+          fold_embedding: the same logits in fewer FLOPs when the vocabulary is smaller than
+            the batch's tokens (see `StackedLSTM.from_embedding`); the trainer's choice.
         Returns:
           logits `[batch, time, vocabulary]` and the state after the last token.
         """
-        embedded = tf.gather(self.embedding, tf.transpose(tokens))  # [time, batch, embedding]
+        time_major = tf.transpose(tokens)
         dropout = self.config.dropout if training else 0.0
-        hidden, state = self.lstm(embedded, state, dropout=dropout, seed=seed)
+        if fold_embedding:
+            hidden, state = self.lstm.from_embedding(self.embedding, time_major, state,
+                                                     dropout=dropout, seed=seed)
+        else:
+            hidden, state = self.lstm(tf.gather(self.embedding, time_major), state,
+                                      dropout=dropout, seed=seed)
         logits = tf.einsum("tbu,uv->btv", hidden, self.output_kernel) + self.output_bias
         return logits, state
 

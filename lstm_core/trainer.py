@@ -69,20 +69,6 @@ def choose_strategy() -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
 
 
-def _training_logits(model: LanguageModel, inputs, state, seed):
-    """`model(inputs, state, training=True, seed=seed)`."""
-    return model(inputs, state, training=True, seed=seed)
-
-
-def _folded_training_logits(model: LanguageModel, inputs, state, seed):
-    """The same logits as `_training_logits`, with the embedding folded into the first layer's
-    input projection (`StackedLSTM.from_embedding`): fewer FLOPs for a small vocabulary."""
-    hidden, state = model.lstm.from_embedding(model.embedding, tf.transpose(inputs), state,
-                                              dropout=model.config.dropout, seed=seed)
-    logits = tf.einsum("tbu,uv->btv", hidden, model.output_kernel) + model.output_bias
-    return logits, state
-
-
 class Trainer:
     def __init__(self, model_config: ModelConfig, config: TrainingConfig, train: Batch,
                  validation: Batch | None, checkpoint_dir: str, log_dir: str,
@@ -122,12 +108,13 @@ class Trainer:
         variables = model.trainable_variables
         global_tokens = float(self.config.batch_size * self.config.sequence_length)
         shards = self._shards_per_replica()
-        logits_of = _folded_training_logits if self._fold_embedding(shards) else _training_logits
+        fold_embedding = self._fold_embedding(shards)
 
         @tf.function(jit_compile=True)
         def gradients(inputs, targets, state, seed):
             with tf.GradientTape() as tape:
-                logits, state = logits_of(model, inputs, state, seed)
+                logits, state = model(inputs, state, training=True, seed=seed,
+                                      fold_embedding=fold_embedding)
                 losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
                 loss = tf.reduce_sum(losses) / global_tokens  # summed over replicas: the mean
             grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
