@@ -86,12 +86,14 @@ def join_pieces(pieces: list[list[str]]) -> list[str]:
 
 
 def load_pieces(training_file: str, encoding: str = encodings.DEFAULT, instruments: str = "merge",
-                cache_dir: str = "data/cache") -> tuple[Pieces, dict]:
-    """Each usable piece with the file it came from, and the vocabulary metadata."""
+                cache_dir: str = "data/cache", flag: str = "--training_file"
+                ) -> tuple[Pieces, dict]:
+    """Each usable piece with the file it came from, and the vocabulary metadata; `flag` names
+    the source in messages."""
     if Path(training_file).is_file() and _head(Path(training_file), 1) == b"#":
-        return read_token_file(training_file)
+        return read_token_file(training_file, flag)
     encodings.get(encoding)
-    files = source_files(training_file)
+    files = source_files(training_file, flag)
     results = parse_files(files, encoding, instruments, cache_dir)
     pieces, tempos, signatures = [], [], []
     for path, result in zip(files, results):
@@ -106,7 +108,7 @@ def load_pieces(training_file: str, encoding: str = encodings.DEFAULT, instrumen
     print(f"{training_file}: {len(pieces)} file(s) used, {len(files) - len(pieces)} skipped, "
           f"{sum(len(t) for _, t in pieces):,} tokens")
     if not pieces:
-        raise UsageError(f"--training_file {training_file}: none of its {len(files)} file(s) has "
+        raise UsageError(f"{flag} {training_file}: none of its {len(files)} file(s) has "
                          "notes to learn from (see the warnings above); give MIDI files with "
                          "pitched notes")
     metadata = {"encoding": encoding, "ticks_per_quarter": TICKS_PER_QUARTER,
@@ -117,7 +119,7 @@ def load_pieces(training_file: str, encoding: str = encodings.DEFAULT, instrumen
     return pieces, metadata
 
 
-def source_files(training_file: str) -> list[Path]:
+def source_files(training_file: str, flag: str = "--training_file") -> list[Path]:
     """The score files `training_file` names, sorted; a `UsageError` when there are none."""
     path = Path(training_file)
     if training_file.startswith(MUSIC21_PREFIX):
@@ -135,7 +137,7 @@ def source_files(training_file: str) -> list[Path]:
         files = [p for p in map(Path, glob.glob(training_file, recursive=True)) if p.is_file()]
         what = "does not exist and, read as a glob, matches no file; check the path"
     if not files:
-        raise UsageError(f"--training_file {training_file} {what}")
+        raise UsageError(f"{flag} {training_file} {what}")
     return sorted(files)
 
 
@@ -188,17 +190,17 @@ def write_token_file(path: str, pieces: Pieces, metadata: dict) -> None:
     atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def read_token_file(path: str) -> tuple[Pieces, dict]:
+def read_token_file(path: str, flag: str = "--training_file") -> tuple[Pieces, dict]:
     """The pieces and metadata of a token file."""
     with open(path, encoding="utf-8") as f:
         header, *lines = f.read().splitlines()
     if not header.startswith(TOKEN_FILE_HEADER):
-        raise UsageError(f"--training_file {path} starts with '#' but is not a token file of "
+        raise UsageError(f"{flag} {path} starts with '#' but is not a token file of "
                          "lstm_core.music.prepare; write it again with that command")
     try:
         metadata = json.loads(header[len(TOKEN_FILE_HEADER):])
     except ValueError as e:
-        raise UsageError(f"--training_file {path}: its header is not valid JSON ({e}); write it "
+        raise UsageError(f"{flag} {path}: its header is not valid JSON ({e}); write it "
                          "again with python -m lstm_core.music.prepare") from None
     pieces, source = [], path
     for line in lines:
@@ -207,7 +209,7 @@ def read_token_file(path: str) -> tuple[Pieces, dict]:
         elif line.strip():
             pieces.append((source, line.split()))
     if not pieces:
-        raise UsageError(f"--training_file {path} holds no pieces; prepare it again from MIDI "
+        raise UsageError(f"{flag} {path} holds no pieces; prepare it again from MIDI "
                          "files with notes")
     print(f"{path}: {len(pieces)} pieces, {sum(len(t) for _, t in pieces):,} tokens")
     return pieces, metadata

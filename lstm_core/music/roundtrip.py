@@ -30,19 +30,21 @@ def measure(path: Path, instruments: str = "merge") -> collections.Counter:
         written = Path(scratch) / "roundtrip.mid"
         scores.write_midi(events.encode(piece.notes), metadata, str(written))
         back = scores.read_piece(scores.load_midi_file(written)).notes
-    onsets = collections.Counter((n.pitch, n.onset) for n in back)
-    return collections.Counter(
-        read=len(piece.notes), reference=len(reference),
-        kept=sum((collections.Counter(reference) & collections.Counter(back)).values()),
-        kept_onsets=sum((collections.Counter((n.pitch, n.onset) for n in reference)
-                         & onsets).values()))
+    return collections.Counter(read=len(piece.notes), reference=len(reference),
+                               kept=_common(reference, back),
+                               kept_onsets=_common([n[:2] for n in reference], [n[:2] for n in back]))
+
+
+def _common(a: list, b: list) -> int:
+    """How many items of `a` are in `b`, counting repeats (a multiset intersection)."""
+    return sum((collections.Counter(a) & collections.Counter(b)).values())
 
 
 def main(argv: Sequence[str]) -> None:
     from absl import flags
 
     start = time.perf_counter()
-    files = corpus.source_files(flags.FLAGS.midi_dir)
+    files = corpus.source_files(flags.FLAGS.midi_dir, "--midi_dir")
     totals = collections.Counter()
     for path in files:
         try:
