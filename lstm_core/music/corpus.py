@@ -167,10 +167,14 @@ def parse_file(path: str, encoding: str, instruments: str) -> dict:
 
     Runs in a worker process and never raises: a bad file is a reason to skip it.
     """
-    if os.path.getsize(path) == 0:
+    data = Path(path).read_bytes()
+    if not data:
         return {"skip": "it is empty (0 bytes)"}
-    if Path(path).suffix.lower() in scores.MIDI_SUFFIXES and _head(Path(path), 4) != b"MThd":
+    if Path(path).suffix.lower() in scores.MIDI_SUFFIXES and not data.startswith(b"MThd"):
         return {"skip": "it is not a MIDI file (it does not start with MThd)"}
+    if data.startswith(b"MThd") and _chunks_end(data) > len(data):
+        return {"skip": f"it is truncated (its chunks need {_chunks_end(data)} bytes, it has "
+                        f"{len(data)})"}
     try:
         piece = scores.read_piece(scores.load_midi_file(path), instruments)
     except scores.NoNotes as e:
@@ -223,6 +227,14 @@ def _midi_files(folder: Path):
 def _head(path: Path, size: int) -> bytes:
     with open(path, "rb") as f:
         return f.read(size)
+
+
+def _chunks_end(data: bytes) -> int:
+    """Where the last chunk of a MIDI file (``MThd``, ``MTrk``...: id, length, body) ends."""
+    end = 0
+    while end + 8 <= len(data):
+        end += 8 + int.from_bytes(data[end + 4:end + 8], "big")
+    return end
 
 
 def _cache_key(path: Path, encoding: str, instruments: str) -> str:
