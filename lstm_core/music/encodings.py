@@ -1,4 +1,4 @@
-"""The music encodings by name: `events` (the default, rhythm kept) and `notes` (the prior tokens)."""
+"""The music encodings by name: `events` (default, rhythm kept) and `notes` (the prior tokens)."""
 
 from __future__ import annotations
 

@@ -30,9 +30,9 @@ def measure(path: Path, instruments: str = "merge") -> collections.Counter:
         written = Path(scratch) / "roundtrip.mid"
         scores.write_midi(events.encode(piece.notes), metadata, str(written))
         back = scores.read_piece(scores.load_midi_file(written)).notes
-    return collections.Counter(read=len(piece.notes), reference=len(reference),
-                               kept=_common(reference, back),
-                               kept_onsets=_common([n[:2] for n in reference], [n[:2] for n in back]))
+    return collections.Counter(
+        read=len(piece.notes), reference=len(reference), kept=_common(reference, back),
+        kept_onsets=_common([n[:2] for n in reference], [n[:2] for n in back]))
 
 
 def _common(a: list, b: list) -> int:

@@ -47,9 +47,9 @@ class Voice:
 class Piece:
     """The selected notes of one file, its first tempo (quarter notes per minute) and meter."""
     notes: list[Note]
-    tempo: float = DEFAULT_TEMPO
-    time_signature: str = DEFAULT_TIME_SIGNATURE
-    warnings: list[str] = field(default_factory=list)
+    tempo: float
+    time_signature: str
+    warnings: list[str]
 
 
 def load_midi_file(path: str | Path) -> midi.MidiFile:
@@ -66,14 +66,11 @@ def load_midi_file(path: str | Path) -> midi.MidiFile:
     return midi_file
 
 
-def read_piece(midi_file: midi.MidiFile, instruments: str = "merge") -> Piece:
-    """The notes of the voices `instruments` selects: ``merge`` (all), ``first`` (the first with
-    notes, as the prior systems did), or a word found in the track or instrument name (``piano``,
-    ``soprano``). Raises `NoNotes` when nothing is left."""
-    piece = Piece([])
-    voices = []
+def read_voices(midi_file: midi.MidiFile) -> tuple[list[Voice], list[float], list[str]]:
+    """Every voice with notes, and the file's tempos (quarter notes per minute) and time
+    signatures in file order. Onsets count quarter notes, so tempo changes move no note."""
+    voices, tempos, signatures = [], [], []
     scale = TICKS_PER_QUARTER / midi_file.ticksPerQuarterNote
-    tempos, signatures = [], []
     for track in midi_file.tracks:
         voices_of_track, track_name, tick = {}, "", 0
         started = collections.defaultdict(list)  # (channel, pitch) → onsets of sounding notes
@@ -97,20 +94,26 @@ def read_piece(midi_file: midi.MidiFile, instruments: str = "merge") -> Piece:
                 voice = voices_of_track.setdefault(event.channel, Voice(track_name, event.channel))
                 voice.notes.append(Note(event.pitch, onset, max(1, round(tick * scale) - onset)))
         voices += [v for v in voices_of_track.values() if v.notes]
+    return voices, tempos, signatures
+
+
+def read_piece(midi_file: midi.MidiFile, instruments: str = "merge") -> Piece:
+    """The notes of the voices `instruments` selects: ``merge`` (all), ``first`` (the first with
+    notes, as the prior systems did), or a word found in the track or instrument name (``piano``,
+    ``soprano``), with the first tempo and time signature. Raises `NoNotes` when nothing is left."""
+    voices, tempos, signatures = read_voices(midi_file)
     pitched = [v for v in voices if v.channel != DRUM_CHANNEL]
     if instruments == "first":
         pitched = pitched[:1]
     elif instruments != "merge":
         pitched = [v for v in pitched if instruments.lower() in v.name.lower()]
-    piece.notes = [n for v in pitched for n in v.notes]
-    if not piece.notes:
+    notes = [n for v in pitched for n in v.notes]
+    if not notes:
         raise NoNotes(_why_empty(voices, instruments))
-    if tempos:
-        piece.tempo = min(max(tempos[0], TEMPO_RANGE[0]), TEMPO_RANGE[1])
-        if piece.tempo != tempos[0]:
-            piece.warnings.append(f"its tempo {tempos[0]:.4g} bpm is absurd; using {piece.tempo:g}")
-    piece.time_signature = signatures[0] if signatures else DEFAULT_TIME_SIGNATURE
-    return piece
+    bpm = tempos[0] if tempos else DEFAULT_TEMPO
+    clamped = min(max(bpm, TEMPO_RANGE[0]), TEMPO_RANGE[1])
+    warnings = [f"its tempo {bpm:.4g} bpm is absurd; using {clamped:g}"] if clamped != bpm else []
+    return Piece(notes, clamped, signatures[0] if signatures else DEFAULT_TIME_SIGNATURE, warnings)
 
 
 def _why_empty(voices: list[Voice], instruments: str) -> str:
