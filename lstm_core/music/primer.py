@@ -1,0 +1,38 @@
+"""Priming a sampler: the tokens of a MIDI file, or a random excerpt of the training tokens."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from lstm_core.errors import UsageError
+from lstm_core.music import encodings, scores
+from lstm_core.music.events import BOUNDARY, is_note
+
+
+def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> list[str]:
+    """`BOUNDARY` then the tokens of the MIDI file at `path`, in the vocabulary's encoding and
+    instrument selection. Tokens the vocabulary lacks are the caller's to report."""
+    try:
+        midi_file = scores.load_midi_file(path)
+        piece = scores.read_piece(midi_file, metadata.get("instruments", "merge"))
+    except FileNotFoundError:
+        raise UsageError(f"{flag} {path} does not exist; give a MIDI file to start from") from None
+    except scores.NoNotes as e:
+        raise UsageError(f"{flag} {path} cannot prime the piece: {e}") from None
+    except Exception as e:  # a broken file can fail a parser in any way
+        raise UsageError(f"{flag} {path} is not a readable MIDI file ({e}); give another") \
+            from None
+    return [BOUNDARY] + encodings.get(metadata["encoding"], "the vocabulary's encoding") \
+        .encode(piece.notes)
+
+
+def random_excerpt(tokens: Sequence[str], length: int, rng: np.random.Generator) -> list[str]:
+    """`length` tokens of `tokens` (all of them when shorter) from a random piece boundary or
+    onset, i.e. never from a wait or from the middle of a chord."""
+    starts = [i for i in range(max(1, len(tokens) - length + 1))
+              if tokens[i] == BOUNDARY or (not tokens[i].startswith("wait_")
+                                           and (i == 0 or not is_note(tokens[i - 1])))]
+    start = int(rng.choice(starts)) if starts else 0
+    return list(tokens[start:start + length])

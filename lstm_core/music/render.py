@@ -1,0 +1,140 @@
+"""Hearing and seeing a piece: WAV audio and piano-roll pictures.
+
+Audio comes from FluidSynth with a General MIDI soundfont when both are installed (Debian
+packages ``fluidsynth`` and ``fluid-soundfont-gm``, which puts the soundfont at `SOUNDFONT`).
+Otherwise a small built-in synthesiser plays each note as sine partials (1, 1/2, 1/4, 1/8 of the
+fundamental's amplitude) with a 5 ms attack, an exponential decay, and a release of
+`RELEASE_SECONDS` after the note ends; it needs nothing beyond numpy and the stdlib ``wave``.
+
+A piano roll has time from left to right (one column per sixteenth note, fewer when the piece is
+long), pitch from bottom to top (two rows per semitone, the 88 piano keys at least), a grey line
+under every C and at every bar, notes in blue with a darker first column so repeated notes stay
+apart. PNG files are written with zlib, no imaging library needed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import wave
+import zlib
+from typing import Sequence
+
+import numpy as np
+
+from lstm_core.music import encodings, scores
+from lstm_core.music.events import TICKS_PER_QUARTER, Note
+from lstm_core.preprocessing import atomic_write
+
+SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+RELEASE_SECONDS = 0.2
+ATTACK_SECONDS = 0.005
+DECAY_PER_SECOND = 3.0
+PARTIALS = (1.0, 0.5, 0.25, 0.125)
+PIANO_KEYS = (21, 108)  # MIDI pitches of the lowest and highest piano keys
+ROWS_PER_PITCH = 2
+MAX_WIDTH = 4096  # pixels
+BACKGROUND, GUIDE, NOTE, ONSET = (255, 255, 255), (225, 225, 225), (70, 110, 200), (20, 40, 110)
+
+
+# ---- audio ---------------------------------------------------------------------------------
+def synthesise(notes: Sequence[Note], seconds_per_tick: float, sample_rate: int) -> np.ndarray:
+    """Mono samples `[samples]` float32 in [-1, 1]: until the last note ends, plus its release."""
+    end = max((n.onset + n.duration for n in notes), default=0) * seconds_per_tick
+    samples = np.zeros(int(np.ceil((end + RELEASE_SECONDS) * sample_rate)), np.float32)
+    for n in notes:
+        held = n.duration * seconds_per_tick
+        t = np.arange(int((held + RELEASE_SECONDS) * sample_rate)) / sample_rate
+        envelope = (np.minimum(1, t / ATTACK_SECONDS) * np.exp(-DECAY_PER_SECOND * t)
+                    * np.clip((held + RELEASE_SECONDS - t) / RELEASE_SECONDS, 0, 1))
+        frequency = 440.0 * 2 ** ((n.pitch - 69) / 12)
+        tone = sum(a * np.sin(2 * np.pi * k * frequency * t)
+                   for k, a in enumerate(PARTIALS, 1) if k * frequency < sample_rate / 2)
+        start = int(round(n.onset * seconds_per_tick * sample_rate))
+        samples[start:start + len(t)] += (envelope * tone)[:len(samples) - start]
+    peak = np.abs(samples).max(initial=0)
+    return samples * (0.8 / peak) if peak > 0 else samples
+
+
+def seconds_per_tick(bpm: float) -> float:
+    return 60.0 / (bpm * TICKS_PER_QUARTER)
+
+
+def audio_waveform(tokens: Sequence[str], metadata: dict, sample_rate: int = 16000) -> np.ndarray:
+    """The built-in synthesiser's rendering of `tokens` at the corpus tempo, `[samples]` float32."""
+    return synthesise(encodings.decode(tokens, metadata),
+                      seconds_per_tick(metadata.get("tempo", scores.DEFAULT_TEMPO)), sample_rate)
+
+
+def write_wav(path: str, samples: np.ndarray, sample_rate: int) -> None:
+    """16-bit mono WAV, written atomically."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    atomic_write(path, buffer.getvalue())
+
+
+def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str:
+    """Renders a MIDI file to WAV; returns the renderer used, ``fluidsynth`` or ``built-in``."""
+    if shutil.which("fluidsynth") and os.path.exists(SOUNDFONT):
+        directory = os.path.dirname(os.path.abspath(wav_path))
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".wav")
+        os.close(fd)
+        subprocess.run(["fluidsynth", "-ni", "-q", "-F", temporary, "-r", str(sample_rate),
+                        SOUNDFONT, midi_path], check=True, capture_output=True)
+        os.replace(temporary, wav_path)
+        return "fluidsynth"
+    piece = scores.read_piece(scores.load_midi_file(midi_path))
+    write_wav(wav_path, synthesise(piece.notes, seconds_per_tick(piece.tempo), sample_rate),
+              sample_rate)
+    return "built-in"
+
+
+# ---- pictures ------------------------------------------------------------------------------
+def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
+    """The piano roll of `tokens`, `[height, width, 3]` uint8 RGB (see the module docstring)."""
+    notes = encodings.decode(tokens, metadata)
+    low = min([PIANO_KEYS[0]] + [n.pitch for n in notes])
+    high = max([PIANO_KEYS[1]] + [n.pitch for n in notes])
+    end = max((n.onset + n.duration for n in notes), default=1)
+    ticks_per_column = max(TICKS_PER_QUARTER // 4, -(-end // MAX_WIDTH))
+    width = -(-end // ticks_per_column)
+    image = np.full(((high - low + 1) * ROWS_PER_PITCH, width, 3), BACKGROUND, np.uint8)
+    for pitch in range(low, high + 1):
+        if pitch % 12 == 0:
+            image[(high - pitch + 1) * ROWS_PER_PITCH - 1] = GUIDE
+    numerator, denominator = map(int, metadata.get("time_signature", "4/4").split("/"))
+    bar = numerator * 4 * TICKS_PER_QUARTER // denominator
+    image[:, ::max(1, bar // ticks_per_column)] = GUIDE
+    for n in notes:
+        top = (high - n.pitch) * ROWS_PER_PITCH
+        first, last = n.onset // ticks_per_column, (n.onset + n.duration - 1) // ticks_per_column
+        image[top:top + ROWS_PER_PITCH, first:last + 1] = NOTE
+        image[top:top + ROWS_PER_PITCH, first] = ONSET
+    return image
+
+
+def write_png(path: str, image: np.ndarray) -> None:
+    """Writes an RGB `[height, width, 3]` uint8 image as a PNG file, atomically."""
+    height, width, _ = image.shape
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), image.reshape(height, -1)], axis=1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    atomic_write(path, b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                 + chunk(b"IDAT", zlib.compress(rows.tobytes())) + chunk(b"IEND", b""))
+
+
+def draw_piano_roll(tokens: Sequence[str], metadata: dict, png_path: str) -> None:
+    """Writes the piano roll of `tokens` as a PNG file."""
+    write_png(png_path, piano_roll_image(tokens, metadata))
