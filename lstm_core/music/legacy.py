@@ -9,6 +9,7 @@ tokens are skipped.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Sequence
 
@@ -23,14 +24,17 @@ CHORD_OCTAVE_BASE = 60
 
 def encode(notes: Sequence[Note]) -> list[str]:
     """One token per distinct onset of `notes`."""
-    tokens = []
-    for _, group in itertools.groupby(sorted(notes, key=lambda n: n.onset), key=lambda n: n.onset):
-        pitches = sorted({n.pitch for n in group})
-        if len(pitches) == 1:
-            tokens.append(pitch.Pitch(midi=pitches[0]).nameWithOctave)
-        else:
-            tokens.append(".".join(str(pc) for pc in chord.Chord(pitches).normalOrder))
-    return tokens
+    groups = itertools.groupby(sorted(notes, key=lambda n: n.onset), key=lambda n: n.onset)
+    return [_token(tuple(sorted({n.pitch for n in group}))) for _, group in groups]
+
+
+@functools.lru_cache(maxsize=None)  # the same notes and chords come back again and again
+def _token(pitches: tuple[int, ...]) -> str:
+    if len(pitches) == 1:
+        return pitch.Pitch(midi=pitches[0]).nameWithOctave
+    # Pitch objects, not ints: from ints music21 respells the chord first, 100 times slower.
+    return ".".join(str(pc) for pc in chord.Chord([pitch.Pitch(midi=p) for p in pitches])
+                    .normalOrder)
 
 
 def decode(tokens: Sequence[str]) -> list[Note]:
