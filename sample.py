@@ -38,7 +38,14 @@ flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from
                     "accompaniment or a lead sheet's chord symbols.")
 flags.DEFINE_float("tempo", None, "Music: beats per minute of the written MIDI (default: the "
                    "corpus tempo).")
+flags.DEFINE_string("primer_midi", None, "Music: start from this MIDI file instead of an "
+                    "excerpt of the training data.")
+flags.DEFINE_string("audio", None, "Music: also render the piece as a WAV file (FluidSynth when "
+                    "installed, else a built-in synthesiser).")
+flags.DEFINE_string("piano_roll", None, "Music: also draw the piece's piano roll as a PNG file.")
 flags.mark_flag_as_required("output_file")
+
+MUSIC_SAMPLE_LENGTH = 1000  # events, when --sample_length is not given for a music model
 
 
 def validate_flags() -> None:
@@ -52,10 +59,12 @@ def validate_flags() -> None:
                              "minute between 20 and 400")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
-    directory = os.path.dirname(os.path.abspath(FLAGS.output_file))
-    if not os.path.isdir(directory):
-        raise cli.UsageError(f"--output_file {FLAGS.output_file}: the folder {directory} does "
-                             "not exist; create it or write elsewhere")
+    for flag in ("output_file", "audio", "piano_roll"):
+        path = getattr(FLAGS, flag)
+        directory = os.path.dirname(os.path.abspath(path)) if path else "."
+        if not os.path.isdir(directory):
+            raise cli.UsageError(f"--{flag} {path}: the folder {directory} does not exist; "
+                                 "create it or write elsewhere")
 
 
 def text_primer(vocabulary, seed: str) -> list[str]:
@@ -94,6 +103,59 @@ def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
         print(text[:600])
 
 
+def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
+    """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
+    optionally WAV and a piano roll. The files hold the generated events only."""
+    import numpy as np
+
+    from lstm_core import music
+    from lstm_core.preprocessing import describe_tokens
+
+    rng = np.random.default_rng(random_seed)
+    if FLAGS.primer_midi:
+        primer = music.encode_midi_file(FLAGS.primer_midi, vocabulary.metadata)
+        lacking = vocabulary.missing(primer)
+        if lacking:
+            print(f"warning: --primer_midi {FLAGS.primer_midi} has {len(lacking)} event(s) the "
+                  f"model never saw ({describe_tokens(lacking, 6)}); they are left out",
+                  file=sys.stderr)
+            primer = [token for token in primer if token in vocabulary.ids]
+    else:
+        excerpts = folder.load_primers() or [[music.BOUNDARY]]
+        primer = excerpts[rng.integers(len(excerpts))]
+    primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
+    primer_ids = np.tile(vocabulary.encode(primer)[None, :].astype(np.int32),
+                         [FLAGS.num_samples, 1])
+    length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
+    bar.total = length
+    generated = sampler.generate(primer_ids, length, random_seed,
+                                 lambda done, total: bar.update(done))
+    bar.close()
+    for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
+                                        generated)):
+        events = vocabulary.decode(ids)
+        music.write_midi(events, vocabulary.metadata, path)
+        print(f"wrote {path}: {len(events)} events (--random_seed {random_seed})")
+        render_extras(path, n, events, vocabulary.metadata)
+
+
+def render_extras(midi_path: str, n: int, events, metadata: dict) -> None:
+    """--audio and --piano_roll of sample `n`, from its MIDI file (or its events)."""
+    from lstm_core import music
+
+    if FLAGS.audio:
+        audio = output_paths(FLAGS.audio, FLAGS.num_samples)[n]
+        renderer = music.render_audio(midi_path, audio)
+        print(f"wrote {audio} ({renderer} synthesiser)")
+    if FLAGS.piano_roll:
+        picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
+        if events is None:  # a jazz solo: read the notes back from its MIDI file
+            metadata = {"encoding": "events"}
+            events = music.encode_midi_file(midi_path, metadata)
+        music.draw_piano_roll(events, metadata, picture)
+        print(f"wrote {picture}")
+
+
 def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
     """A solo over the progression: tokens sampled, then realised as pitches over each chord."""
     import numpy as np
@@ -117,6 +179,7 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
         jazz.write_jazz_midi(solo, progression, path, tempo=FLAGS.tempo or metadata["tempo"])
         print(f"wrote {path}: a solo over {len(progression)} bars of "
               f"{jazz.format_progression(progression)} (--random_seed {random_seed})")
+        render_extras(path, n, None, {})
 
 
 def output_paths(path: str, count: int) -> list[str]:
@@ -144,10 +207,16 @@ def main(argv: Sequence[str]) -> None:
                               and folder.training_record().get("greedy", False))
     sampler = Sampler(model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p, greedy,
                       chunk_length=FLAGS.log_frequency)
+    if (FLAGS.audio or FLAGS.piano_roll or FLAGS.primer_midi) and vocabulary.is_text:
+        raise cli.UsageError(f"--audio, --piano_roll and --primer_midi are for music models; "
+                             f"model {FLAGS.model_name} writes text")
+    bar = ProgressBar(FLAGS.sample_length)
     if is_jazz:
         sample_jazz(sampler, vocabulary, random_seed)
+    elif vocabulary.is_text:
+        sample_text(sampler, vocabulary, random_seed, bar)
     else:
-        sample_text(sampler, vocabulary, random_seed, ProgressBar(FLAGS.sample_length))
+        sample_music(sampler, vocabulary, random_seed, folder, bar)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,10 @@ from typing import Sequence
 
 from lstm_core import cli
 
+import numpy as np
 from absl import flags
+
+from lstm_core.preprocessing import CHARACTERS
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("training_file", None, "UTF-8 text file to learn (default: the lyrics of "
@@ -58,6 +61,9 @@ flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> h
 flags.DEFINE_enum("encoding", "events", ["events", "notes", "jazz"], "Music: how scores become "
                   "tokens: events (pitch, onset and duration), notes (the prior generators' "
                   "pitch names and dotted chords) or jazz (chord-relative grammar of a solo).")
+flags.DEFINE_string("instruments", "merge", "Music: merge every pitched instrument of a file "
+                    "into one part, or keep the first, or those whose track or instrument name "
+                    "holds this word (e.g. piano); drums are always left out.")
 flags.DEFINE_string("melody_part", None, "Jazz: the solo's part, by index or name (default: "
                     "guessed).")
 flags.DEFINE_list("chord_parts", None, "Jazz: the accompaniment's parts, by index or name "
@@ -71,6 +77,8 @@ flags.DEFINE_enum("preset", None, list(PRESETS := {
 }), "A named setup; flags given explicitly override it. djmodel: the original jazz model.")
 # A jazz solo has about a thousand tokens: smaller batches than text (flags override these).
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epoch": 60}
+
+PRIMER_LENGTH = 64  # tokens of each training excerpt kept to start a music sample from
 
 # Flags that shape the model: a resumed run must give the values it was started with.
 MODEL_FLAGS = {"units": "units_number", "layers": "layers_number",
@@ -173,7 +181,10 @@ def main(argv: Sequence[str]) -> None:
 
     tf.random.set_seed(FLAGS.random_seed)
     corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
-                         FLAGS.chord_parts)
+                         FLAGS.chord_parts, FLAGS.instruments)
+    if corpus.kind == CHARACTERS and FLAGS["encoding"].present:
+        raise cli.UsageError(f"--encoding {FLAGS.encoding} is for music, but {corpus.source} "
+                             "is text; leave the flag out, or give MIDI files")
     vocabulary = vocabulary_for(corpus, FLAGS.vocabulary_file or (
         default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
         else os.path.join("data", FLAGS.model_name + ".vocab")))
@@ -201,6 +212,12 @@ def main(argv: Sequence[str]) -> None:
               "preset": FLAGS.preset, "greedy": FLAGS.preset == "djmodel",
               "training": dataclasses.asdict(config)}
     prepare_model_folder(folder, model_config, vocabulary, record)
+    if is_music(vocabulary):
+        from lstm_core import music
+
+        rng = np.random.default_rng(FLAGS.random_seed)
+        folder.save_primers([music.random_excerpt(corpus.tokens, PRIMER_LENGTH, rng)
+                             for _ in range(32)])
 
     trainer = Trainer(model_config, config, train, validation, folder.checkpoints, folder.root)
     if FLAGS.sample_every:
@@ -212,21 +229,35 @@ def main(argv: Sequence[str]) -> None:
           "steps in all")
     metrics = trainer.train()
     summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+    example = "sample.txt" if vocabulary.is_text else "sample.mid"
     print(f"done: {summary}\nsaved in {folder.root}; sample with: python sample.py "
-          f"--model_name {folder.name} --output_file sample.txt")
+          f"--model_name {folder.name} --output_file {example}")
+
+
+def is_music(vocabulary) -> bool:
+    """Event-encoded music (the piano-roll kind), as opposed to text or jazz grammar."""
+    return vocabulary.kind not in (CHARACTERS, "jazz")
 
 
 def sample_summary(model, vocabulary, ids):
-    """A hook that writes a short generated sample to TensorBoard, primed by the corpus start."""
+    """A hook that writes a short generated sample to TensorBoard, primed by the corpus start:
+    text under the Text tab; music as audio and a piano roll."""
     import tensorflow as tf
 
     from lstm_core.sampler import Sampler
 
-    sampler = Sampler(model, temperature=0.8, chunk_length=200)
+    sampler = Sampler(model, temperature=0.9, chunk_length=200)
 
     def write(step: int) -> None:
-        tokens = sampler.generate(ids[None, :20].astype("int32"), 200, random_seed=step)[0]
-        tf.summary.text("sample", "```\n" + str(vocabulary.decode(tokens)) + "\n```")
+        tokens = vocabulary.decode(
+            sampler.generate(ids[None, :20].astype("int32"), 200, random_seed=step)[0])
+        if is_music(vocabulary):
+            from lstm_core.music.summaries import write_sample_summaries
+
+            write_sample_summaries(tokens, vocabulary.metadata, step)
+        else:
+            text = tokens if vocabulary.is_text else " ".join(tokens)  # jazz: one token a word
+            tf.summary.text("sample", "```\n" + text + "\n```")
 
     return write
 

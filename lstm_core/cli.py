@@ -25,7 +25,7 @@ def import_tensorflow_quietly() -> None:
     Its start-up chatter (oneDNN notices, CUDA probing on machines without a GPU) is printed
     before any log setting applies; a user sees it only if the import fails.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)

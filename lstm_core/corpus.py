@@ -23,12 +23,14 @@ class Corpus:
 
 
 def load_corpus(training_file: str | None, encoding: str = "events",
-                melody_part: str | None = None, chord_parts: Sequence[str] | None = None
-                ) -> Corpus:
+                melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
+                instruments: str = "merge") -> Corpus:
     """The tokens of `training_file`; without one, the embedded default text.
 
-    `encoding` ``jazz`` reads a solo over chords (`lstm_core.music.jazz`), with the melody and
-    chord parts guessed unless given.
+    MIDI files, folders and globs of them, ``music21:NAME`` and prepared token files become
+    music events in `encoding` (`lstm_core.music`), with `instruments` merged or selected.
+    `encoding` ``jazz`` reads a solo over chords instead (`lstm_core.music.jazz`), with the
+    melody and chord parts guessed unless given. Anything else is UTF-8 text.
     """
     if encoding == "jazz":
         from lstm_core.music import jazz
@@ -38,5 +40,11 @@ def load_corpus(training_file: str | None, encoding: str = "events",
                              "over an accompaniment, a lead sheet, or music21:NAME")
         tokens, metadata = jazz.load_jazz_corpus(training_file, melody_part, chord_parts)
         return Corpus(tokens, jazz.ENCODING, metadata, training_file)
+    if training_file:
+        from lstm_core import music
+
+        if music.is_music_source(training_file):
+            tokens, metadata = music.load_corpus(training_file, encoding, instruments)
+            return Corpus(tokens, metadata["encoding"], metadata, training_file)
     path = training_file or build_default_text()
     return Corpus(read_text_file(path), CHARACTERS, {}, path)

@@ -202,6 +202,7 @@ def atomic_write(path: str, data: bytes) -> None:
     os.makedirs(directory, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -210,6 +211,12 @@ def atomic_write(path: str, data: bytes) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_text_file(path: str, flag: str = "--training_file") -> str:

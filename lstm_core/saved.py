@@ -4,6 +4,7 @@
         config.json         the model's shape (`ModelConfig`)
         training.json       how it was trained: data, batch shape, flags (for resuming)
         vocabulary.vocab    a copy of the vocabulary it was trained with
+        primers.json        music models: excerpts of the training tokens to start a piece from
         checkpoints/        the three newest checkpoints (`tf.train.CheckpointManager`)
         train/, validation/ TensorBoard event files
 """
@@ -17,7 +18,7 @@ import tensorflow as tf
 
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
-from lstm_core.preprocessing import Vocabulary
+from lstm_core.preprocessing import Vocabulary, atomic_write
 
 
 class ModelFolder:
@@ -28,6 +29,7 @@ class ModelFolder:
         self.training = os.path.join(self.root, "training.json")
         self.vocabulary = os.path.join(self.root, "vocabulary.vocab")
         self.checkpoints = os.path.join(self.root, "checkpoints")
+        self.primers = os.path.join(self.root, "primers.json")
 
     def exists(self) -> bool:
         return os.path.exists(self.config)
@@ -36,6 +38,15 @@ class ModelFolder:
         if not os.path.exists(self.training):
             return {}
         with open(self.training, encoding="utf-8") as f:
+            return json.load(f)
+
+    def save_primers(self, excerpts: list[list[str]]) -> None:
+        atomic_write(self.primers, json.dumps(excerpts).encode("utf-8"))
+
+    def load_primers(self) -> list[list[str]]:
+        if not os.path.exists(self.primers):
+            return []
+        with open(self.primers, encoding="utf-8") as f:
             return json.load(f)
 
     def load(self, vocabulary_file: str | None = None

@@ -19,6 +19,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import wave
 import zlib
@@ -84,13 +85,16 @@ def write_wav(path: str, samples: np.ndarray, sample_rate: int) -> None:
 def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str:
     """Renders a MIDI file to WAV; returns the renderer used, ``fluidsynth`` or ``built-in``."""
     if shutil.which("fluidsynth") and os.path.exists(SOUNDFONT):
-        directory = os.path.dirname(os.path.abspath(wav_path))
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".wav")
-        os.close(fd)
-        subprocess.run(["fluidsynth", "-ni", "-q", "-F", temporary, "-r", str(sample_rate),
-                        SOUNDFONT, midi_path], check=True, capture_output=True)
-        os.replace(temporary, wav_path)
-        return "fluidsynth"
+        with tempfile.TemporaryDirectory() as directory:
+            rendered = os.path.join(directory, "audio.wav")
+            result = subprocess.run(["fluidsynth", "-ni", "-q", "-F", rendered, "-r",
+                                     str(sample_rate), SOUNDFONT, midi_path], capture_output=True)
+            if result.returncode == 0 and os.path.exists(rendered):
+                with open(rendered, "rb") as f:
+                    atomic_write(wav_path, f.read())
+                return "fluidsynth"
+        print(f"warning: fluidsynth failed on {midi_path} ({result.stderr.decode()[-200:]!r}); "
+              "using the built-in synthesiser", file=sys.stderr)
     piece = scores.read_piece(scores.load_midi_file(midi_path))
     write_wav(wav_path, synthesise(piece.notes, seconds_per_tick(piece.tempo), sample_rate),
               sample_rate)
