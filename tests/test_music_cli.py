@@ -1,0 +1,87 @@
+"""Music through the apps: a folder of MIDI files (with bad ones among them) to a model, and the
+model to MIDI, WAV and a piano roll; TensorBoard hears and shows its samples."""
+
+import wave
+
+import pytest
+
+from test_cli import assert_usage_error, run
+
+
+@pytest.fixture(scope="module")
+def music_model(tmp_path_factory):
+    from music21 import corpus
+
+    path = tmp_path_factory.mktemp("music")
+    songs = path / "midi_songs"
+    (songs / "more").mkdir(parents=True)
+    for n, name in enumerate(["bach/bwv66.6", "bach/bwv269", "bach/bwv7.7"]):
+        folder = songs / "more" if n == 2 else songs
+        corpus.parse(name).write("midi", fp=str(folder / f"chorale{n}.mid"))
+    (songs / "empty.mid").write_bytes(b"")
+    (songs / "notes.mid").write_text("not a MIDI file", encoding="utf-8")
+    result = run("train.py", "--training_file", "midi_songs", "--vocabulary_file", "piano.vocab",
+                 "--model_name", "piano", "--units_number", "32", "--batch_size", "4",
+                 "--sequence_length", "16", "--max_steps", "20", "--sample_every", "10",
+                 cwd=path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path, result
+
+
+def test_bad_files_are_skipped_with_one_warning_each(music_model):
+    _, result = music_model
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2 and any("empty.mid" in w for w in warnings)
+    assert any("notes.mid" in w for w in warnings)
+    assert "3 file(s) used, 2 skipped" in result.stdout
+
+
+def test_tensorboard_gets_audio_and_piano_roll_samples(music_model):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    path, _ = music_model
+    events = event_accumulator.EventAccumulator(str(path / "logs" / "piano" / "train"),
+                                                size_guidance={"tensors": 0})
+    events.Reload()
+    tags = events.Tags()["tensors"]
+    assert "sample/audio" in tags and "sample/piano_roll" in tags
+
+
+def test_sample_writes_midi_wav_and_piano_roll(music_model):
+    from music21 import converter
+
+    path, _ = music_model
+    result = run("sample.py", "--model_name", "piano", "--output_file", "song.mid", "--audio",
+                 "song.wav", "--piano_roll", "song.png", "--sample_length", "120",
+                 "--random_seed", "2", cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert "wrote song.mid: 120 events" in result.stdout
+    assert len(converter.parse(str(path / "song.mid")).flatten().notes) > 0
+    with wave.open(str(path / "song.wav")) as audio:
+        assert audio.getnframes() > 0
+    assert (path / "song.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_primer_midi_starts_the_piece(music_model):
+    path, _ = music_model
+    result = run("sample.py", "--model_name", "piano", "--output_file", "primed.mid",
+                 "--primer_midi", "midi_songs/chorale0.mid", "--sample_length", "50", cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert (path / "primed.mid").exists()
+    broken = run("sample.py", "--model_name", "piano", "--output_file", "x.mid",
+                 "--primer_midi", "midi_songs/notes.mid", cwd=path)
+    assert_usage_error(broken, "--primer_midi midi_songs/notes.mid")
+
+
+def test_a_folder_without_usable_midi_is_a_usage_error(tmp_path):
+    (tmp_path / "songs").mkdir()
+    (tmp_path / "songs" / "broken.mid").write_bytes(b"MThd\x00\x00")
+    result = run("train.py", "--training_file", "songs", "--model_name", "m", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --training_file songs")
+
+
+def test_music_flags_on_a_text_model_are_usage_errors(tmp_path):
+    (tmp_path / "words.txt").write_text("la la la, sing along\n" * 60, encoding="utf-8")
+    encoding = run("train.py", "--training_file", "words.txt", "--encoding", "notes", cwd=tmp_path)
+    assert_usage_error(encoding, "--encoding notes", "text")
