@@ -103,3 +103,15 @@ def test_round_trip_keeps_99_percent_of_piano_notes():
     assert counts["reference"] > 5000
     assert counts["kept"] / counts["reference"] >= 0.99
     assert counts["kept_onsets"] == counts["reference"]
+
+
+def test_describe_counts_rhythm_and_chords_per_piece():
+    from lstm_core.music.describe import describe
+    from lstm_core.music.events import Note
+
+    first = [Note(60, 0, 12), Note(64, 0, 12), Note(79, 0, 6), Note(62, 12, 3), Note(65, 18, 3)]
+    second = [Note(48, 0, 24)]  # starts at 0 too: no chord with the first piece
+    figures = describe([first, second])
+    assert figures["notes"] == 6 and (figures["lowest"], figures["highest"]) == (48, 79)
+    assert figures["durations"] == 4 and figures["onset_steps"] == 2  # steps of 12 and 6
+    assert figures["chord_share"] == 1 / 4 and figures["chords_wider_than_an_octave"] == 1
