@@ -123,14 +123,27 @@ def steps_back_to_log(time_steps: int) -> list[int]:
     return sorted({k for k in steps if k < time_steps} | {time_steps - 1})
 
 
-def profile_histogram(name: str, values: tf.Tensor, step: tf.Tensor, description: str) -> None:
-    """Writes `values` `[K]` to the histogram dashboard as bucket k ↦ height values[k]."""
-    from tensorboard.plugins.histogram import metadata
+@tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+def _buckets(values: tf.Tensor, bucket_count: int = 30) -> tf.Tensor:
+    values = tf.cast(values, tf.float64)
+    low, high = tf.reduce_min(values), tf.reduce_max(values)
+    high = tf.maximum(high, low + 1e-12)  # all values equal: one narrow range
+    counts = tf.histogram_fixed_width(values, tf.stack([low, high]), nbins=bucket_count)
+    edges = tf.linspace(low, high, bucket_count + 1)
+    return tf.stack([edges[:-1], edges[1:], tf.cast(counts, tf.float64)], axis=1)
 
-    k = tf.cast(tf.range(tf.shape(values)[0]), tf.float64)
-    buckets = tf.stack([k, k + 1.0, tf.cast(values, tf.float64)], axis=1)
-    tf.summary.write(name, buckets, step=step, metadata=metadata.create_summary_metadata(
-        display_name=name, description=description))
+
+def buckets_of(values: tf.Tensor) -> tf.Tensor:
+    """The histogram dashboard's buckets `[30, 3]` (left, right, count) of `values`, evenly
+    spaced between their minimum and maximum (one small compiled function for every tensor)."""
+    return _buckets(tf.reshape(tf.convert_to_tensor(values, tf.float32), [-1]))
+
+
+DESCRIPTIONS = {
+    "layer_0_input": "Norm of d loss(last position) / d input of this layer, K steps back "
+                     "(x axis: K; height: the norm, mean over the batch).",
+}
+DESCRIPTIONS.update({f"layer_{n}_input": DESCRIPTIONS["layer_0_input"] for n in range(1, 16)})
 
 
 class InternalsSummaries:
@@ -154,16 +167,33 @@ class InternalsSummaries:
         self.variables = list(self.model.trainable_variables)
         self.names = [short_name(v) for v in self.variables]
         self.time_steps = int(self.inputs.shape[1])
-        self._write = tf.function(self._write_all)
+        self._compute = tf.function(self._compute_all)
+        self._histogram_metadata = {}
 
     def __call__(self, step: int) -> None:
         if self.graph_pending:
             self.graph_pending = False
             self.write_graph(step)
-        self._write(tf.constant(step, tf.int64))
+        raw, scalars = self._compute()
+        histograms = {name: value if name.startswith("gradient_through_time/")
+                      else buckets_of(value) for name, value in raw.items()}
+        from tensorboard.plugins.histogram import metadata
+
+        with self.writer.as_default(step=step):
+            for name, buckets in histograms.items():
+                if name not in self._histogram_metadata:
+                    self._histogram_metadata[name] = metadata.create_summary_metadata(
+                        display_name=name, description=DESCRIPTIONS.get(name.split("/")[-1], ""))
+                tf.summary.write(name, buckets, metadata=self._histogram_metadata[name])
+            for name, value in scalars.items():
+                tf.summary.scalar(name, value)
         self.writer.flush()
 
-    def _write_all(self, step: tf.Tensor) -> None:
+    def _compute_all(self) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+        """Everything to write: the tensors to draw as histograms and the scalars. The buckets
+        are made afterwards by `buckets_of`, whose one small graph serves every tensor: building
+        them here (or calling `tf.summary.histogram` here) made the first call take two to
+        four times longer to trace."""
         model = self.model
         with tf.GradientTape(persistent=True) as tape:
             layer_inputs, traces, logits = trace_model(model, self.inputs)
@@ -173,41 +203,39 @@ class InternalsSummaries:
         gradients = tape.gradient(loss, self.variables)
         through_time = tape.gradient(last_loss, layer_inputs)
         del tape
-        with self.writer.as_default(step=step):
-            for n, trace in enumerate(traces):
-                prefix = f"layer_{n}/"
-                for gate in ("input", "forget", "output"):
-                    values = getattr(trace, gate + "_gate")
-                    tf.summary.histogram(prefix + "gates/" + gate, values)
-                    tf.summary.scalar(f"{prefix}saturation/{gate}_above_{SATURATION_HIGH}",
-                                      tf.reduce_mean(tf.cast(values > SATURATION_HIGH,
-                                                             tf.float32)))
-                    tf.summary.scalar(f"{prefix}saturation/{gate}_below_{SATURATION_LOW}",
-                                      tf.reduce_mean(tf.cast(values < SATURATION_LOW,
-                                                             tf.float32)))
-                tf.summary.histogram(prefix + "candidate", trace.candidate)
-                tf.summary.histogram(prefix + "cell_state", trace.cell)
-                tf.summary.histogram(prefix + "hidden_state", trace.hidden)
-            parts: dict[str, list[tf.Tensor]] = {}
-            for name, variable, gradient in zip(self.names, self.variables, gradients):
-                tf.summary.histogram("weights/" + name, variable)
-                tf.summary.histogram("gradients/" + name, gradient)
-                part = name.split("/")[0] if name.startswith("layer_") else (
-                    "output" if name.startswith("output") else name)
-                parts.setdefault(part, []).append(gradient)
-            for part, grads in parts.items():
-                tf.summary.scalar("gradient_norm/" + part, tf.linalg.global_norm(grads))
-            for n, gradient in enumerate(through_time):
-                # [time, batch, features] → mean over the batch of the norm, reversed so that
-                # index K is K steps back from the last position.
-                norms = tf.reverse(tf.reduce_mean(tf.norm(gradient, axis=-1), axis=1), [0])
-                profile_histogram(
-                    f"gradient_through_time/layer_{n}_input", norms, step,
-                    "Norm of d loss(last position) / d input of this layer, K steps back "
-                    "(x axis: K; height: the norm, mean over the batch).")
-                if n == 0:
-                    for k in steps_back_to_log(self.time_steps):
-                        tf.summary.scalar(f"gradient_through_time/steps_back_{k:02d}", norms[k])
+        histograms, scalars = {}, {}
+        for n, trace in enumerate(traces):
+            prefix = f"layer_{n}/"
+            for gate in ("input", "forget", "output"):
+                values = getattr(trace, gate + "_gate")
+                histograms[prefix + "gates/" + gate] = values
+                scalars[f"{prefix}saturation/{gate}_above_{SATURATION_HIGH}"] = tf.reduce_mean(
+                    tf.cast(values > SATURATION_HIGH, tf.float32))
+                scalars[f"{prefix}saturation/{gate}_below_{SATURATION_LOW}"] = tf.reduce_mean(
+                    tf.cast(values < SATURATION_LOW, tf.float32))
+            histograms[prefix + "candidate"] = trace.candidate
+            histograms[prefix + "cell_state"] = trace.cell
+            histograms[prefix + "hidden_state"] = trace.hidden
+        parts: dict[str, list[tf.Tensor]] = {}
+        for name, variable, gradient in zip(self.names, self.variables, gradients):
+            histograms["weights/" + name] = variable
+            histograms["gradients/" + name] = gradient
+            part = name.split("/")[0] if name.startswith("layer_") else (
+                "output" if name.startswith("output") else name)
+            parts.setdefault(part, []).append(gradient)
+        for part, grads in parts.items():
+            scalars["gradient_norm/" + part] = tf.linalg.global_norm(grads)
+        for n, gradient in enumerate(through_time):
+            # [time, batch, features] → mean over the batch of the norm, reversed so that
+            # index K is K steps back from the last position.
+            norms = tf.reverse(tf.reduce_mean(tf.norm(gradient, axis=-1), axis=1), [0])
+            k = tf.cast(tf.range(tf.shape(norms)[0]), tf.float64)
+            histograms[f"gradient_through_time/layer_{n}_input"] = tf.stack(
+                [k, k + 1.0, tf.cast(norms, tf.float64)], axis=1)
+            if n == 0:
+                for k in steps_back_to_log(self.time_steps):
+                    scalars[f"gradient_through_time/steps_back_{k:02d}"] = norms[k]
+        return histograms, scalars
 
     def write_graph(self, step: int) -> bool:
         """Writes the graph of the trainer's compiled training step (once); returns whether it
