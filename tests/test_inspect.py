@@ -27,8 +27,9 @@ TEXT = ('ROMEO:\nBut soft, what light (through yonder window) breaks?\n'
 
 
 def train_model(logdir: Path, name: str, text: str, config: ModelConfig,
-                training: TrainingConfig) -> Trainer:
-    """Trains in this process and leaves the folder `ModelFolder.load` reads."""
+                training: TrainingConfig, train: bool = True) -> Trainer:
+    """Trains in this process (unless `train` is false) and leaves the folder
+    `ModelFolder.load` reads."""
     vocabulary = Vocabulary.build(text)
     config = ModelConfig(len(vocabulary), embedding_size=config.embedding_size,
                          units=config.units, layers=config.layers)
@@ -40,7 +41,8 @@ def train_model(logdir: Path, name: str, text: str, config: ModelConfig,
     trainer = Trainer(config, training, Batch(ids, training.batch_size,
                                               training.sequence_length),
                       None, folder.checkpoints, folder.root)
-    trainer.train()
+    if train:
+        trainer.train()
     return trainer
 
 
@@ -181,16 +183,27 @@ def test_page_renders_in_headless_chromium(tiny, tmp_path):
                     reason=f"{SHAKESPEARE} is absent (the shared data folder)")
 def test_a_unit_tracks_line_position_in_shakespeare(tmp_path):
     """A short training run on tinyshakespeare grows a unit whose state follows the position
-    in the line (|r| >= 0.5 on held-out text; the full model of the README reaches 0.87)."""
+    in the line: |r| >= 0.5 on held-out text, and clearly above the same network untrained
+    (a random LSTM already reaches 0.4 to 0.6: its states integrate the characters of a line).
+    The full model of the README reaches 0.89."""
+    tf.random.set_seed(0)
     text = SHAKESPEARE.read_text(encoding="utf-8")
     held_out = text[-3000:]
-    train_model(tmp_path, "ts", text[:-3000],
-                ModelConfig(0, embedding_size=32, units=64, layers=1),
-                TrainingConfig(batch_size=32, sequence_length=50, max_steps=150,
-                               learning_rate=0.005, log_frequency=150))
+    trainer = train_model(tmp_path, "ts", text[:-3000],
+                          ModelConfig(0, embedding_size=32, units=64, layers=1),
+                          TrainingConfig(batch_size=32, sequence_length=50, max_steps=150,
+                                         learning_rate=0.005, log_frequency=150), train=False)
+    vocabulary = Vocabulary.load(ModelFolder(str(tmp_path), "ts").vocabulary)
+    features = inspector.text_features(held_out)
+    untrained = inspector.rank_units(
+        inspector.run_model(trainer.model, vocabulary.encode(held_out)),
+        {"position_in_line": features["position_in_line"]}, layers=1)[0]
+    trainer.train()
     _, ranked, _, _, _ = inspector.inspect("ts", str(tmp_path), text=held_out)
     best = max((r for r in ranked if r.feature in ("position_in_line", "after_newline")),
                key=lambda r: abs(r.correlation))
     print(f"best: layer {best.layer} {best.state} unit {best.unit} {best.feature} "
-          f"r = {best.correlation:+.3f}")
+          f"r = {best.correlation:+.3f}; untrained: {untrained.correlation:+.3f}")
+    assert best.feature == "position_in_line"
     assert abs(best.correlation) >= 0.5
+    assert abs(best.correlation) >= abs(untrained.correlation) + 0.15
