@@ -7,7 +7,8 @@ runs the model over the input (from a zero state) and writes one self-contained 
 CSS and JavaScript, nothing fetched):
 
 - the input, each character (or music event) coloured by the activation of one unit: its cell
-  state c or hidden state h, red for positive, blue for negative (``--layer``, ``--unit``,
+  state c or hidden state h, red for positive, blue for negative, full colour at the unit's
+  largest absolute value over the input (``--layer``, ``--unit``,
   ``--state``; by default the best-ranked unit below);
 - under each character, four stripes: the unit's input, forget and output gates (white 0 to
   black 1) and its candidate g (blue -1, red +1), one set per step; hovering a character shows
@@ -190,8 +191,7 @@ def unit_colours(values: dict[str, np.ndarray], layer: int, state: str, unit: in
                  ) -> tuple[list, list]:
     """Per step, the background of the character and the colours of its four gate stripes."""
     series = values[f"layer_{layer}/{state}"][:, unit]
-    low, high = _range(state, values[f"layer_{layer}/{state}"][:, unit])
-    scale = max(abs(low), abs(high))
+    scale = float(np.max(np.abs(series))) or 1.0  # the unit's own range, as the page's script
     backgrounds = [diverging(v / scale) for v in series]
     gates = values[f"layer_{layer}/input_gate"][:, unit], \
         values[f"layer_{layer}/forget_gate"][:, unit], \
@@ -219,12 +219,12 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:15px;margin:18px 0 6px}
  border:1px solid #ccc;padding:8px;background:#fff}
 .k{display:inline-block;text-align:center;min-width:9px;margin:0 0 3px 0;cursor:default}
 .k b{display:block;padding:2px 0 1px;font-weight:normal;white-space:pre}
-.k i{display:block;height:2px}
+.k i{display:block;height:3px}
 .ev{margin:0 2px}
 #gates-off:checked ~ #text .k i{display:none}
 table{border-collapse:collapse;font-size:13px} td,th{padding:2px 8px;text-align:left}
 tr.r{cursor:pointer} tr.r:hover{background:#eef} tr.sel{background:#dde6ff}
-.legend span{display:inline-block;width:14px;height:10px;vertical-align:middle}
+.sw{display:inline-block;width:14px;height:10px;vertical-align:middle}
 #info{font-family:ui-monospace,monospace;font-size:12px;height:16px;color:#333}
 """
 
@@ -306,9 +306,9 @@ def build_page(model_name: str, tokens: Sequence[str], is_text: bool,
                     f'<td>{r.correlation:+.3f}</td></tr>')
     layer_options = "".join(f'<option value="{n}">{n}</option>' for n in range(layers))
     state_options = "".join(f'<option value="{s}">{s}</option>' for s in STATES)
-    legend = "".join(f'<span style="background:{_css(diverging(v))}"></span>'
+    legend = "".join(f'<span class="sw" style="background:{_css(diverging(v))}"></span>'
                      for v in np.linspace(-1, 1, 9))
-    gate_legend = "".join(f'<span style="background:{_css(grey(v))}"></span>'
+    gate_legend = "".join(f'<span class="sw" style="background:{_css(grey(v))}"></span>'
                           for v in np.linspace(0, 1, 5))
     note = "" if all_units else (" Only the ranked units are kept in this page (a long input); "
                                  "rerun with --layer/--unit for another.")
