@@ -34,7 +34,6 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import zlib
 from typing import NamedTuple, Sequence

@@ -139,11 +139,8 @@ def buckets_of(values: tf.Tensor) -> tf.Tensor:
     return _buckets(tf.reshape(tf.convert_to_tensor(values, tf.float32), [-1]))
 
 
-DESCRIPTIONS = {
-    "layer_0_input": "Norm of d loss(last position) / d input of this layer, K steps back "
-                     "(x axis: K; height: the norm, mean over the batch).",
-}
-DESCRIPTIONS.update({f"layer_{n}_input": DESCRIPTIONS["layer_0_input"] for n in range(1, 16)})
+THROUGH_TIME_DESCRIPTION = ("Norm of d loss(last position) / d input of this layer, K steps "
+                            "back (x axis: K; height: the norm, mean over the batch).")
 
 
 class InternalsSummaries:
@@ -183,7 +180,8 @@ class InternalsSummaries:
             for name, buckets in histograms.items():
                 if name not in self._histogram_metadata:
                     self._histogram_metadata[name] = metadata.create_summary_metadata(
-                        display_name=name, description=DESCRIPTIONS.get(name.split("/")[-1], ""))
+                        display_name=name, description=THROUGH_TIME_DESCRIPTION
+                        if name.startswith("gradient_through_time/") else "")
                 tf.summary.write(name, buckets, metadata=self._histogram_metadata[name])
             for name, value in scalars.items():
                 tf.summary.scalar(name, value)
