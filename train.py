@@ -50,6 +50,10 @@ flags.DEFINE_integer("checkpoint_every", 1000, "Save a checkpoint every N steps 
                      "end, and on Ctrl-C).")
 flags.DEFINE_integer("sample_every", 1000, "Write a generated sample to TensorBoard every N "
                      "steps (0: never).")
+flags.DEFINE_integer("histogram_frequency", 100, "Every N steps, write the LSTM's internals to "
+                     "TensorBoard: gate, cell and hidden state histograms, gate saturation, "
+                     "weights, gradients and gradients through time, on a fixed held-out batch "
+                     "(0: never; see lstm_core.summaries).")
 flags.DEFINE_bool("shuffle", False, "Independent windows in random order, instead of contiguous "
                   "streams whose LSTM state carries from batch to batch.")
 flags.DEFINE_integer("random_seed", 0, "Seed of the weights, dropout and shuffling.")
@@ -104,9 +108,10 @@ def validate_flags() -> None:
                          layers_number=FLAGS.layers_number, embedding_size=FLAGS.embedding_size,
                          log_frequency=FLAGS.log_frequency,
                          checkpoint_every=FLAGS.checkpoint_every)
-    if FLAGS.max_steps < 0 or FLAGS.validation_every < 0 or FLAGS.sample_every < 0:
-        raise cli.UsageError("--max_steps, --validation_every and --sample_every must be 0 "
-                             "(off) or positive")
+    if (FLAGS.max_steps < 0 or FLAGS.validation_every < 0 or FLAGS.sample_every < 0
+            or FLAGS.histogram_frequency < 0):
+        raise cli.UsageError("--max_steps, --validation_every, --sample_every and "
+                             "--histogram_frequency must be 0 (off) or positive")
     if not 0.0 <= FLAGS.dropout < 1.0:
         raise cli.UsageError(f"--dropout is {FLAGS.dropout}; give a rate in [0, 1)")
     if not 0.0 <= FLAGS.validation_fraction < 1.0:
@@ -222,6 +227,7 @@ def main(argv: Sequence[str]) -> None:
     trainer = Trainer(model_config, config, train, validation, folder.checkpoints, folder.root)
     if FLAGS.sample_every:
         trainer.hooks.append((FLAGS.sample_every, sample_summary(trainer.model, vocabulary, ids)))
+    add_internals_summaries(trainer, train, validation, folder.root)
     if trainer.restore():
         print(f"resuming model {folder.name} from step {int(trainer.optimizer.iterations)}")
     print(f"training {folder.name}: {len(train_ids):,} training and {len(validation_ids):,} "
@@ -237,6 +243,24 @@ def main(argv: Sequence[str]) -> None:
 def is_music(vocabulary) -> bool:
     """Event-encoded music (the piano-roll kind), as opposed to text or jazz grammar."""
     return vocabulary.kind not in (CHARACTERS, "jazz")
+
+
+# Flags recorded for TensorBoard's HParams dashboard (runs compare side by side).
+HPARAM_FLAGS = ("units_number", "layers_number", "embedding_size", "dropout", "batch_size",
+                "sequence_length", "learning_rate", "learning_rate_decay", "gradient_clip",
+                "shuffle", "random_seed", "epoch", "max_steps")
+
+
+def add_internals_summaries(trainer, train, validation, model_root: str) -> None:
+    """HParams of the run, and the internals hook every --histogram_frequency steps."""
+    from lstm_core import summaries
+
+    hparams = {flag: getattr(FLAGS, flag) for flag in HPARAM_FLAGS}
+    hparams["training_file"] = os.path.basename(FLAGS.training_file or "default corpus")
+    summaries.write_hparams(model_root, hparams)
+    if FLAGS.histogram_frequency:
+        hook = summaries.InternalsSummaries(trainer, *summaries.fixed_batch(validation, train))
+        trainer.hooks.append((FLAGS.histogram_frequency, hook))
 
 
 def sample_summary(model, vocabulary, ids):

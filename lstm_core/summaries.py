@@ -1,0 +1,285 @@
+"""What happens inside the LSTM while it trains, written to TensorBoard.
+
+Every ``--histogram_frequency`` steps, `InternalsSummaries` runs the model over one fixed batch
+of held-out data (the first validation batch, from a zero state, without dropout) and writes to
+``logs/<model>/train``:
+
+=================================================  ===========================================
+tag                                                what
+=================================================  ===========================================
+``layer_N/gates/input``, ``.../forget``,           histograms of the gate activations i, f, o
+``.../output``                                     (in [0, 1]) over every step, stream and unit
+``layer_N/candidate``                              histogram of the candidate g (in [-1, 1])
+``layer_N/cell_state``, ``layer_N/hidden_state``   histograms of c and h
+``layer_N/saturation/forget_above_0.9``, ...       share of gate values above 0.9 / below 0.1,
+                                                   for the input, forget and output gates
+``weights/<name>``, ``gradients/<name>``           histograms of every weight and its gradient
+``gradient_norm/<part>``                           gradient norm of the embedding, each layer
+                                                   and the output projection
+``gradient_through_time/steps_back_K``             how far back the signal travels: the mean
+                                                   norm over the batch of dL_T / dx_{T-K}, the
+                                                   gradient that the loss at the batch's last
+                                                   position sends to the embedded input K steps
+                                                   earlier (K = 0, 1, 2, 4, 8, ...)
+``gradient_through_time/layer_N_input``            the whole profile of dL_T / dx_{T-K} at the
+                                                   input of layer N, drawn in the histogram
+                                                   dashboard: the x axis is K (steps back), the
+                                                   height the gradient norm, one curve per step
+``graph`` (Graphs tab)                             the graph of the training step, written once
+=================================================  ===========================================
+
+The gradients here are those of the training loss (mean cross-entropy over every position) on
+the fixed batch, so they compare from one summary to the next; the training step itself is left
+untouched and nothing is added to its hot path. The gate activations are recomputed from each
+cell's variables by `trace_model`, with the same equations as `lstm_core.cell.lstm_step`
+(`tests/test_summaries.py` checks the hidden states equal the model's own).
+
+`write_hparams` records the run's hyperparameters for TensorBoard's HParams dashboard, where runs
+compare side by side. Text models also get a generated sample as a text summary (``sample``,
+see ``train.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from lstm_core.cell import LSTMCell, LSTMState
+from lstm_core.model import LanguageModel
+
+SATURATION_HIGH, SATURATION_LOW = 0.9, 0.1
+DEFAULT_HISTOGRAM_FREQUENCY = 100
+
+
+class LayerTrace(NamedTuple):
+    """One layer's activations over a sequence, each `[time, batch, units]`."""
+
+    input_gate: tf.Tensor
+    forget_gate: tf.Tensor
+    candidate: tf.Tensor
+    output_gate: tf.Tensor
+    cell: tf.Tensor
+    hidden: tf.Tensor
+
+
+def trace_layer(cell: LSTMCell, inputs: tf.Tensor, state: LSTMState) -> LayerTrace:
+    """Runs one cell over time-major `inputs` `[time, batch, input]`, keeping every activation.
+
+    The equations of `lstm_step`, written out so that the gates come out too.
+    """
+    gate_inputs = tf.einsum("tbi,ig->tbg", inputs, cell.kernel) + cell.bias
+
+    def step(previous: LayerTrace, z_t: tf.Tensor) -> LayerTrace:
+        z = z_t + tf.matmul(previous.hidden, cell.recurrent_kernel)
+        z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
+        i, f, g, o = tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
+        c = f * previous.cell + i * g
+        return LayerTrace(i, f, g, o, c, o * tf.tanh(c))
+
+    zeros = tf.zeros_like(state.hidden)
+    return tf.scan(step, gate_inputs,
+                   initializer=LayerTrace(zeros, zeros, zeros, zeros, state.cell, state.hidden))
+
+
+def trace_model(model: LanguageModel, tokens: tf.Tensor, state=None
+                ) -> tuple[list[tf.Tensor], list[LayerTrace], tf.Tensor]:
+    """The model's forward pass (no dropout) with every layer's activations.
+
+    Args:
+      tokens: token ids `[batch, time]`.
+      state: the LSTM state before the first token (default zeros).
+    Returns:
+      each layer's input `[time, batch, features]` (the embedded tokens for layer 0), each
+      layer's `LayerTrace`, and the logits `[batch, time, vocabulary]`.
+    """
+    if state is None:
+        state = model.initial_state(tf.shape(tokens)[0])
+    inputs = tf.gather(model.embedding, tf.transpose(tokens))
+    layer_inputs, traces = [], []
+    for cell, layer_state in zip(model.lstm.cells, state):
+        layer_inputs.append(inputs)
+        trace = trace_layer(cell, inputs, layer_state)
+        traces.append(trace)
+        inputs = trace.hidden
+    logits = tf.einsum("tbu,uv->btv", inputs, model.output_kernel) + model.output_bias
+    return layer_inputs, traces, logits
+
+
+def short_name(variable: tf.Variable) -> str:
+    """``language_model/stacked_lstm/layer_0/kernel:0`` → ``layer_0/kernel``."""
+    name = variable.name.split(":")[0]
+    for prefix in ("language_model/stacked_lstm/", "language_model/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def steps_back_to_log(time_steps: int) -> list[int]:
+    """0, 1, 2, 4, 8, ... below `time_steps`, and the farthest step."""
+    steps = [0] + [2 ** k for k in range(int(math.log2(max(time_steps - 1, 1))) + 1)]
+    return sorted({k for k in steps if k < time_steps} | {time_steps - 1})
+
+
+@tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+def _buckets(values: tf.Tensor, bucket_count: int = 30) -> tf.Tensor:
+    values = tf.cast(values, tf.float64)
+    low, high = tf.reduce_min(values), tf.reduce_max(values)
+    high = tf.maximum(high, low + 1e-12)  # all values equal: one narrow range
+    counts = tf.histogram_fixed_width(values, tf.stack([low, high]), nbins=bucket_count)
+    edges = tf.linspace(low, high, bucket_count + 1)
+    return tf.stack([edges[:-1], edges[1:], tf.cast(counts, tf.float64)], axis=1)
+
+
+def buckets_of(values: tf.Tensor) -> tf.Tensor:
+    """The histogram dashboard's buckets `[30, 3]` (left, right, count) of `values`, evenly
+    spaced between their minimum and maximum (one small compiled function for every tensor)."""
+    return _buckets(tf.reshape(tf.convert_to_tensor(values, tf.float32), [-1]))
+
+
+THROUGH_TIME_DESCRIPTION = ("Norm of d loss(last position) / d input of this layer, K steps "
+                            "back (x axis: K; height: the norm, mean over the batch).")
+
+
+class InternalsSummaries:
+    """A trainer hook (``trainer.hooks.append((every, InternalsSummaries(trainer, ...)))``)
+    writing the activations, weights and gradients listed in the module docstring."""
+
+    def __init__(self, trainer, inputs: tf.Tensor, targets: tf.Tensor,
+                 writer: tf.summary.SummaryWriter | None = None, graph: bool = True):
+        """
+        Args:
+          trainer: the `lstm_core.trainer.Trainer` whose model to look into.
+          inputs, targets: the fixed batch `[batch, time]`, e.g. the first validation batch.
+          writer: where to write (default: the trainer's ``train`` writer).
+          graph: write the graph of the training step at the first call.
+        """
+        self.trainer, self.model = trainer, trainer.model
+        self.inputs = tf.convert_to_tensor(inputs, tf.int32)
+        self.targets = tf.convert_to_tensor(targets, tf.int32)
+        self.writer = writer or trainer.writer("train")
+        self.graph_pending = graph
+        self.variables = list(self.model.trainable_variables)
+        self.names = [short_name(v) for v in self.variables]
+        self.time_steps = int(self.inputs.shape[1])
+        self._compute = tf.function(self._compute_all)
+        self._histogram_metadata = {}
+
+    def __call__(self, step: int) -> None:
+        if self.graph_pending:
+            self.graph_pending = False
+            self.write_graph(step)
+        raw, scalars = self._compute()
+        histograms = {name: value if name.startswith("gradient_through_time/")
+                      else buckets_of(value) for name, value in raw.items()}
+        from tensorboard.plugins.histogram import metadata
+
+        with self.writer.as_default(step=step):
+            for name, buckets in histograms.items():
+                if name not in self._histogram_metadata:
+                    self._histogram_metadata[name] = metadata.create_summary_metadata(
+                        display_name=name, description=THROUGH_TIME_DESCRIPTION
+                        if name.startswith("gradient_through_time/") else "")
+                tf.summary.write(name, buckets, metadata=self._histogram_metadata[name])
+            for name, value in scalars.items():
+                tf.summary.scalar(name, value)
+        self.writer.flush()
+
+    def _compute_all(self) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+        """Everything to write: the tensors to draw as histograms and the scalars. The buckets
+        are made afterwards by `buckets_of`, whose one small graph serves every tensor: building
+        them here (or calling `tf.summary.histogram` here) made the first call take two to
+        four times longer to trace."""
+        model = self.model
+        with tf.GradientTape(persistent=True) as tape:
+            layer_inputs, traces, logits = trace_model(model, self.inputs)
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(self.targets, logits)
+            loss = tf.reduce_mean(losses)
+            last_loss = tf.reduce_mean(losses[:, -1])
+        gradients = tape.gradient(loss, self.variables)
+        through_time = tape.gradient(last_loss, layer_inputs)
+        del tape
+        histograms, scalars = {}, {}
+        for n, trace in enumerate(traces):
+            prefix = f"layer_{n}/"
+            for gate in ("input", "forget", "output"):
+                values = getattr(trace, gate + "_gate")
+                histograms[prefix + "gates/" + gate] = values
+                scalars[f"{prefix}saturation/{gate}_above_{SATURATION_HIGH}"] = tf.reduce_mean(
+                    tf.cast(values > SATURATION_HIGH, tf.float32))
+                scalars[f"{prefix}saturation/{gate}_below_{SATURATION_LOW}"] = tf.reduce_mean(
+                    tf.cast(values < SATURATION_LOW, tf.float32))
+            histograms[prefix + "candidate"] = trace.candidate
+            histograms[prefix + "cell_state"] = trace.cell
+            histograms[prefix + "hidden_state"] = trace.hidden
+        parts: dict[str, list[tf.Tensor]] = {}
+        for name, variable, gradient in zip(self.names, self.variables, gradients):
+            histograms["weights/" + name] = variable
+            histograms["gradients/" + name] = gradient
+            part = name.split("/")[0] if name.startswith("layer_") else (
+                "output" if name.startswith("output") else name)
+            parts.setdefault(part, []).append(gradient)
+        for part, grads in parts.items():
+            scalars["gradient_norm/" + part] = tf.linalg.global_norm(grads)
+        for n, gradient in enumerate(through_time):
+            # [time, batch, features] → mean over the batch of the norm, reversed so that
+            # index K is K steps back from the last position.
+            norms = tf.reverse(tf.reduce_mean(tf.norm(gradient, axis=-1), axis=1), [0])
+            k = tf.cast(tf.range(tf.shape(norms)[0]), tf.float64)
+            histograms[f"gradient_through_time/layer_{n}_input"] = tf.stack(
+                [k, k + 1.0, tf.cast(norms, tf.float64)], axis=1)
+            if n == 0:
+                for k in steps_back_to_log(self.time_steps):
+                    scalars[f"gradient_through_time/steps_back_{k:02d}"] = norms[k]
+        return histograms, scalars
+
+    def write_graph(self, step: int) -> bool:
+        """Writes the graph of the trainer's compiled training step (once); returns whether it
+        could (one device only: the graph of a distributed step is left out)."""
+        trainer = self.trainer
+        if trainer.replicas != 1:
+            return False
+        config = trainer.config
+        ids = tf.TensorSpec([config.batch_size, config.sequence_length], tf.int32)
+        units = self.model.config.units
+        state_spec = tuple(LSTMState(tf.TensorSpec([config.batch_size, units], tf.float32),
+                                     tf.TensorSpec([config.batch_size, units], tf.float32))
+                           for _ in self.model.lstm.cells)
+        # The step is already traced for these shapes: this fetches its graph, nothing runs.
+        concrete = trainer._train_step.get_concrete_function(ids, ids, state_spec)
+        with self.writer.as_default(step=step):
+            tf.summary.graph(concrete.graph)
+        return True
+
+
+def hparams_of(flag_values: dict) -> dict:
+    """Flag values the HParams dashboard accepts (bool, int, float, str)."""
+    return {name: value for name, value in flag_values.items()
+            if isinstance(value, (bool, int, float, str))}
+
+
+def write_hparams(log_dir: str, hparams: dict, step: int = 0) -> None:
+    """Records `hparams` for the run in `log_dir` (``logs/<model>``): the HParams dashboard
+    lists every model under ``--logdir`` with these and its metrics (train and validation loss,
+    bits per token, accuracy) side by side."""
+    from tensorboard.plugins.hparams import api as hp
+
+    writer = tf.summary.create_file_writer(log_dir)
+    with writer.as_default(step=step):
+        hp.hparams(hparams_of(hparams), trial_id=log_dir.rstrip("/").split("/")[-1])
+    writer.close()
+
+
+def fixed_batch(validation, train) -> tuple[tf.Tensor, tf.Tensor]:
+    """The first validation batch, or the first training batch when there is no validation."""
+    batches = validation if validation is not None else train
+    inputs, targets = next(iter(batches.dataset()))
+    return inputs, targets
+
+
+def gate_values(traces: Sequence[LayerTrace]) -> dict[str, np.ndarray]:
+    """`{"layer_0/input_gate": [time, batch, units], ...}` as numpy (for tools and tests)."""
+    return {f"layer_{n}/{field}": getattr(trace, field).numpy()
+            for n, trace in enumerate(traces) for field in LayerTrace._fields}
