@@ -84,8 +84,6 @@ def random_tokens(rng, vocabulary, *shape):
 # ---- training contenders: each returns a `step()` that runs one synchronous optimizer step --
 def lstm_core_trainer(units, batch, sequence, vocabulary, workdir):
     """lstm-core's own `Trainer` and its compiled train step, as `train.py` runs it."""
-    import tensorflow as tf
-
     from lstm_core.batch import Batch
     from lstm_core.model import ModelConfig
     from lstm_core.trainer import Trainer, TrainingConfig

@@ -30,7 +30,6 @@ import html
 import json
 import math
 import os
-import re
 import shutil
 import struct
 import subprocess
@@ -76,29 +75,23 @@ def text_features(text: str) -> dict[str, np.ndarray]:
     return features
 
 
-_NOTE = re.compile(r"n(\d{1,3})_d(\d{1,4})")
-_WAIT = re.compile(r"wait_(\d{1,4})")
-TICKS_PER_QUARTER = 12  # the grid of `lstm_core.music`'s events encoding
-
-
 def music_features(tokens: Sequence[str]) -> dict[str, np.ndarray]:
-    """Per event (``n{pitch}_d{ticks}``, ``wait_{ticks}``, ``<piece>``): the pitch of the latest
-    note, whether the event is a note, and the position in the beat and in a 4/4 bar in ticks."""
-    n = len(tokens)
-    features = {name: np.zeros(n) for name in ("pitch", "is_note", "position_in_beat",
-                                               "position_in_bar")}
-    pitch, time = 60, 0
-    for t, token in enumerate(tokens):
-        if (note := _NOTE.fullmatch(token)) is not None:
-            pitch = int(note.group(1))
+    """Per event of the ``events`` encoding: the pitch of the latest note, whether the event is
+    a note, and its position in the beat and in a 4/4 bar, in ticks from the piece's start."""
+    from lstm_core.music.events import BOUNDARY, TICKS_PER_QUARTER, timeline
+
+    features = {name: np.zeros(len(tokens)) for name in ("pitch", "is_note", "position_in_beat",
+                                                         "position_in_bar")}
+    pitch, piece_start = 60, 0
+    for t, (token, (time, note)) in enumerate(zip(tokens, timeline(tokens))):
+        if token == BOUNDARY:
+            piece_start = time
+        if note is not None:
+            pitch = note.pitch
             features["is_note"][t] = 1
-        elif (wait := _WAIT.fullmatch(token)) is not None:
-            time += int(wait.group(1))
-        else:  # a piece boundary
-            time = 0
         features["pitch"][t] = pitch
-        features["position_in_beat"][t] = time % TICKS_PER_QUARTER
-        features["position_in_bar"][t] = time % (4 * TICKS_PER_QUARTER)
+        features["position_in_beat"][t] = (time - piece_start) % TICKS_PER_QUARTER
+        features["position_in_bar"][t] = (time - piece_start) % (4 * TICKS_PER_QUARTER)
     return features
 
 
@@ -424,13 +417,9 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
         if vocabulary.is_text:
             raise UsageError(f"--midi {midi}: this is a text model ({vocabulary.kind}); give "
                              "--text or --text_file")
-        try:
-            from lstm_core.music import primer
-        except ImportError:
-            raise UsageError("music models need lstm_core.music, which this installation "
-                             "lacks; inspect a text model, or install the music "
-                             "support") from None
-        return primer.encode_midi_file(midi, vocabulary.metadata, flag="--midi")
+        from lstm_core.music import encode_midi_file
+
+        return encode_midi_file(midi, vocabulary.metadata, flag="--midi")
     if not vocabulary.is_text:
         raise UsageError(f"this model reads music ({vocabulary.kind} events); give --midi FILE")
     if text_file is not None:

@@ -58,7 +58,7 @@ def test_sample_writes_reproducible_text(workspace):
              "--random_seed", "5", "--temperature", "0.8", "--top_k", "10"]
     first = run("sample.py", *flags, "--output_file", "a.txt", cwd=path)
     second = run("sample.py", *flags, "--output_file", "b.txt", cwd=path)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     a, b = (path / "a.txt").read_text(), (path / "b.txt").read_text()
     assert a == b and a.startswith("Sing ") and len(a) == len("Sing ") + 120
     assert set(a) <= set(VERSE)

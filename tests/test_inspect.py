@@ -125,11 +125,15 @@ def test_usage_errors(tiny):
         inspector.inspect("missing", str(tiny), text="ROMEO")
 
 
-def test_music_input_needs_the_music_package(tiny, monkeypatch):
-    vocabulary = Vocabulary(["<piece>", "n60_d12", "wait_12"], kind="events")
-    monkeypatch.setitem(sys.modules, "lstm_core.music", None)  # as on a branch without it
-    with pytest.raises(UsageError, match="music models need lstm_core.music"):
-        inspector.load_input(vocabulary, None, None, "song.mid")
+def test_music_models_read_a_midi_file_as_events(tmp_path):
+    from music21 import chord, note, stream
+
+    vocabulary = Vocabulary(["<piece>", "n60_d12", "wait_12"], kind="events",
+                            metadata={"encoding": "events"})
+    part = stream.Part([chord.Chord([60, 64], quarterLength=1.0), note.Note(67)])
+    stream.Score([part]).write("midi", fp=str(tmp_path / "song.mid"))
+    tokens = inspector.load_input(vocabulary, None, None, str(tmp_path / "song.mid"))
+    assert tokens == ["<piece>", "n60_d12", "n64_d12", "wait_12", "n67_d12"]
     with pytest.raises(UsageError, match="--midi"):
         inspector.load_input(vocabulary, "some text", None, None)
 

@@ -89,18 +89,26 @@ def encode(notes: Sequence[Note]) -> list[str]:
     return tokens
 
 
-def decode(tokens: Sequence[str]) -> list[Note]:
-    """The notes of `tokens`, tolerating any order; see the module docstring."""
-    notes: list[Note] = []
+def timeline(tokens: Sequence[str]) -> list[tuple[int, Note | None]]:
+    """For each token, the time in ticks it stands at (for a wait, the time after it) and the
+    note it starts, if any; tolerates any order (see the module docstring)."""
+    result: list[tuple[int, Note | None]] = []
     time = end = 0
     for token in tokens:
+        note = None
         if token == BOUNDARY:
             time = max(time, end)
         elif (wait := _WAIT.fullmatch(token)) is not None:
             time += int(wait.group(1))
-        elif (note := _NOTE.fullmatch(token)) is not None:
-            pitch, duration = int(note.group(1)), int(note.group(2))
+        elif (match := _NOTE.fullmatch(token)) is not None:
+            pitch, duration = int(match.group(1)), int(match.group(2))
             if pitch <= 127 and duration > 0:
-                notes.append(Note(pitch, time, duration))
+                note = Note(pitch, time, duration)
                 end = max(end, time + duration)
-    return notes
+        result.append((time, note))
+    return result
+
+
+def decode(tokens: Sequence[str]) -> list[Note]:
+    """The notes of `tokens`, tolerating any order; see the module docstring."""
+    return [note for _, note in timeline(tokens) if note is not None]
