@@ -46,6 +46,16 @@ def test_solo_over_a_typed_progression_has_two_parts_filling_every_bar(jazz_mode
     assert len(solo.recurse().notes) > 4
 
 
+def test_chords_from_a_midi_file_audio_and_piano_roll(jazz_model):
+    result = run("sample.py", "--model_name", "jazz", "--chords_from", str(METHENY),
+                 "--output_file", "metheny_solo.mid", "--audio", "solo.wav", "--piano_roll",
+                 "solo.png", "--random_seed", "4", cwd=jazz_model)
+    assert result.returncode == 0, result.stderr
+    assert "a solo over" in result.stdout and "Fmaj9" in result.stdout
+    assert (jazz_model / "solo.wav").stat().st_size > 1000
+    assert (jazz_model / "solo.png").read_bytes().startswith(b"\x89PNG")
+
+
 @pytest.mark.parametrize("flags, fragments", [
     (["--chords", "Dm7 | Hbb9"], ["Hbb9", "maj7 m7 mmaj7 m7b5"]),
     (["--chords", " | "], ["--chords", "empty"]),
