@@ -36,6 +36,12 @@ class LSTMState(NamedTuple):
     cell: tf.Tensor  # c, [batch, units]
 
 
+def lstm_gates(z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+    """The gates i, f, o and the candidate g from their inputs ``z`` `[batch, 4*units]`."""
+    z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
+    return tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
+
+
 def lstm_step(gate_inputs: tf.Tensor, state: LSTMState,
               recurrent_kernel: tf.Tensor) -> LSTMState:
     """One step of the recurrence.
@@ -48,9 +54,7 @@ def lstm_step(gate_inputs: tf.Tensor, state: LSTMState,
       ``h_t``, ``c_t``.
     """
     z = gate_inputs + tf.matmul(state.hidden, recurrent_kernel)
-    z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
-    input_gate, forget_gate = tf.sigmoid(z_i), tf.sigmoid(z_f)
-    candidate, output_gate = tf.tanh(z_g), tf.sigmoid(z_o)
+    input_gate, forget_gate, candidate, output_gate = lstm_gates(z)
     cell = forget_gate * state.cell + input_gate * candidate
     return LSTMState(hidden=output_gate * tf.tanh(cell), cell=cell)
 

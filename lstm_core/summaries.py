@@ -47,7 +47,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import tensorflow as tf
 
-from lstm_core.cell import LSTMCell, LSTMState
+from lstm_core.cell import LSTMCell, LSTMState, lstm_gates
 from lstm_core.model import LanguageModel
 
 SATURATION_HIGH, SATURATION_LOW = 0.9, 0.1
@@ -68,14 +68,12 @@ class LayerTrace(NamedTuple):
 def trace_layer(cell: LSTMCell, inputs: tf.Tensor, state: LSTMState) -> LayerTrace:
     """Runs one cell over time-major `inputs` `[time, batch, input]`, keeping every activation.
 
-    The equations of `lstm_step`, written out so that the gates come out too.
+    `lstm_step`'s equations, keeping the gates.
     """
     gate_inputs = tf.einsum("tbi,ig->tbg", inputs, cell.kernel) + cell.bias
 
     def step(previous: LayerTrace, z_t: tf.Tensor) -> LayerTrace:
-        z = z_t + tf.matmul(previous.hidden, cell.recurrent_kernel)
-        z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
-        i, f, g, o = tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
+        i, f, g, o = lstm_gates(z_t + tf.matmul(previous.hidden, cell.recurrent_kernel))
         c = f * previous.cell + i * g
         return LayerTrace(i, f, g, o, c, o * tf.tanh(c))
 
