@@ -26,11 +26,6 @@ import tensorflow as tf
 from lstm_core.cell import LSTMState
 
 
-def _gates(z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
-    z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
-    return tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
-
-
 def _gate_scale(units: int, dtype: tf.DType) -> tf.Tensor:
     """`[4*units]`: 1 on the sigmoid gates i, f, o and 2 on the candidate g."""
     return tf.repeat(tf.constant([1.0, 1.0, 2.0, 1.0], dtype), units)
