@@ -12,6 +12,7 @@ from typing import Sequence
 
 from lstm_core import cli
 
+import numpy as np
 from absl import flags
 
 FLAGS = flags.FLAGS
@@ -36,6 +37,10 @@ flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise o
                     "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the training solo's).")
 flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from a MIDI file's "
                     "accompaniment or a lead sheet's chord symbols.")
+flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that hold the "
+                  "accompaniment, by index or name (default: guessed).")
+flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
+                  "General MIDI instrument of the solo part.")
 flags.DEFINE_float("tempo", None, "Music: beats per minute of the written MIDI (default: the "
                    "corpus tempo).")
 flags.DEFINE_string("primer_midi", None, "Music: start from this MIDI file instead of an "
@@ -65,6 +70,8 @@ def validate_flags() -> None:
         if not os.path.isdir(directory):
             raise cli.UsageError(f"--{flag} {path}: the folder {directory} does not exist; "
                                  "create it or write elsewhere")
+        if path and os.path.isdir(path):
+            raise cli.UsageError(f"--{flag} {path} is a folder; give a file name")
 
 
 def text_primer(vocabulary, seed: str) -> list[str]:
@@ -85,15 +92,11 @@ def text_primer(vocabulary, seed: str) -> list[str]:
 
 
 def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
-    import numpy as np
-
     from lstm_core.preprocessing import atomic_write
 
     primer = text_primer(vocabulary, FLAGS.seed)
-    primer_ids = np.tile(vocabulary.encode(primer)[None, :].astype(np.int32),
-                         [FLAGS.num_samples, 1])
-    generated = sampler.generate(primer_ids, FLAGS.sample_length, random_seed,
-                                 lambda done, total: bar.update(done))
+    generated = sampler.generate(primer_batch(vocabulary, primer), FLAGS.sample_length,
+                                 random_seed, lambda done, total: bar.update(done))
     bar.close()
     for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
         text = "".join(primer) + vocabulary.decode(tokens)
@@ -106,8 +109,6 @@ def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
 def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
     """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
     optionally WAV and a piano roll. The files hold the generated events only."""
-    import numpy as np
-
     from lstm_core import music
     from lstm_core.preprocessing import describe_tokens
 
@@ -124,11 +125,9 @@ def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
         excerpts = folder.load_primers() or [[music.BOUNDARY]]
         primer = excerpts[rng.integers(len(excerpts))]
     primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
-    primer_ids = np.tile(vocabulary.encode(primer)[None, :].astype(np.int32),
-                         [FLAGS.num_samples, 1])
     length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
     bar.total = length
-    generated = sampler.generate(primer_ids, length, random_seed,
+    generated = sampler.generate(primer_batch(vocabulary, primer), length, random_seed,
                                  lambda done, total: bar.update(done))
     bar.close()
     for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
@@ -151,20 +150,18 @@ def render_extras(midi_path: str, n: int, events, metadata: dict) -> None:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
         if events is None:  # a jazz solo: read the notes back from its MIDI file
             metadata = {"encoding": "events"}
-            events = music.encode_midi_file(midi_path, metadata)
+            events = music.encode_midi_file(midi_path, metadata, flag="--output_file")
         music.draw_piano_roll(events, metadata, picture)
         print(f"wrote {picture}")
 
 
 def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
     """A solo over the progression: tokens sampled, then realised as pitches over each chord."""
-    import numpy as np
-
     from lstm_core.music import jazz
 
     metadata = vocabulary.metadata
     if FLAGS.chords_from:
-        progression = jazz.read_progression(FLAGS.chords_from)
+        progression = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
     else:
         progression = jazz.parse_progression(FLAGS.chords or metadata["progression"],
                                              metadata["measure_length"])
@@ -176,10 +173,16 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
         solo = jazz.realize_solo(vocabulary.decode(ids), progression,
                                  np.random.default_rng([random_seed, n]),
                                  pitch_range=tuple(metadata["pitch_range"]))
-        jazz.write_jazz_midi(solo, progression, path, tempo=FLAGS.tempo or metadata["tempo"])
+        jazz.write_jazz_midi(solo, progression, path, tempo=FLAGS.tempo or metadata["tempo"],
+                             solo_program=jazz.SOLO_PROGRAMS[FLAGS.solo_instrument])
         print(f"wrote {path}: a solo over {len(progression)} bars of "
               f"{jazz.format_progression(progression)} (--random_seed {random_seed})")
         render_extras(path, n, None, {})
+
+
+def primer_batch(vocabulary, primer) -> np.ndarray:
+    """The primer's ids, once per sample: `[num_samples, primer_length]` int32."""
+    return np.tile(vocabulary.encode(primer).astype(np.int32), [FLAGS.num_samples, 1])
 
 
 def output_paths(path: str, count: int) -> list[str]:
@@ -198,9 +201,13 @@ def main(argv: Sequence[str]) -> None:
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
     model, vocabulary, config = folder.load(FLAGS.vocabulary_file)
     is_jazz = vocabulary.kind == "jazz"
-    if (FLAGS.chords or FLAGS.chords_from) and not is_jazz:
-        raise cli.UsageError(f"--chords needs a model trained with --encoding jazz; model "
+    jazz_flag = "--chords" if FLAGS.chords else "--chords_from" if FLAGS.chords_from else None
+    if jazz_flag and not is_jazz:
+        raise cli.UsageError(f"{jazz_flag} needs a model trained with --encoding jazz; model "
                              f"{FLAGS.model_name} holds {vocabulary.kind} tokens")
+    if is_jazz and FLAGS.primer_midi:
+        raise cli.UsageError("--primer_midi is for event-encoded music models; a jazz solo "
+                             "starts from the progression (--chords or --chords_from)")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
     # A preset (the original jazz model) may ask for greedy decoding unless told otherwise.
     greedy = FLAGS.greedy or (not FLAGS["greedy"].present

@@ -77,7 +77,7 @@ flags.DEFINE_enum("preset", None, list(PRESETS := {
     # epochs, zero initial state for each window, greedy decoding when sampling.
     "djmodel": {"sequence_length": 30, "layers_number": 1, "units_number": 64,
                 "learning_rate": 0.01, "learning_rate_decay": 1.0, "epoch": 100,
-                "batch_size": 16, "shuffle": True},
+                "batch_size": 16, "shuffle": True, "greedy": True},
 }), "A named setup; flags given explicitly override it. djmodel: the original jazz model.")
 # A jazz solo has about a thousand tokens: smaller batches than text (flags override these).
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epoch": 60}
@@ -96,6 +96,8 @@ def apply_defaults() -> None:
     values = PRESETS[FLAGS.preset] if FLAGS.preset else (
         JAZZ_DEFAULTS if FLAGS.encoding == "jazz" else {})
     for name, value in values.items():
+        if name == "greedy":  # a sampling default, recorded for sample.py
+            continue
         if not FLAGS[name].present:
             setattr(FLAGS, name, value)
 
@@ -112,6 +114,8 @@ def validate_flags() -> None:
             or FLAGS.histogram_frequency < 0):
         raise cli.UsageError("--max_steps, --validation_every, --sample_every and "
                              "--histogram_frequency must be 0 (off) or positive")
+    if os.path.exists(FLAGS.logdir) and not os.path.isdir(FLAGS.logdir):
+        raise cli.UsageError(f"--logdir {FLAGS.logdir} is a file; give a folder for the models")
     if not 0.0 <= FLAGS.dropout < 1.0:
         raise cli.UsageError(f"--dropout is {FLAGS.dropout}; give a rate in [0, 1)")
     if not 0.0 <= FLAGS.validation_fraction < 1.0:
@@ -140,7 +144,6 @@ def vocabulary_for(corpus, path: str):
 
 def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None:
     """Checks a resumed model matches the flags; writes config, vocabulary and record."""
-    from lstm_core.model import ModelConfig
     from lstm_core.preprocessing import Vocabulary
 
     if folder.exists() and FLAGS.fresh:
@@ -148,8 +151,9 @@ def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None
         shutil.move(folder.root, kept)
         print(f"--fresh: the previous model is kept in {kept}")
     elif folder.exists():
-        saved = ModelConfig.load(folder.config)
-        if Vocabulary.load(folder.vocabulary) != vocabulary:
+        saved = folder.model_config()
+        if Vocabulary.load(folder.vocabulary, flag=f"model {folder.name}'s vocabulary") \
+                != vocabulary:
             raise cli.UsageError(
                 f"--vocabulary_file differs from the vocabulary model {folder.name} was trained "
                 f"with ({folder.vocabulary}); use that one, or --fresh to start a new model")
@@ -214,7 +218,8 @@ def main(argv: Sequence[str]) -> None:
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),
               **{flag: getattr(FLAGS, flag) for flag in DATA_FLAGS},
-              "preset": FLAGS.preset, "greedy": FLAGS.preset == "djmodel",
+              "preset": FLAGS.preset,
+              "greedy": PRESETS.get(FLAGS.preset or "", {}).get("greedy", False),
               "training": dataclasses.asdict(config)}
     prepare_model_folder(folder, model_config, vocabulary, record)
     if is_music(vocabulary):

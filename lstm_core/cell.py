@@ -37,7 +37,8 @@ class LSTMState(NamedTuple):
 
 
 def lstm_gates(z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
-    """The gates i, f, o and the candidate g from their inputs ``z`` `[batch, 4*units]`."""
+    """The input gate i, forget gate f, candidate g and output gate o, in that order, from
+    their inputs ``z`` `[batch, 4*units]`."""
     z_i, z_f, z_g, z_o = tf.split(z, 4, axis=-1)
     return tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
 

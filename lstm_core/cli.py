@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from typing import Callable, Sequence
 
-import tempfile  # noqa: E402
+from absl import app, flags, logging
 
-from absl import app, flags, logging  # noqa: E402
-
-from lstm_core.errors import UsageError  # noqa: E402
+from lstm_core.errors import UsageError
 
 
 def fail(message: str) -> None:
@@ -62,6 +61,10 @@ def run(main: Callable[[Sequence[str]], None]) -> None:
             main(argv)
         except UsageError as e:
             fail(str(e))
+        except OSError as e:  # a path the user gave that cannot be read or written
+            if e.filename is None:
+                raise
+            fail(f"{e.filename}: {e.strerror}; check the path and its permissions")
 
     app.run(guarded, flags_parser=_parse_flags)
 

@@ -31,16 +31,15 @@ import json
 import math
 import os
 import shutil
-import struct
 import subprocess
 import tempfile
-import zlib
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from lstm_core import cli
 from lstm_core.errors import UsageError
+from lstm_core.png import write_png
 
 from absl import flags
 
@@ -364,21 +363,6 @@ def chromium_screenshot(html_path: str, png_path: str, width: int, height: int,
         except (OSError, subprocess.TimeoutExpired):
             return False
     return os.path.exists(png_path) and os.path.getsize(png_path) > 0
-
-
-def write_png(path: str, image: np.ndarray) -> None:
-    """`image` `[height, width, 3]` uint8 → a PNG file (zlib and struct only)."""
-    height, width, _ = image.shape
-    raw = b"".join(b"\x00" + image[y].tobytes() for y in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height,
-                                                                    8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 def draw_cells(tokens: Sequence[str], is_text: bool, backgrounds: list, stripes: list,

@@ -34,20 +34,25 @@ class ModelFolder:
     def exists(self) -> bool:
         return os.path.exists(self.config)
 
+    def model_config(self) -> ModelConfig:
+        return self._read(self.config, ModelConfig.load)
+
     def training_record(self) -> dict:
-        if not os.path.exists(self.training):
-            return {}
-        with open(self.training, encoding="utf-8") as f:
-            return json.load(f)
+        return self._read(self.training, _read_json) if os.path.exists(self.training) else {}
 
     def save_primers(self, excerpts: list[list[str]]) -> None:
         atomic_write(self.primers, json.dumps(excerpts).encode("utf-8"))
 
     def load_primers(self) -> list[list[str]]:
-        if not os.path.exists(self.primers):
-            return []
-        with open(self.primers, encoding="utf-8") as f:
-            return json.load(f)
+        return self._read(self.primers, _read_json) if os.path.exists(self.primers) else []
+
+    def _read(self, path: str, read):
+        """`read(path)`, with a damaged file reported as a `UsageError` naming it."""
+        try:
+            return read(path)
+        except (OSError, ValueError, TypeError) as e:
+            raise UsageError(f"{path} of model {self.name} is damaged ({e}); restore it, or "
+                             "start the model again with train.py --fresh") from None
 
     def load(self, vocabulary_file: str | None = None
              ) -> tuple[LanguageModel, Vocabulary, ModelConfig]:
@@ -59,12 +64,21 @@ class ModelFolder:
         if not self.exists() or latest is None:
             raise UsageError(f"--model_name {self.name}: no trained model in {self.root}; train "
                              f"one with: python train.py --model_name {self.name} ...")
-        config = ModelConfig.load(self.config)
-        vocabulary = Vocabulary.load(self.vocabulary)
+        config = self.model_config()
+        vocabulary = Vocabulary.load(self.vocabulary, flag=f"model {self.name}'s vocabulary")
         if vocabulary_file is not None and Vocabulary.load(vocabulary_file) != vocabulary:
             raise UsageError(f"--vocabulary_file {vocabulary_file} is not the vocabulary model "
                              f"{self.name} was trained with; leave the flag out to use the "
                              "model's own")
         model = LanguageModel(config)
-        tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+        try:
+            tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+        except (tf.errors.OpError, ValueError, IndexError, AssertionError) as e:
+            raise UsageError(f"the checkpoint {latest} cannot be read ({str(e)[:120]}); delete "
+                             "its files to use an older one, or train the model again") from None
         return model, vocabulary, config
+
+
+def _read_json(path: str):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

@@ -42,16 +42,14 @@ see ``train.py``).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
-import numpy as np
 import tensorflow as tf
 
 from lstm_core.cell import LSTMCell, LSTMState, lstm_gates
 from lstm_core.model import LanguageModel
 
 SATURATION_HIGH, SATURATION_LOW = 0.9, 0.1
-DEFAULT_HISTOGRAM_FREQUENCY = 100
 
 
 class LayerTrace(NamedTuple):
@@ -275,9 +273,3 @@ def fixed_batch(validation, train) -> tuple[tf.Tensor, tf.Tensor]:
     batches = validation if validation is not None else train
     inputs, targets = next(iter(batches.dataset()))
     return inputs, targets
-
-
-def gate_values(traces: Sequence[LayerTrace]) -> dict[str, np.ndarray]:
-    """`{"layer_0/input_gate": [time, batch, units], ...}` as numpy (for tools and tests)."""
-    return {f"layer_{n}/{field}": getattr(trace, field).numpy()
-            for n, trace in enumerate(traces) for field in LayerTrace._fields}

@@ -200,9 +200,15 @@ class Trainer:
     # ---- checkpoints ----------------------------------------------------------------------
     def restore(self) -> bool:
         """Restores the newest checkpoint, if any; returns whether there was one."""
-        if not self.manager.latest_checkpoint:
+        latest = self.manager.latest_checkpoint
+        if not latest:
             return False
-        self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
+        try:
+            self.checkpoint.restore(latest).assert_consumed()
+        except (tf.errors.OpError, ValueError, IndexError, AssertionError) as e:
+            raise UsageError(f"the checkpoint {latest} cannot be read ({str(e)[:120]}); delete "
+                             "its files to resume from an older one, or start over with "
+                             "--fresh") from None
         return True
 
     def save(self, state) -> str:

@@ -196,8 +196,12 @@ def write_token_file(path: str, pieces: Pieces, metadata: dict) -> None:
 
 def read_token_file(path: str, flag: str = "--training_file") -> tuple[Pieces, dict]:
     """The pieces and metadata of a token file."""
-    with open(path, encoding="utf-8") as f:
-        header, *lines = f.read().splitlines()
+    try:
+        with open(path, encoding="utf-8") as f:
+            header, *lines = f.read().splitlines()
+    except UnicodeDecodeError:
+        raise UsageError(f"{flag} {path} starts with '#' but is not UTF-8 text; give a token "
+                         "file of lstm_core.music.prepare, or MIDI files") from None
     if not header.startswith(TOKEN_FILE_HEADER):
         raise UsageError(f"{flag} {path} starts with '#' but is not a token file of "
                          "lstm_core.music.prepare; write it again with that command")

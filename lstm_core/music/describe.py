@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import glob
+import sys
 from typing import Sequence
 
 from lstm_core.errors import UsageError
@@ -48,7 +49,15 @@ def main(argv: Sequence[str]) -> None:
     paths = sorted({p for pattern in flags.FLAGS.midi for p in glob.glob(pattern)})
     if not paths:
         raise UsageError(f"--midi {','.join(flags.FLAGS.midi)} matches no file; give MIDI files")
-    figures = describe([scores.read_piece(scores.load_midi_file(path)).notes for path in paths])
+    pieces = []
+    for path in paths:
+        try:
+            pieces.append(scores.read_piece(scores.load_midi_file(path)).notes)
+        except Exception as e:  # a broken file can fail the parser in any way: skip it
+            print(f"warning: skipping {path}: {e}", file=sys.stderr)
+    if not pieces:
+        raise UsageError(f"--midi {','.join(flags.FLAGS.midi)}: no readable MIDI file with notes")
+    figures = describe(pieces)
     print(f"{len(paths)} file(s): {figures['notes']} notes, pitches {figures['lowest']}-"
           f"{figures['highest']}, {figures['durations']} distinct note lengths (most common, in "
           f"quarters: {figures['common_durations']}), {figures['onset_steps']} distinct steps "

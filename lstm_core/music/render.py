@@ -17,18 +17,17 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import wave
-import zlib
 from typing import Sequence
 
 import numpy as np
 
 from lstm_core.music import encodings, scores
 from lstm_core.music.events import TICKS_PER_QUARTER, Note
+from lstm_core.png import write_png
 from lstm_core.preprocessing import atomic_write
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -95,9 +94,13 @@ def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str
                 return "fluidsynth"
         print(f"warning: fluidsynth failed on {midi_path} ({result.stderr.decode()[-200:]!r}); "
               "using the built-in synthesiser", file=sys.stderr)
-    piece = scores.read_piece(scores.load_midi_file(midi_path))
-    write_wav(wav_path, synthesise(piece.notes, seconds_per_tick(piece.tempo), sample_rate),
-              sample_rate)
+    try:
+        piece = scores.read_piece(scores.load_midi_file(midi_path))
+        notes, tempo = piece.notes, piece.tempo
+    except scores.NoNotes:  # a generated piece may be all waits
+        print(f"warning: {midi_path} has no notes; {wav_path} is silent", file=sys.stderr)
+        notes, tempo = [], scores.DEFAULT_TEMPO
+    write_wav(wav_path, synthesise(notes, seconds_per_tick(tempo), sample_rate), sample_rate)
     return "built-in"
 
 
@@ -123,20 +126,6 @@ def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
         image[top:top + ROWS_PER_PITCH, first:last + 1] = NOTE
         image[top:top + ROWS_PER_PITCH, first] = ONSET
     return image
-
-
-def write_png(path: str, image: np.ndarray) -> None:
-    """Writes an RGB `[height, width, 3]` uint8 image as a PNG file, atomically."""
-    height, width, _ = image.shape
-    rows = np.concatenate([np.zeros((height, 1), np.uint8), image.reshape(height, -1)], axis=1)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    atomic_write(path, b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                 + chunk(b"IDAT", zlib.compress(rows.tobytes())) + chunk(b"IEND", b""))
 
 
 def draw_piano_roll(tokens: Sequence[str], metadata: dict, png_path: str) -> None:

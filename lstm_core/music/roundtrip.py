@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from lstm_core.errors import UsageError
 from lstm_core.music import corpus, events, scores
 
 
@@ -49,10 +50,12 @@ def main(argv: Sequence[str]) -> None:
     for path in files:
         try:
             totals += measure(path, flags.FLAGS.instruments)
-        except scores.NoNotes as e:
+        except Exception as e:  # a broken file can fail the parser in any way: skip it
             print(f"warning: skipping {path}: {e}")
     seconds = time.perf_counter() - start
     r = totals["reference"]
+    if not r:
+        raise UsageError(f"--midi_dir {flags.FLAGS.midi_dir}: no file with notes to measure")
     print(f"{len(files)} files, {totals['read']:,} notes read, {r:,} as one piano plays them "
           f"({totals['read'] - r:,} doubled notes merged)")
     print(f"round trip MIDI -> events -> MIDI: {totals['kept'] / r:.2%} of notes keep pitch, onset "

@@ -38,10 +38,10 @@ from lstm_core.music.jazz.chords import (Chord, Progression, format_progression,
                                          parse_progression)
 from lstm_core.music.jazz.extract import read_progression, read_sources
 from lstm_core.music.jazz.grammar import ENCODING, load_jazz_corpus
-from lstm_core.music.jazz.realize import (ALTO_SAX, JAZZ_GUITAR, TENOR_SAX, Solo, realize_solo,
-                                          tokens_needed, write_jazz_midi)
+from lstm_core.music.jazz.realize import (ALTO_SAX, JAZZ_GUITAR, SOLO_PROGRAMS, TENOR_SAX, Solo,
+                                          realize_solo, tokens_needed, write_jazz_midi)
 
-__all__ = ["ALTO_SAX", "Chord", "ENCODING", "JAZZ_GUITAR", "Progression", "Solo", "TENOR_SAX",
-           "format_progression", "load_jazz_corpus", "parse_chord",
+__all__ = ["ALTO_SAX", "Chord", "ENCODING", "JAZZ_GUITAR", "Progression", "SOLO_PROGRAMS", "Solo",
+           "TENOR_SAX", "format_progression", "load_jazz_corpus", "parse_chord",
            "parse_progression", "read_progression", "read_sources", "realize_solo",
            "tokens_needed", "write_jazz_midi"]

@@ -33,11 +33,11 @@ import numpy as np
 from lstm_core.errors import UsageError
 from lstm_core.music.jazz.chords import (QUALITIES, Chord, Progression, chord_timeline,
                                          identify_chord, make_chord)
+from lstm_core.music.corpus import MUSIC21_PREFIX as CORPUS_PREFIX
+from lstm_core.music.corpus import SCORE_SUFFIXES as SCORE_EXTENSIONS
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
+from lstm_core.music.scores import DEFAULT_TEMPO
 
-CORPUS_PREFIX = "music21:"
-SCORE_EXTENSIONS = (".mid", ".midi", ".mxl", ".xml", ".musicxml", ".abc", ".krn")
-DEFAULT_TEMPO = 120.0
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
 MIN_MEAN_PITCH = 55

@@ -38,6 +38,8 @@ FREE_STEP = 7
 
 JAZZ_GUITAR, ALTO_SAX, TENOR_SAX, PIANO = 26, 65, 66, 0
 """General MIDI programs (numbered from 0)."""
+SOLO_PROGRAMS = {"guitar": JAZZ_GUITAR, "tenor_sax": TENOR_SAX, "alto_sax": ALTO_SAX}
+"""The solo instruments `sample.py --solo_instrument` offers."""
 
 Solo = list[list[Note]]
 """Notes and rests per measure, offsets counted from the start of the solo."""
