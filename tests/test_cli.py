@@ -174,3 +174,21 @@ def test_preprocessing_writes_the_vocabulary_beside_the_corpus_and_never_overwri
     assert set(Vocabulary.load(str(tmp_path / "lyrics.vocab")).tokens) == set(VERSE)
     again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=environment)
     assert_usage_error(again, "lyrics.vocab", "--overwrite")
+
+
+def test_a_damaged_model_folder_or_a_folder_as_output_is_a_usage_error(workspace, tmp_path):
+    import shutil
+
+    path, _, _ = workspace
+    shutil.copytree(path / "logs" / "tiny", tmp_path / "logs" / "tiny")
+    into_folder = run("sample.py", "--model_name", "tiny", "--output_file", ".", cwd=tmp_path)
+    assert_usage_error(into_folder, "--output_file .", "is a folder")
+    (tmp_path / "logs" / "tiny" / "config.json").write_text("{not json", encoding="utf-8")
+    damaged = run("sample.py", "--model_name", "tiny", "--output_file", "x.txt", cwd=tmp_path)
+    assert_usage_error(damaged, "config.json", "damaged")
+    checkpoints = tmp_path / "logs" / "tiny" / "checkpoints"
+    shutil.copy(path / "logs" / "tiny" / "config.json", tmp_path / "logs" / "tiny")
+    for data in checkpoints.glob("*.data-*"):
+        data.write_bytes(b"\x00" * 10)
+    truncated = run("sample.py", "--model_name", "tiny", "--output_file", "x.txt", cwd=tmp_path)
+    assert_usage_error(truncated, "cannot be read")
