@@ -2,8 +2,9 @@
 
 `LSTMCell.unroll` lets TensorFlow differentiate the loop over time; autodiff then keeps a copy
 of every intermediate and accumulates ``dU`` inside the backward loop with one small matmul per
-step. Here the forward loop saves only the gate activations and cell states, and the backward
-loop (as in torch-rnn's ``LSTM.lua`` and cuDNN) only propagates ``dh`` and ``dc`` through time;
+step. Here the forward loop saves, per step, only the factors the backward step multiplies by
+(computed while the gates are at hand), and the backward loop (as in torch-rnn's ``LSTM.lua``
+and cuDNN) only propagates ``dh`` and ``dc`` through time;
 the recurrent-kernel gradient is one large matmul after the loop. The gradient of the input
 projection ``x W + b`` is left to autodiff, where it is one large matmul too.
 
@@ -16,7 +17,9 @@ Backward, for t = T..1, given ``dh_t`` (from the layer above plus from step t+1)
     dh_{t-1} = dz_t U^T,   dc_{t-1} = dc * f
     after the loop: dU = sum_t h_{t-1}^T dz_t = H_prev^T dZ           one [units, time*batch] matmul
 
-`tests/test_cell.py` checks it against `LSTMCell.unroll` and finite differences.
+The gates come from one sigmoid over all four blocks, ``g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)``.
+`tests/test_cell.py` and `tests/test_fast_paths.py` check it against `LSTMCell.unroll` and
+finite differences.
 """
 
 from __future__ import annotations

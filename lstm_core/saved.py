@@ -71,12 +71,23 @@ class ModelFolder:
                              f"{self.name} was trained with; leave the flag out to use the "
                              "model's own")
         model = LanguageModel(config)
-        try:
-            tf.train.Checkpoint(model=model).restore(latest).expect_partial()
-        except (tf.errors.OpError, ValueError, IndexError, AssertionError) as e:
-            raise UsageError(f"the checkpoint {latest} cannot be read ({str(e)[:120]}); delete "
-                             "its files to use an older one, or train the model again") from None
+        restore_checkpoint(tf.train.Checkpoint(model=model), latest, partial=True)
         return model, vocabulary, config
+
+
+def restore_checkpoint(checkpoint: tf.train.Checkpoint, path: str, partial: bool = False) -> None:
+    """Restores `checkpoint` from `path`: everything it tracks, or with `partial` only the
+    objects it names (the model without its optimizer). A damaged checkpoint is a `UsageError`."""
+    try:
+        status = checkpoint.restore(path)
+        if partial:
+            status.expect_partial()
+        else:
+            status.assert_consumed()
+    except (tf.errors.OpError, ValueError, IndexError, AssertionError) as e:
+        raise UsageError(f"the checkpoint {path} cannot be read ({str(e)[:120]}); delete its "
+                         "files to fall back to an older one, or train again with --fresh") \
+            from None
 
 
 def _read_json(path: str):

@@ -29,6 +29,7 @@ from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.optimizer import Adam
 from lstm_core.progress import ProgressBar
+from lstm_core.saved import restore_checkpoint
 from lstm_core.stack import StackState
 
 LOG2 = math.log(2.0)
@@ -203,12 +204,7 @@ class Trainer:
         latest = self.manager.latest_checkpoint
         if not latest:
             return False
-        try:
-            self.checkpoint.restore(latest).assert_consumed()
-        except (tf.errors.OpError, ValueError, IndexError, AssertionError) as e:
-            raise UsageError(f"the checkpoint {latest} cannot be read ({str(e)[:120]}); delete "
-                             "its files to resume from an older one, or start over with "
-                             "--fresh") from None
+        restore_checkpoint(self.checkpoint, latest)
         return True
 
     def save(self, state) -> str:
