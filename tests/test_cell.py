@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from lstm_core.cell import LSTMCell, LSTMState, lstm_step
-from lstm_core.fused import fused_unroll, lstm_recurrence
+from lstm_core.fused import fused_unroll, lstm_layer, lstm_recurrence
 from lstm_core.stack import StackedLSTM
 
 BATCH, TIME, INPUT, UNITS = 3, 7, 5, 4
@@ -95,6 +95,22 @@ def test_fused_gradients_equal_finite_differences():
 
     def loss(gate_inputs, hidden, cell, recurrent_kernel):
         outputs, final_h, final_c = lstm_recurrence(gate_inputs, hidden, cell, recurrent_kernel)
+        return loss_of(outputs, LSTMState(final_h, final_c))
+
+    theoretical, numerical = tf.test.compute_gradient(loss, [tf.constant(a) for a in args])
+    for analytic, finite in zip(theoretical, numerical):
+        np.testing.assert_allclose(analytic, finite, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_gradients_equal_finite_differences():
+    """`lstm_layer`: the input projection's gradients share one matmul with ``dU``."""
+    rng = np.random.default_rng(5)
+    args = [rng.normal(size=[TIME, BATCH, INPUT]), rng.normal(size=[BATCH, UNITS]),
+            rng.normal(size=[BATCH, UNITS]), rng.normal(size=[INPUT, 4 * UNITS]) * 0.5,
+            rng.normal(size=[4 * UNITS]), rng.normal(size=[UNITS, 4 * UNITS]) * 0.5]
+
+    def loss(*layer_args):
+        outputs, final_h, final_c = lstm_layer(*layer_args)
         return loss_of(outputs, LSTMState(final_h, final_c))
 
     theoretical, numerical = tf.test.compute_gradient(loss, [tf.constant(a) for a in args])
