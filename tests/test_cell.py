@@ -88,32 +88,25 @@ def test_fused_gradients_equal_autodiff(compiled):
         np.testing.assert_allclose(fused_grad, reference_grad, rtol=1e-4, atol=1e-5)
 
 
-def test_fused_gradients_equal_finite_differences():
+# (shape, scale) of each argument: the recurrence takes ``x W + b``; the layer takes ``x``, W, b.
+RECURRENCE_ARGS = [([TIME, BATCH, 4 * UNITS], 1.0), ([BATCH, UNITS], 1.0), ([BATCH, UNITS], 1.0),
+                   ([UNITS, 4 * UNITS], 0.5)]
+LAYER_ARGS = [([TIME, BATCH, INPUT], 1.0), ([BATCH, UNITS], 1.0), ([BATCH, UNITS], 1.0),
+              ([INPUT, 4 * UNITS], 0.5), ([4 * UNITS], 1.0), ([UNITS, 4 * UNITS], 0.5)]
+
+
+@pytest.mark.parametrize("function, arg_shapes", [(lstm_recurrence, RECURRENCE_ARGS),
+                                                  (lstm_layer, LAYER_ARGS)])
+def test_fused_gradients_equal_finite_differences(function, arg_shapes):
+    """Both hand-written backward passes, every argument, in float64."""
     rng = np.random.default_rng(3)
-    args = [rng.normal(size=[TIME, BATCH, 4 * UNITS]), rng.normal(size=[BATCH, UNITS]),
-            rng.normal(size=[BATCH, UNITS]), rng.normal(size=[UNITS, 4 * UNITS]) * 0.5]
+    args = [tf.constant(rng.normal(size=shape) * scale) for shape, scale in arg_shapes]
 
-    def loss(gate_inputs, hidden, cell, recurrent_kernel):
-        outputs, final_h, final_c = lstm_recurrence(gate_inputs, hidden, cell, recurrent_kernel)
+    def loss(*args):
+        outputs, final_h, final_c = function(*args)
         return loss_of(outputs, LSTMState(final_h, final_c))
 
-    theoretical, numerical = tf.test.compute_gradient(loss, [tf.constant(a) for a in args])
-    for analytic, finite in zip(theoretical, numerical):
-        np.testing.assert_allclose(analytic, finite, rtol=1e-5, atol=1e-6)
-
-
-def test_layer_gradients_equal_finite_differences():
-    """`lstm_layer`: the input projection's gradients share one matmul with ``dU``."""
-    rng = np.random.default_rng(5)
-    args = [rng.normal(size=[TIME, BATCH, INPUT]), rng.normal(size=[BATCH, UNITS]),
-            rng.normal(size=[BATCH, UNITS]), rng.normal(size=[INPUT, 4 * UNITS]) * 0.5,
-            rng.normal(size=[4 * UNITS]), rng.normal(size=[UNITS, 4 * UNITS]) * 0.5]
-
-    def loss(*layer_args):
-        outputs, final_h, final_c = lstm_layer(*layer_args)
-        return loss_of(outputs, LSTMState(final_h, final_c))
-
-    theoretical, numerical = tf.test.compute_gradient(loss, [tf.constant(a) for a in args])
+    theoretical, numerical = tf.test.compute_gradient(loss, args)
     for analytic, finite in zip(theoretical, numerical):
         np.testing.assert_allclose(analytic, finite, rtol=1e-5, atol=1e-6)
 
