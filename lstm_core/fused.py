@@ -133,7 +133,7 @@ def lstm_recurrence(gate_inputs: tf.Tensor, hidden: tf.Tensor, cell: tf.Tensor,
 @tf.custom_gradient
 def lstm_layer(inputs: tf.Tensor, hidden: tf.Tensor, cell: tf.Tensor, kernel: tf.Tensor,
                bias: tf.Tensor, recurrent_kernel: tf.Tensor):
-    """The input projection ``x W + b`` of every step as one matmul, then `lstm_recurrence`.
+    """The input projection ``x W + b`` of every step as one matmul, then the recurrence.
 
     Backward, both weight gradients come from one matmul, as cuDNN does:
     ``[dW; dU] = [X, H_prev]^T dZ`` (`[input + units, 4*units]`); ``dX = dZ W^T``.
@@ -143,7 +143,7 @@ def lstm_layer(inputs: tf.Tensor, hidden: tf.Tensor, cell: tf.Tensor, kernel: tf
       hidden, cell: the initial state, `[batch, units]` each.
       kernel, bias, recurrent_kernel: the cell's ``W`` `[input, 4*units]`, ``b``, ``U``.
     Returns:
-      as `lstm_recurrence`.
+      as `lstm_recurrence`: hidden states `[time, batch, units]`, the final hidden and cell states.
     """
     gate_inputs = tf.reshape(tf.matmul(_rows(inputs), kernel) + bias,
                              tf.concat([tf.shape(inputs)[:2], [-1]], axis=0))
