@@ -10,7 +10,6 @@ beside it, renamed).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import time
@@ -172,8 +171,7 @@ def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None
     os.makedirs(folder.root, exist_ok=True)
     model_config.save(folder.config)
     vocabulary.save(folder.vocabulary)
-    from lstm_core.preprocessing import atomic_write
-    atomic_write(folder.training, (json.dumps(record, indent=2) + "\n").encode())
+    folder.save_training_record(record)
 
 
 def main(argv: Sequence[str]) -> None:
@@ -186,9 +184,6 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.saved import ModelFolder
     from lstm_core.trainer import Trainer, TrainingConfig
 
-    import tensorflow as tf
-
-    tf.random.set_seed(FLAGS.random_seed)
     corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
                          FLAGS.chord_parts, FLAGS.instruments)
     if corpus.kind == CHARACTERS and FLAGS["encoding"].present:
@@ -213,7 +208,7 @@ def main(argv: Sequence[str]) -> None:
     config = TrainingConfig(FLAGS.batch_size, FLAGS.sequence_length, FLAGS.epoch,
                             FLAGS.max_steps, FLAGS.learning_rate, FLAGS.learning_rate_decay,
                             FLAGS.gradient_clip, FLAGS.log_frequency, FLAGS.checkpoint_every,
-                            FLAGS.validation_every, FLAGS.shuffle, FLAGS.random_seed)
+                            FLAGS.validation_every, FLAGS.random_seed)
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),

@@ -18,7 +18,8 @@ cell remembers by default (Jozefowicz et al., 2015).
 
 Over a sequence, ``x_t W + b`` does not depend on the state, so `LSTMCell.unroll` computes it for
 all time steps in one large matmul and leaves only ``h_{t-1} U`` inside the loop over time.
-`lstm_step` is the pure step function; `lstm_core.fused` holds the same recurrence with its
+`lstm_step` is the pure step function (`lstm_activations` the same step, keeping every gate
+for TensorBoard); `lstm_core.fused` holds the same recurrence with its
 backward pass written by hand, which the stacked layers use for speed.
 """
 
@@ -43,21 +44,39 @@ def lstm_gates(z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor
     return tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_g), tf.sigmoid(z_o)
 
 
-def lstm_step(gate_inputs: tf.Tensor, state: LSTMState,
-              recurrent_kernel: tf.Tensor) -> LSTMState:
-    """One step of the recurrence.
+class LSTMActivations(NamedTuple):
+    """Every activation of a step, `[batch, units]` each (`[time, batch, units]` over a
+    sequence)."""
+
+    input_gate: tf.Tensor
+    forget_gate: tf.Tensor
+    candidate: tf.Tensor
+    output_gate: tf.Tensor
+    cell: tf.Tensor
+    hidden: tf.Tensor
+
+
+def lstm_activations(gate_inputs: tf.Tensor, state: LSTMState,
+                     recurrent_kernel: tf.Tensor) -> LSTMActivations:
+    """One step of the recurrence, keeping the gates.
 
     Args:
       gate_inputs: ``x_t W + b``, `[batch, 4*units]`.
       state: ``h_{t-1}``, ``c_{t-1}``.
       recurrent_kernel: ``U``, `[units, 4*units]`.
-    Returns:
-      ``h_t``, ``c_t``.
     """
     z = gate_inputs + tf.matmul(state.hidden, recurrent_kernel)
     input_gate, forget_gate, candidate, output_gate = lstm_gates(z)
     cell = forget_gate * state.cell + input_gate * candidate
-    return LSTMState(hidden=output_gate * tf.tanh(cell), cell=cell)
+    return LSTMActivations(input_gate, forget_gate, candidate, output_gate, cell,
+                           output_gate * tf.tanh(cell))
+
+
+def lstm_step(gate_inputs: tf.Tensor, state: LSTMState,
+              recurrent_kernel: tf.Tensor) -> LSTMState:
+    """One step of the recurrence (`lstm_activations`' arguments): ``h_t``, ``c_t``."""
+    activations = lstm_activations(gate_inputs, state, recurrent_kernel)
+    return LSTMState(hidden=activations.hidden, cell=activations.cell)
 
 
 def glorot_uniform(rng: tf.random.Generator, rows: int, columns: int) -> tf.Tensor:
@@ -99,6 +118,10 @@ class LSTMCell(tf.Module):
         """One step: `inputs` `[batch, input]` → the new state; its ``hidden`` is the output."""
         return lstm_step(tf.matmul(inputs, self.kernel) + self.bias, state, self.recurrent_kernel)
 
+    def gate_inputs(self, inputs: tf.Tensor) -> tf.Tensor:
+        """``x W + b`` of every step: time-major `[time, batch, input]` → `[time, batch, 4*units]`."""
+        return tf.einsum("tbi,ig->tbg", inputs, self.kernel) + self.bias
+
     def unroll(self, inputs: tf.Tensor, state: LSTMState) -> tuple[tf.Tensor, LSTMState]:
         """The reference unroll, differentiated by TensorFlow's autodiff.
 
@@ -108,7 +131,7 @@ class LSTMCell(tf.Module):
         Returns:
           hidden states `[batch, time, units]` and the state after the last step.
         """
-        gate_inputs = tf.einsum("bti,ig->tbg", inputs, self.kernel) + self.bias
+        gate_inputs = self.gate_inputs(tf.transpose(inputs, [1, 0, 2]))
         steps = gate_inputs.shape[0] or tf.shape(gate_inputs)[0]
         hidden = tf.TensorArray(inputs.dtype, size=steps)
         for t in tf.range(steps):

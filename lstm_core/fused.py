@@ -163,6 +163,15 @@ def lstm_layer(inputs: tf.Tensor, hidden: tf.Tensor, cell: tf.Tensor, kernel: tf
     return (all_hidden, all_hidden[-1], final_cell), backward
 
 
+def fused_recurrence(gate_inputs: tf.Tensor, state: LSTMState, recurrent_kernel: tf.Tensor
+                     ) -> tuple[tf.Tensor, LSTMState]:
+    """`lstm_recurrence` on an `LSTMState`: time-major ``x W + b`` `[time, batch, 4*units]` →
+    hidden states `[time, batch, units]` and the state after the last step."""
+    hidden, final_hidden, final_cell = lstm_recurrence(gate_inputs, state.hidden, state.cell,
+                                                       recurrent_kernel)
+    return hidden, LSTMState(final_hidden, final_cell)
+
+
 def fused_unroll(inputs: tf.Tensor, state: LSTMState, kernel: tf.Tensor, bias: tf.Tensor,
                  recurrent_kernel: tf.Tensor) -> tuple[tf.Tensor, LSTMState]:
     """`LSTMCell.unroll` on time-major inputs, with the hand-written backward pass.

@@ -135,7 +135,7 @@ def rank_units(values: dict[str, np.ndarray], features: dict[str, np.ndarray], l
 # ---- running the model ----------------------------------------------------------------------
 def run_model(model, ids: np.ndarray) -> dict[str, np.ndarray]:
     """Every layer's activations over `ids` from a zero state: ``layer_N/field`` ↦
-    `[time, units]`, fields as in `lstm_core.summaries.LayerTrace`."""
+    `[time, units]`, fields as in `lstm_core.cell.LSTMActivations`."""
     import tensorflow as tf
 
     from lstm_core.summaries import trace_model
@@ -424,17 +424,17 @@ def inspect(model_name: str, logdir: str, text: str | None = None,
     from lstm_core.saved import ModelFolder
 
     model, vocabulary, config = ModelFolder(logdir, model_name).load()
+    if layer is not None and not 0 <= layer < config.layers:
+        raise UsageError(f"--layer {layer}: model {model_name} has layers 0 to "
+                         f"{config.layers - 1}")
+    if unit is not None and not 0 <= unit < config.units:
+        raise UsageError(f"--unit {unit}: model {model_name} has units 0 to {config.units - 1}")
     tokens = load_input(vocabulary, text, text_file, midi)
     ids = vocabulary.encode(tokens, source="--text" if vocabulary.is_text else "--midi")
     values = run_model(model, ids)
     tokens = list(tokens)
     features = text_features("".join(tokens)) if vocabulary.is_text else music_features(tokens)
     ranked = rank_units(values, features, config.layers, top=top)
-    if layer is not None and not 0 <= layer < config.layers:
-        raise UsageError(f"--layer {layer}: model {model_name} has layers 0 to "
-                         f"{config.layers - 1}")
-    if unit is not None and not 0 <= unit < config.units:
-        raise UsageError(f"--unit {unit}: model {model_name} has units 0 to {config.units - 1}")
     if unit is None and layer is None and ranked:
         selected = (ranked[0].layer, ranked[0].state, ranked[0].unit)
     else:
@@ -459,8 +459,9 @@ def define_flags() -> None:
     flags.DEFINE_integer("layer", None, "Colour by a unit of this layer (default: the "
                          "best-ranked unit's).")
     flags.DEFINE_integer("unit", None, "Colour by this unit (default: the best-ranked).")
-    flags.DEFINE_enum("state", "cell", list(STATES), "Colour by the cell state c or the hidden "
-                      "state h of the unit.")
+    flags.DEFINE_enum("state", "cell", list(STATES), "With --layer or --unit: colour by the cell "
+                      "state c or the hidden state h of that unit (without them, the "
+                      "best-ranked unit is shown in its own state).")
     flags.DEFINE_integer("top", 20, "Units in the ranked list.")
     flags.DEFINE_integer("png_width", 1200, "Width of the picture in pixels.")
 

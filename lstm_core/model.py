@@ -68,16 +68,21 @@ class LanguageModel(tf.Module):
         Returns:
           logits `[batch, time, vocabulary]` and the state after the last token.
         """
-        time_major = tf.transpose(tokens)
         dropout = self.config.dropout if training else 0.0
         if fold_embedding:
-            hidden, state = self.lstm.from_embedding(self.embedding, time_major, state,
+            hidden, state = self.lstm.from_embedding(self.embedding, tf.transpose(tokens), state,
                                                      dropout=dropout, seed=seed)
         else:
-            hidden, state = self.lstm(tf.gather(self.embedding, time_major), state,
-                                      dropout=dropout, seed=seed)
-        logits = tf.einsum("tbu,uv->btv", hidden, self.output_kernel) + self.output_bias
-        return logits, state
+            hidden, state = self.lstm(self.embed(tokens), state, dropout=dropout, seed=seed)
+        return self.logits(hidden), state
+
+    def embed(self, tokens: tf.Tensor) -> tf.Tensor:
+        """Token ids `[batch, time]` → their embeddings, time-major `[time, batch, embedding]`."""
+        return tf.gather(self.embedding, tf.transpose(tokens))
+
+    def logits(self, hidden: tf.Tensor) -> tf.Tensor:
+        """The top layer's time-major hidden states → logits `[batch, time, vocabulary]`."""
+        return tf.einsum("tbu,uv->btv", hidden, self.output_kernel) + self.output_bias
 
     def step(self, tokens: tf.Tensor, state: StackState) -> tuple[tf.Tensor, StackState]:
         """One token per stream: `tokens` `[batch]` → next-token logits `[batch, vocabulary]`."""

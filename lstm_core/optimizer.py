@@ -18,18 +18,14 @@ import tensorflow as tf
 
 
 class Adam(tf.Module):
-    def __init__(self, learning_rate: float = 0.002, decay_rate: float = 1.0,
-                 decay_steps: int = 1, clip_norm: float = 5.0, beta1: float = 0.9,
-                 beta2: float = 0.999, epsilon: float = 1e-7):
+    def __init__(self, variables: Sequence[tf.Variable], learning_rate: float = 0.002,
+                 decay_rate: float = 1.0, decay_steps: int = 1, clip_norm: float = 5.0,
+                 beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-7):
+        """Creates a pair of moment slots for each of `variables` (before any restore)."""
         super().__init__(name="adam")
         self.learning_rate, self.decay_rate, self.decay_steps = learning_rate, decay_rate, decay_steps
         self.clip_norm, self.beta1, self.beta2, self.epsilon = clip_norm, beta1, beta2, epsilon
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
-        self.first_moments: list[tf.Variable] = []
-        self.second_moments: list[tf.Variable] = []
-
-    def build(self, variables: Sequence[tf.Variable]) -> None:
-        """Creates the moment slots, one pair per variable (before any checkpoint restore)."""
         with self.name_scope:
             self.first_moments = [tf.Variable(tf.zeros_like(v), trainable=False, name="m")
                                   for v in variables]
@@ -42,13 +38,11 @@ class Adam(tf.Module):
         return self.learning_rate * tf.pow(self.decay_rate, progress)
 
     def apply(self, gradients: Sequence[tf.Tensor], variables: Sequence[tf.Variable]) -> tf.Tensor:
-        """One update of `variables`; returns the global gradient norm before clipping."""
-        if not self.first_moments:
-            self.build(variables)
+        """One update of `variables` (those given at construction, in the same order); returns
+        the global gradient norm before clipping."""
         step = self.iterations + 1
         new_values, new_m, new_v, norm = _adam_update(
-            [tf.convert_to_tensor(g) for g in gradients],
-            [v.read_value() for v in variables],
+            list(gradients), [v.read_value() for v in variables],
             [m.read_value() for m in self.first_moments],
             [v.read_value() for v in self.second_moments],
             self.current_learning_rate(), tf.cast(step, tf.float32),

@@ -40,6 +40,9 @@ class ModelFolder:
     def training_record(self) -> dict:
         return self._read(self.training, _read_json) if os.path.exists(self.training) else {}
 
+    def save_training_record(self, record: dict) -> None:
+        atomic_write(self.training, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
+
     def save_primers(self, excerpts: list[list[str]]) -> None:
         atomic_write(self.primers, json.dumps(excerpts).encode("utf-8"))
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import tensorflow as tf
 
 from lstm_core.cell import LSTMCell, LSTMState
-from lstm_core.fused import fused_unroll, lstm_recurrence
+from lstm_core.fused import fused_recurrence, fused_unroll
 
 StackState = tuple[LSTMState, ...]  # one `LSTMState` per layer, bottom first
 
 
 class StackedLSTM(tf.Module):
-    """`layers` LSTM cells of `units` each, with dropout between layers.
+    """`layers` LSTM cells of `units` each, with dropout on each layer's output.
 
     Sequences run time-major (`[time, batch, features]`), which is what the loop over time reads.
     """
@@ -67,9 +67,7 @@ class StackedLSTM(tf.Module):
         final_states = []
         for n, (cell, layer_state) in enumerate(zip(self.cells, state)):
             if n == 0 and first_gate_inputs:  # `inputs` is already ``x W + b``
-                inputs, hidden, cell_state = lstm_recurrence(
-                    inputs, layer_state.hidden, layer_state.cell, cell.recurrent_kernel)
-                final = LSTMState(hidden, cell_state)
+                inputs, final = fused_recurrence(inputs, layer_state, cell.recurrent_kernel)
             elif fused:
                 inputs, final = fused_unroll(inputs, layer_state, cell.kernel, cell.bias,
                                              cell.recurrent_kernel)

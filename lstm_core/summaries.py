@@ -1,7 +1,8 @@
 """What happens inside the LSTM while it trains, written to TensorBoard.
 
 Every ``--histogram_frequency`` steps, `InternalsSummaries` runs the model over one fixed batch
-of held-out data (the first validation batch, from a zero state, without dropout) and writes to
+(the first validation batch, or the first training batch when there is no validation split;
+from a zero state, without dropout) and writes to
 ``logs/<model>/train``:
 
 =================================================  ===========================================
@@ -25,14 +26,16 @@ tag                                                what
                                                    input of layer N, drawn in the histogram
                                                    dashboard: the x axis is K (steps back), the
                                                    height the gradient norm, one curve per step
-``graph`` (Graphs tab)                             the graph of the training step, written once
+``graph`` (Graphs tab)                             the graph of the training step, written at
+                                                   the first call
 =================================================  ===========================================
 
 The gradients here are those of the training loss (mean cross-entropy over every position) on
 the fixed batch, so they compare from one summary to the next; the training step itself is left
 untouched and nothing is added to its hot path. The gate activations are recomputed from each
-cell's variables by `trace_model`, with the same equations as `lstm_core.cell.lstm_step`
-(`tests/test_summaries.py` checks the hidden states equal the model's own).
+cell's variables by `trace_model`, through `lstm_core.cell.lstm_activations`, the step that
+`lstm_step` itself runs (`tests/test_summaries.py` checks the logits and the top layer's final
+cell state equal the model's own).
 
 `write_hparams` records the run's hyperparameters for TensorBoard's HParams dashboard, where runs
 compare side by side. Text models also get a generated sample as a text summary (``sample``,
@@ -42,66 +45,47 @@ see ``train.py``).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
-
 import tensorflow as tf
+from tensorboard.plugins.histogram import metadata as histogram_metadata
 
-from lstm_core.cell import LSTMCell, LSTMState, lstm_gates
+from lstm_core.cell import LSTMActivations, LSTMCell, LSTMState, lstm_activations
 from lstm_core.model import LanguageModel
 
 SATURATION_HIGH, SATURATION_LOW = 0.9, 0.1
 
 
-class LayerTrace(NamedTuple):
-    """One layer's activations over a sequence, each `[time, batch, units]`."""
+def trace_layer(cell: LSTMCell, inputs: tf.Tensor, state: LSTMState) -> LSTMActivations:
+    """Runs one cell over time-major `inputs` `[time, batch, input]`, keeping every activation
+    (each `[time, batch, units]`)."""
 
-    input_gate: tf.Tensor
-    forget_gate: tf.Tensor
-    candidate: tf.Tensor
-    output_gate: tf.Tensor
-    cell: tf.Tensor
-    hidden: tf.Tensor
-
-
-def trace_layer(cell: LSTMCell, inputs: tf.Tensor, state: LSTMState) -> LayerTrace:
-    """Runs one cell over time-major `inputs` `[time, batch, input]`, keeping every activation.
-
-    `lstm_step`'s equations, keeping the gates.
-    """
-    gate_inputs = tf.einsum("tbi,ig->tbg", inputs, cell.kernel) + cell.bias
-
-    def step(previous: LayerTrace, z_t: tf.Tensor) -> LayerTrace:
-        i, f, g, o = lstm_gates(z_t + tf.matmul(previous.hidden, cell.recurrent_kernel))
-        c = f * previous.cell + i * g
-        return LayerTrace(i, f, g, o, c, o * tf.tanh(c))
+    def step(previous: LSTMActivations, z_t: tf.Tensor) -> LSTMActivations:
+        return lstm_activations(z_t, LSTMState(previous.hidden, previous.cell),
+                                cell.recurrent_kernel)
 
     zeros = tf.zeros_like(state.hidden)
-    return tf.scan(step, gate_inputs,
-                   initializer=LayerTrace(zeros, zeros, zeros, zeros, state.cell, state.hidden))
+    return tf.scan(step, cell.gate_inputs(inputs),
+                   initializer=LSTMActivations(zeros, zeros, zeros, zeros, state.cell,
+                                               state.hidden))
 
 
-def trace_model(model: LanguageModel, tokens: tf.Tensor, state=None
-                ) -> tuple[list[tf.Tensor], list[LayerTrace], tf.Tensor]:
-    """The model's forward pass (no dropout) with every layer's activations.
+def trace_model(model: LanguageModel, tokens: tf.Tensor
+                ) -> tuple[list[tf.Tensor], list[LSTMActivations], tf.Tensor]:
+    """The model's forward pass from a zero state (no dropout) with every layer's activations.
 
     Args:
       tokens: token ids `[batch, time]`.
-      state: the LSTM state before the first token (default zeros).
     Returns:
       each layer's input `[time, batch, features]` (the embedded tokens for layer 0), each
-      layer's `LayerTrace`, and the logits `[batch, time, vocabulary]`.
+      layer's `LSTMActivations` over time, and the logits `[batch, time, vocabulary]`.
     """
-    if state is None:
-        state = model.initial_state(tf.shape(tokens)[0])
-    inputs = tf.gather(model.embedding, tf.transpose(tokens))
+    inputs = model.embed(tokens)
     layer_inputs, traces = [], []
-    for cell, layer_state in zip(model.lstm.cells, state):
+    for cell, layer_state in zip(model.lstm.cells, model.initial_state(tf.shape(tokens)[0])):
         layer_inputs.append(inputs)
         trace = trace_layer(cell, inputs, layer_state)
         traces.append(trace)
         inputs = trace.hidden
-    logits = tf.einsum("tbu,uv->btv", inputs, model.output_kernel) + model.output_bias
-    return layer_inputs, traces, logits
+    return layer_inputs, traces, model.logits(inputs)
 
 
 def short_name(variable: tf.Variable) -> str:
@@ -143,23 +127,21 @@ class InternalsSummaries:
     """A trainer hook (``trainer.hooks.append((every, InternalsSummaries(trainer, ...)))``)
     writing the activations, weights and gradients listed in the module docstring."""
 
-    def __init__(self, trainer, inputs: tf.Tensor, targets: tf.Tensor,
-                 writer: tf.summary.SummaryWriter | None = None, graph: bool = True):
+    def __init__(self, trainer, inputs: tf.Tensor, targets: tf.Tensor, graph: bool = True):
         """
         Args:
-          trainer: the `lstm_core.trainer.Trainer` whose model to look into.
+          trainer: the `lstm_core.trainer.Trainer` whose model to look into; the summaries go
+            to its ``train`` writer.
           inputs, targets: the fixed batch `[batch, time]`, e.g. the first validation batch.
-          writer: where to write (default: the trainer's ``train`` writer).
           graph: write the graph of the training step at the first call.
         """
         self.trainer, self.model = trainer, trainer.model
         self.inputs = tf.convert_to_tensor(inputs, tf.int32)
         self.targets = tf.convert_to_tensor(targets, tf.int32)
-        self.writer = writer or trainer.writer("train")
+        self.writer = trainer.writer("train")
         self.graph_pending = graph
         self.variables = list(self.model.trainable_variables)
         self.names = [short_name(v) for v in self.variables]
-        self.time_steps = int(self.inputs.shape[1])
         self._compute = tf.function(self._compute_all)
         self._histogram_metadata = {}
 
@@ -167,27 +149,29 @@ class InternalsSummaries:
         if self.graph_pending:
             self.graph_pending = False
             self.write_graph(step)
-        raw, scalars = self._compute()
-        histograms = {name: value if name.startswith("gradient_through_time/")
-                      else buckets_of(value) for name, value in raw.items()}
-        from tensorboard.plugins.histogram import metadata
-
+        values, profiles, scalars = self._compute()
         with self.writer.as_default(step=step):
-            for name, buckets in histograms.items():
-                if name not in self._histogram_metadata:
-                    self._histogram_metadata[name] = metadata.create_summary_metadata(
-                        display_name=name, description=THROUGH_TIME_DESCRIPTION
-                        if name.startswith("gradient_through_time/") else "")
-                tf.summary.write(name, buckets, metadata=self._histogram_metadata[name])
+            for name, value in values.items():
+                self._write_histogram(name, buckets_of(value), "")
+            for name, buckets in profiles.items():
+                self._write_histogram(name, buckets, THROUGH_TIME_DESCRIPTION)
             for name, value in scalars.items():
                 tf.summary.scalar(name, value)
         self.writer.flush()
 
-    def _compute_all(self) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
-        """Everything to write: the tensors to draw as histograms and the scalars. The buckets
-        are made afterwards by `buckets_of`, whose one small graph serves every tensor: building
-        them here (or calling `tf.summary.histogram` here) made the first call take two to
-        four times longer to trace."""
+    def _write_histogram(self, name: str, buckets: tf.Tensor, description: str) -> None:
+        if name not in self._histogram_metadata:
+            self._histogram_metadata[name] = histogram_metadata.create_summary_metadata(
+                display_name=name, description=description)
+        tf.summary.write(name, buckets, metadata=self._histogram_metadata[name])
+
+    def _compute_all(self) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor],
+                                    dict[str, tf.Tensor]]:
+        """Everything to write: the tensors to draw as histograms, the gradient-through-time
+        profiles (already in buckets: K steps back → norm) and the scalars. The buckets of the
+        others are made afterwards by `buckets_of`, whose one small graph serves every tensor:
+        building them here (or calling `tf.summary.histogram` here) made the first call take
+        two to four times longer to trace."""
         model = self.model
         with tf.GradientTape(persistent=True) as tape:
             layer_inputs, traces, logits = trace_model(model, self.inputs)
@@ -197,7 +181,7 @@ class InternalsSummaries:
         gradients = tape.gradient(loss, self.variables)
         through_time = tape.gradient(last_loss, layer_inputs)
         del tape
-        histograms, scalars = {}, {}
+        histograms, profiles, scalars = {}, {}, {}
         for n, trace in enumerate(traces):
             prefix = f"layer_{n}/"
             for gate in ("input", "forget", "output"):
@@ -224,19 +208,19 @@ class InternalsSummaries:
             # index K is K steps back from the last position.
             norms = tf.reverse(tf.reduce_mean(tf.norm(gradient, axis=-1), axis=1), [0])
             k = tf.cast(tf.range(tf.shape(norms)[0]), tf.float64)
-            histograms[f"gradient_through_time/layer_{n}_input"] = tf.stack(
+            profiles[f"gradient_through_time/layer_{n}_input"] = tf.stack(
                 [k, k + 1.0, tf.cast(norms, tf.float64)], axis=1)
             if n == 0:
-                for k in steps_back_to_log(self.time_steps):
+                for k in steps_back_to_log(int(self.inputs.shape[1])):
                     scalars[f"gradient_through_time/steps_back_{k:02d}"] = norms[k]
-        return histograms, scalars
+        return histograms, profiles, scalars
 
-    def write_graph(self, step: int) -> bool:
-        """Writes the graph of the trainer's compiled training step (once); returns whether it
-        could (one device only: the graph of a distributed step is left out)."""
+    def write_graph(self, step: int) -> None:
+        """Writes the graph of the trainer's compiled training step (one device only: the graph
+        of a distributed step is left out)."""
         trainer = self.trainer
         if trainer.replicas != 1:
-            return False
+            return
         config = trainer.config
         ids = tf.TensorSpec([config.batch_size, config.sequence_length], tf.int32)
         units = self.model.config.units
@@ -247,7 +231,6 @@ class InternalsSummaries:
         concrete = trainer._train_step.get_concrete_function(ids, ids, state_spec)
         with self.writer.as_default(step=step):
             tf.summary.graph(concrete.graph)
-        return True
 
 
 def hparams_of(flag_values: dict) -> dict:

@@ -1,7 +1,8 @@
 """The trainer: a custom `tf.GradientTape` loop under a `tf.distribute.Strategy`.
 
 One step: each replica runs its slice of the batch forward and backward (one XLA-compiled
-function), the gradients are summed across replicas, and `Adam` updates the weights. The
+function; on the CPU alone, one per core on a slice each), the gradients are summed, and `Adam`
+updates the weights. The
 LSTM state left by one batch starts the next (contiguous streams, see `lstm_core.batch`).
 
 Everything a resumed run needs is in the checkpoint: weights, Adam's moments and step (which is
@@ -18,7 +19,7 @@ import math
 import os
 import signal
 import time
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -47,7 +48,6 @@ class TrainingConfig:
     log_frequency: int = 100
     checkpoint_every: int = 1000
     validation_every: int = 0  # 0: at the end of every epoch only
-    shuffle: bool = False
     seed: int = 0
 
 
@@ -64,6 +64,18 @@ def unpack_state(packed: tf.Tensor) -> StackState:
     return tuple(LSTMState(layer[0], layer[1]) for layer in tf.unstack(packed))
 
 
+def batch_slice(value, parts: int, index):
+    """Slice `index` of `parts` equal slices of every tensor of `value` along the batch axis."""
+    return tf.nest.map_structure(lambda v: tf.split(v, parts)[index], value)
+
+
+def summed_loss_and_correct(logits: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The cross-entropy summed over `[batch, time]`, and how many argmax predictions hit."""
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+    predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(predictions == targets, tf.float32))
+
+
 def choose_strategy() -> tf.distribute.Strategy:
     """`MirroredStrategy` over every GPU when there are several, else the default strategy."""
     gpus = tf.config.list_logical_devices("GPU")
@@ -73,7 +85,7 @@ def choose_strategy() -> tf.distribute.Strategy:
 class Trainer:
     def __init__(self, model_config: ModelConfig, config: TrainingConfig, train: Batch,
                  validation: Batch | None, checkpoint_dir: str, log_dir: str,
-                 strategy: tf.distribute.Strategy | None = None, hooks: Sequence[Hook] = ()):
+                 strategy: tf.distribute.Strategy | None = None):
         """
         Args:
           train, validation: the batches of each split (validation may be None: too short).
@@ -88,9 +100,8 @@ class Trainer:
                              f"{self.replicas} devices; use a multiple of {self.replicas}")
         with self.strategy.scope():
             self.model = LanguageModel(model_config, seed=config.seed)
-            self.optimizer = Adam(config.learning_rate, config.decay_rate, train.num_batches,
-                                  config.clip_norm)
-            self.optimizer.build(self.model.trainable_variables)
+            self.optimizer = Adam(self.model.trainable_variables, config.learning_rate,
+                                  config.decay_rate, train.num_batches, config.clip_norm)
         self.rng = tf.random.Generator.from_seed(config.seed)
         self.carried_state = tf.Variable(pack_state(self.model.initial_state(config.batch_size)),
                                          name="carried_state")
@@ -98,7 +109,8 @@ class Trainer:
             model=self.model, optimizer=self.optimizer, rng=self.rng,
             carried_state=self.carried_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
-        self.log_dir, self.hooks = log_dir, list(hooks)
+        self.log_dir = log_dir
+        self.hooks: list[Hook] = []
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
         self._train_step = self._build_train_step()
         self._evaluate = tf.function(self._evaluate_batch, jit_compile=True)
@@ -107,7 +119,7 @@ class Trainer:
     def _build_train_step(self):
         model, strategy, optimizer = self.model, self.strategy, self.optimizer
         variables = model.trainable_variables
-        global_tokens = float(self.config.batch_size * self.config.sequence_length)
+        global_tokens = float(self.tokens_per_step)
         shards = self._shards_per_replica()
         fold_embedding = self._fold_embedding(shards)
 
@@ -116,11 +128,9 @@ class Trainer:
             with tf.GradientTape() as tape:
                 logits, state = model(inputs, state, training=True, seed=seed,
                                       fold_embedding=fold_embedding)
-                losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
-                loss = tf.reduce_sum(losses) / global_tokens  # summed over replicas: the mean
+                summed_loss, correct = summed_loss_and_correct(logits, targets)
+                loss = summed_loss / global_tokens  # summed over replicas: the mean
             grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
-            predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
-            correct = tf.reduce_sum(tf.cast(tf.equal(predictions, targets), tf.float32))
             return grads, loss, correct, state
 
         def replica_step(inputs, targets, state, seed):
@@ -130,18 +140,13 @@ class Trainer:
                 return gradients(inputs, targets, state, seed)
             # One XLA computation per core on a slice of the batch: the executor runs them side
             # by side, where one computation would run its small per-step matmuls on one core.
-            split = lambda value: tf.split(value, shards, axis=0)
-            layers = [list(zip(split(layer.hidden), split(layer.cell))) for layer in state]
-            parts = [gradients(inputs_k, targets_k,
-                               tuple(LSTMState(*layer[shard]) for layer in layers),
+            parts = [gradients(*batch_slice((inputs, targets, state), shards, shard),
                                tf.random.experimental.stateless_fold_in(seed, shard))
-                     for shard, (inputs_k, targets_k) in enumerate(zip(split(inputs),
-                                                                        split(targets)))]
+                     for shard in range(shards)]
             grads, loss, correct, states = zip(*parts)
-            merged_state = tuple(LSTMState(*(tf.concat(list(pieces), axis=0) for pieces in
-                                             zip(*layers))) for layers in zip(*states))
             return ([tf.add_n(list(g)) for g in zip(*grads)], tf.add_n(list(loss)),
-                    tf.add_n(list(correct)), merged_state)
+                    tf.add_n(list(correct)),
+                    tf.nest.map_structure(lambda *pieces: tf.concat(pieces, 0), *states))
 
         @tf.function
         def train_step(inputs, targets, state):
@@ -170,28 +175,23 @@ class Trainer:
         """Whether the step folds the embedding into the first layer's input projection: when
         the table (`[vocabulary, 4*units]`) is smaller than the projected slice of the batch
         (`[tokens, 4*units]`)."""
-        slice_tokens = (self.config.batch_size // self.replicas // shards
-                        * self.config.sequence_length)
+        slice_tokens = self.tokens_per_step // self.replicas // shards
         return self.model.config.vocabulary_size < slice_tokens
 
     def _evaluate_batch(self, inputs, targets, state):
         logits, state = self.model(inputs, state)
-        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
-        predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(predictions == targets, tf.float32)), state
+        return (*summed_loss_and_correct(logits, targets), state)
 
     # ---- distributing batches and state over replicas ---------------------------------------
-    def _per_replica(self, value, axis: int = 0):
-        """Splits a global value along `axis` (a batch dimension) into one slice per replica."""
+    def _per_replica(self, value):
+        """Splits a global value along its batch axis into one slice per replica."""
         if self.replicas == 1:
             return value
         return self.strategy.experimental_distribute_values_from_function(
-            lambda context: tf.nest.map_structure(
-                lambda v: tf.split(v, self.replicas, axis=axis)[context.replica_id_in_sync_group],
-                value))
+            lambda context: batch_slice(value, self.replicas, context.replica_id_in_sync_group))
 
     def _distributed_state(self, packed: tf.Tensor):
-        return self._per_replica(unpack_state(packed), axis=0)
+        return self._per_replica(unpack_state(packed))
 
     def _remember_state(self, state) -> None:
         packed = self.strategy.run(pack_state, (state,))
@@ -216,6 +216,10 @@ class Trainer:
         if split not in self._writers:
             self._writers[split] = tf.summary.create_file_writer(os.path.join(self.log_dir, split))
         return self._writers[split]
+
+    @property
+    def tokens_per_step(self) -> int:
+        return self.config.batch_size * self.config.sequence_length
 
     @property
     def total_steps(self) -> int:
@@ -248,7 +252,7 @@ class Trainer:
                 for inputs, targets in self.train_batches.dataset(epoch, step % batches):
                     loss, accuracy, norm, state = self._train_step(
                         self._per_replica(inputs), self._per_replica(targets),
-                        zeros if config.shuffle else state)
+                        zeros if self.train_batches.shuffle else state)
                     step += 1
                     loss = float(loss)
                     if not math.isfinite(loss):
@@ -290,8 +294,7 @@ class Trainer:
 
     def _log_training(self, step: int, epoch: int, window: "_Window", progress: ProgressBar):
         loss, accuracy, norm = window.mean()
-        tokens_per_second = window.steps * self.config.batch_size * self.config.sequence_length \
-            / max(window.seconds(), 1e-9)
+        tokens_per_second = window.steps * self.tokens_per_step / max(window.seconds(), 1e-9)
         learning_rate = float(self.optimizer.current_learning_rate())
         metrics = {"loss": loss, "bits_per_token": loss / LOG2, "accuracy": accuracy,
                    "tokens_per_second": tokens_per_second, "gradient_norm": norm,
