@@ -64,9 +64,11 @@ def unpack_state(packed: tf.Tensor) -> StackState:
     return tuple(LSTMState(layer[0], layer[1]) for layer in tf.unstack(packed))
 
 
-def batch_slice(value, parts: int, index):
-    """Slice `index` of `parts` equal slices of every tensor of `value` along the batch axis."""
-    return tf.nest.map_structure(lambda v: tf.split(v, parts)[index], value)
+def batch_slices(value, parts: int) -> list:
+    """`value` (a tensor or a nest of them) cut along the batch axis into `parts` equal slices,
+    one nest like `value` per slice (one split per tensor)."""
+    pieces = [tf.split(v, parts) for v in tf.nest.flatten(value)]
+    return [tf.nest.pack_sequence_as(value, [p[k] for p in pieces]) for k in range(parts)]
 
 
 def summed_loss_and_correct(logits: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -140,9 +142,8 @@ class Trainer:
                 return gradients(inputs, targets, state, seed)
             # One XLA computation per core on a slice of the batch: the executor runs them side
             # by side, where one computation would run its small per-step matmuls on one core.
-            parts = [gradients(*batch_slice((inputs, targets, state), shards, shard),
-                               tf.random.experimental.stateless_fold_in(seed, shard))
-                     for shard in range(shards)]
+            parts = [gradients(*piece, tf.random.experimental.stateless_fold_in(seed, shard))
+                     for shard, piece in enumerate(batch_slices((inputs, targets, state), shards))]
             grads, loss, correct, states = zip(*parts)
             return ([tf.add_n(list(g)) for g in zip(*grads)], tf.add_n(list(loss)),
                     tf.add_n(list(correct)),
@@ -188,7 +189,7 @@ class Trainer:
         if self.replicas == 1:
             return value
         return self.strategy.experimental_distribute_values_from_function(
-            lambda context: batch_slice(value, self.replicas, context.replica_id_in_sync_group))
+            lambda context: batch_slices(value, self.replicas)[context.replica_id_in_sync_group])
 
     def _distributed_state(self, packed: tf.Tensor):
         return self._per_replica(unpack_state(packed))
