@@ -64,10 +64,20 @@ def test_sample_writes_reproducible_text(workspace):
     a, b = (path / "a.txt").read_text(), (path / "b.txt").read_text()
     assert a == b and a.startswith("Sing ") and len(a) == len("Sing ") + 120
     assert set(a) <= set(VERSE)
+    reseeded = list(flags)
+    reseeded[flags.index("--random_seed") + 1] = "6"
+    other_seed = run("sample.py", *reseeded, "--output_file", "c.txt", cwd=path)
+    assert other_seed.returncode == 0, other_seed.stderr
+    c = (path / "c.txt").read_text()
+    assert c.startswith("Sing ") and len(c) == len(a) and c != a  # another seed, other draws
     several = run("sample.py", "--model_name", "tiny", "--num_samples", "3", "--top_p", "0.9",
                   "--output_file", "many.txt", "--sample_length", "50", cwd=path)
     assert several.returncode == 0, several.stderr
     assert all((path / f"many-{n}.txt").exists() for n in (1, 2, 3))
+    many = [(path / f"many-{n}.txt").read_text() for n in (1, 2, 3)]
+    assert len({len(text) for text in many}) == 1  # the same seed text, then 50 characters each
+    # Three independent draws, not one sample written three times.
+    assert len({text[-50:] for text in many}) == 3, many
 
 
 def test_seed_characters_missing_from_the_vocabulary_are_reported(workspace):
