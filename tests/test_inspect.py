@@ -148,6 +148,8 @@ def test_command_line_writes_page_and_picture(tiny, tmp_path):
     assert "coloured by layer" in result.stdout and page.exists()
     image = tf.io.decode_png(picture.read_bytes()).numpy()
     assert image.shape[0] > 20 and image.shape[1] > 20
+    # The characters' activation colours are in it (Chromium's screenshot or the drawing).
+    assert coloured_pixels(image) > 300
     bad = subprocess.run([sys.executable, "-m", "lstm_core.inspect", "--model_name", "tiny",
                           "--logdir", str(tiny), "--output_file", str(page)],
                          cwd=ROOT, capture_output=True, text=True, timeout=180)
