@@ -47,7 +47,9 @@ CONFIGS = {  # units, batch, sequence, vocabulary
     "large": dict(units=512, batch=64, sequence=100, vocabulary=300),
 }
 EMBEDDING, LAYERS = 64, 2
-CORES = os.cpu_count() or 1
+# The cores this process may run on, as lstm-core's trainer counts them (a container or taskset
+# may allow fewer than the machine has); torch gets as many threads.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def log(message: str) -> None:

@@ -1,4 +1,4 @@
-"""benchmarks/bench.py's exit status, without running a benchmark."""
+"""benchmarks/bench.py's exit status and core count, without running a benchmark."""
 
 import importlib.util
 import os
@@ -48,3 +48,10 @@ def test_lstm_core_failing_fails_every_run(bench, monkeypatch):
     assert run_main(bench, monkeypatch, ["lstm-core"]) == 1
     assert run_main(bench, monkeypatch, ["lstm-core"], "--quick") == 1
 
+
+def test_cores_are_those_this_process_may_use(monkeypatch):
+    """Torch gets as many threads as lstm-core's trainer counts cores: the affinity mask (a
+    container or taskset may allow fewer cores than the machine has)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert load_bench().CORES == 3
