@@ -35,6 +35,9 @@ def test_start_skips_batches_already_seen():
     everything, rest = collect(batch), collect(batch, start=3)
     assert len(rest) == len(everything) - 3
     np.testing.assert_array_equal(rest[0][0], everything[3][0])
+    for (inputs, targets), (expected_inputs, expected_targets) in zip(rest, everything[3:]):
+        np.testing.assert_array_equal(inputs, expected_inputs)
+        np.testing.assert_array_equal(targets, expected_targets)
 
 
 def test_shuffled_windows_cover_the_corpus_in_a_new_order_each_epoch():

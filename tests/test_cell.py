@@ -26,6 +26,9 @@ def random_state(seed=1):
 def test_forget_gate_bias_starts_at_one():
     cell = LSTMCell(INPUT, UNITS)
     np.testing.assert_array_equal(cell.bias.numpy().reshape(4, UNITS).sum(axis=1), [0, UNITS, 0, 0])
+    # Every unit's forget bias is 1 (the second quarter, in the order i, f, g, o), the rest 0.
+    np.testing.assert_array_equal(cell.bias.numpy(), np.concatenate(
+        [np.zeros(UNITS), np.ones(UNITS), np.zeros(2 * UNITS)]))
 
 
 def test_unroll_equals_keras_lstm_with_the_same_weights():
@@ -119,6 +122,15 @@ def test_lstm_step_is_pure():
     first, second = lstm_step(gate_inputs, state, kernel), lstm_step(gate_inputs, state, kernel)
     np.testing.assert_array_equal(first.hidden, second.hidden)
     assert np.all(np.abs(first.hidden) < 1.0)
+    # The equations of cell.py written out in numpy: z = (x W + b) + h U, split in the order
+    # i, f, g, o; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c').
+    sigmoid = lambda v: 1.0 / (1.0 + np.exp(-v))
+    h, c = (np.asarray(s, np.float64) for s in state)
+    z = np.asarray(gate_inputs, np.float64) + h @ np.asarray(kernel, np.float64)
+    z_i, z_f, z_g, z_o = (z[:, k * UNITS:(k + 1) * UNITS] for k in range(4))
+    cell = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_g)
+    np.testing.assert_allclose(first.cell, cell, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(first.hidden, sigmoid(z_o) * np.tanh(cell), rtol=1e-5, atol=1e-6)
 
 
 def test_stack_fused_and_reference_agree_and_step_matches():
@@ -132,3 +144,9 @@ def test_stack_fused_and_reference_agree_and_step_matches():
         output, state = stack.step(inputs[t], state)
         np.testing.assert_allclose(output, fused[t], atol=1e-5)
     np.testing.assert_allclose(state[-1].cell, fused_final[-1].cell, atol=1e-5)
+    # Every layer's final hidden and cell state: stepped, fused and reference agree.
+    assert len(state) == len(fused_final) == len(reference_final) == 3
+    for stepped, fast, slow in zip(state, fused_final, reference_final):
+        for field in ("hidden", "cell"):
+            np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), atol=1e-5)
+            np.testing.assert_allclose(getattr(stepped, field), getattr(fast, field), atol=1e-5)

@@ -1,7 +1,9 @@
 """train.py and sample.py as a user runs them, through subprocesses: the happy path, resuming,
 and every bad input (one line on stderr, exit status 2, no traceback, nothing lost)."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,10 +64,20 @@ def test_sample_writes_reproducible_text(workspace):
     a, b = (path / "a.txt").read_text(), (path / "b.txt").read_text()
     assert a == b and a.startswith("Sing ") and len(a) == len("Sing ") + 120
     assert set(a) <= set(VERSE)
+    reseeded = list(flags)
+    reseeded[flags.index("--random_seed") + 1] = "6"
+    other_seed = run("sample.py", *reseeded, "--output_file", "c.txt", cwd=path)
+    assert other_seed.returncode == 0, other_seed.stderr
+    c = (path / "c.txt").read_text()
+    assert c.startswith("Sing ") and len(c) == len(a) and c != a  # another seed, other draws
     several = run("sample.py", "--model_name", "tiny", "--num_samples", "3", "--top_p", "0.9",
                   "--output_file", "many.txt", "--sample_length", "50", cwd=path)
     assert several.returncode == 0, several.stderr
     assert all((path / f"many-{n}.txt").exists() for n in (1, 2, 3))
+    many = [(path / f"many-{n}.txt").read_text() for n in (1, 2, 3)]
+    assert len({len(text) for text in many}) == 1  # the same seed text, then 50 characters each
+    # Three independent draws, not one sample written three times.
+    assert len({text[-50:] for text in many}) == 3, many
 
 
 def test_seed_characters_missing_from_the_vocabulary_are_reported(workspace):
@@ -77,7 +89,7 @@ def test_seed_characters_missing_from_the_vocabulary_are_reported(workspace):
     assert (path / "z.txt").read_text()[:7] == "  rich "
 
 
-def test_rerunning_resumes_and_fresh_keeps_the_old_model(workspace):
+def test_rerunning_resumes_and_fresh_keeps_the_old_model(workspace, tmp_path):
     path, common, _ = workspace
     resumed = run("train.py", *common, "--max_steps", "15", cwd=path)
     assert resumed.returncode == 0, resumed.stderr
@@ -85,6 +97,25 @@ def test_rerunning_resumes_and_fresh_keeps_the_old_model(workspace):
     assert "step 15/15" in resumed.stdout
     mismatch = run("train.py", *common, "--units_number", "64", cwd=path)
     assert_usage_error(mismatch, "--units_number 64", "--fresh")
+
+    # --fresh, on a copy of the model (the fixture's stays as it is for the other tests): the
+    # old folder is renamed beside the new one, with its checkpoints, and a new model trains.
+    logdir = tmp_path / "logs"
+    shutil.copytree(path / "logs" / "tiny", logdir / "tiny")
+    old_checkpoints = sorted(p.name for p in (logdir / "tiny" / "checkpoints").iterdir())
+    assert "ckpt-15.index" in old_checkpoints
+    fresh = run("train.py", *common, "--units_number", "64", "--max_steps", "3", "--fresh",
+                "--logdir", str(logdir), cwd=path)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    kept = [p for p in logdir.iterdir() if p.name.startswith("tiny.previous-")]
+    assert len(kept) == 1, sorted(p.name for p in logdir.iterdir())
+    assert f"--fresh: the previous model is kept in {kept[0]}" in fresh.stdout
+    assert sorted(p.name for p in (kept[0] / "checkpoints").iterdir()) == old_checkpoints
+    assert json.loads((kept[0] / "config.json").read_text())["units"] == 32
+    assert "resuming" not in fresh.stdout and "step 3/3" in fresh.stdout
+    assert json.loads((logdir / "tiny" / "config.json").read_text())["units"] == 64
+    new_checkpoints = sorted(p.name for p in (logdir / "tiny" / "checkpoints").iterdir())
+    assert "ckpt-3.index" in new_checkpoints and "ckpt-15.index" not in new_checkpoints
 
 
 @pytest.mark.parametrize("content, message", [
@@ -177,8 +208,6 @@ def test_preprocessing_writes_the_vocabulary_beside_the_corpus_and_never_overwri
 
 
 def test_a_damaged_model_folder_or_a_folder_as_output_is_a_usage_error(workspace, tmp_path):
-    import shutil
-
     path, _, _ = workspace
     shutil.copytree(path / "logs" / "tiny", tmp_path / "logs" / "tiny")
     into_folder = run("sample.py", "--model_name", "tiny", "--output_file", ".", cwd=tmp_path)

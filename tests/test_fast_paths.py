@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from lstm_core import fused
+from lstm_core import trainer as trainer_module
 from lstm_core.batch import Batch
 from lstm_core.cell import LSTMCell, LSTMState, lstm_gates
 from lstm_core.model import ModelConfig
@@ -131,7 +132,16 @@ def test_train_step_with_the_embedding_folded_equals_the_model_step(tmp_path, dr
         np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_shards_divide_the_batch(tmp_path):
+def test_shards_divide_the_batch(tmp_path, monkeypatch):
     trainer = make_trainer(tmp_path, "odd", shards=1, batch_size=5)
     del trainer._shards_per_replica  # the real choice
     assert 5 % trainer._shards_per_replica() == 0
+    # On 4 cores (CPU only): the largest count up to 4 that divides the batch.
+    trainers = {batch: make_trainer(tmp_path, f"batch{batch}", shards=1, batch_size=batch)
+                for batch in (6, 5, 4)}
+    monkeypatch.setattr(trainer_module.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3},
+                        raising=False)
+    monkeypatch.setattr(trainer_module.tf.config, "list_logical_devices", lambda kind=None: [])
+    for batch, shards in ((6, 3), (5, 1), (4, 4)):
+        del trainers[batch]._shards_per_replica
+        assert trainers[batch]._shards_per_replica() == shards, batch

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -104,7 +105,8 @@ def test_gradient_through_time(train_events):
         profile = values(train_events, f"gradient_through_time/layer_{layer}_input")[-1]
         np.testing.assert_array_equal(profile[:, 0], np.arange(TIME))  # K steps back
         assert np.all(profile[:, 2] >= 0) and profile[0, 2] > 0
-    # The scalar series is the profile of the embedded input, sampled.
+    # The scalar series is the profile of the embedded input, sampled. (That these are the
+    # right gradients is checked against an independent computation further down.)
     profile = values(train_events, "gradient_through_time/layer_0_input")[-1]
     np.testing.assert_allclose(
         float(values(train_events, "gradient_through_time/steps_back_04")[-1]), profile[4, 2],
@@ -147,6 +149,65 @@ def test_trace_matches_the_model():
     for trace in traces:
         for gate in (trace.input_gate, trace.forget_gate, trace.output_gate):
             assert 0.0 <= float(tf.reduce_min(gate)) and float(tf.reduce_max(gate)) <= 1.0
+
+
+def test_gradient_through_time_and_saturation_equal_an_independent_computation():
+    """The hook's gradient through time and gate saturation, computed another way: each cell's
+    reference unroll (`LSTMCell.unroll`, checked against Keras in test_cell.py) rather than
+    `trace_model`, autodiff of the last position's loss with respect to each layer's input,
+    and the gates written out in numpy from the unroll's hidden states."""
+    vocabulary, batch, time, units = 11, 3, 9, 5
+    model = LanguageModel(ModelConfig(vocabulary, units=units, layers=2, embedding_size=4))
+    rng = np.random.default_rng(5)
+    for cell in model.lstm.cells:  # spread the gates so that some saturate either way
+        cell.bias.assign(rng.normal(size=[4 * units]).astype(np.float32) * 3)
+    tokens = rng.integers(0, vocabulary, [batch, time + 1]).astype(np.int32)
+    inputs, targets = tokens[:, :-1], tokens[:, 1:]
+    hook = summaries.InternalsSummaries(SimpleNamespace(model=model), inputs, targets,
+                                        writer=tf.summary.create_noop_writer(), graph=False)
+    histograms, scalars = hook._compute()
+
+    embedded = tf.gather(model.embedding, inputs)  # batch-major [batch, time, embedding]
+    with tf.GradientTape() as tape:
+        tape.watch(embedded)
+        layer_inputs, layer_outputs, x = [], [], embedded
+        for cell, state in zip(model.lstm.cells, model.initial_state(batch)):
+            layer_inputs.append(x)
+            x, _ = cell.unroll(x, state)
+            layer_outputs.append(x)
+        logits = tf.matmul(x[:, -1], model.output_kernel) + model.output_bias
+        last_loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(targets[:, -1], logits))
+    for n, gradient in enumerate(tape.gradient(last_loss, layer_inputs)):
+        # dL_T / dx_{T-K}: the norm per stream, its mean over the batch, K = 0 the last step.
+        norms = np.linalg.norm(gradient.numpy(), axis=-1).mean(axis=0)[::-1]
+        assert norms[0] > 0 and not np.allclose(norms, norms[::-1])  # the order shows
+        profile = histograms[f"gradient_through_time/layer_{n}_input"].numpy()
+        np.testing.assert_array_equal(profile[:, 0], np.arange(time))
+        np.testing.assert_allclose(profile[:, 2], norms, rtol=1e-4, atol=1e-9)
+        if n == 0:
+            for k in summaries.steps_back_to_log(time):
+                np.testing.assert_allclose(
+                    float(scalars[f"gradient_through_time/steps_back_{k:02d}"]), norms[k],
+                    rtol=1e-4, atol=1e-9)
+
+    sigmoid = lambda v: 1.0 / (1.0 + np.exp(-v))
+    saturated = []
+    for n, cell in enumerate(model.lstm.cells):
+        x, hidden = layer_inputs[n].numpy(), layer_outputs[n].numpy()
+        previous = np.concatenate([np.zeros_like(hidden[:, :1]), hidden[:, :-1]], axis=1)
+        z = x @ cell.kernel.numpy() + previous @ cell.recurrent_kernel.numpy() \
+            + cell.bias.numpy()
+        gates = {"input": sigmoid(z[..., :units]), "forget": sigmoid(z[..., units:2 * units]),
+                 "output": sigmoid(z[..., 3 * units:])}
+        for gate, values in gates.items():
+            for side, share in ((f"above_{summaries.SATURATION_HIGH}", np.mean(values > 0.9)),
+                                (f"below_{summaries.SATURATION_LOW}", np.mean(values < 0.1))):
+                logged = float(scalars[f"layer_{n}/saturation/{gate}_{side}"])
+                # One value on the threshold may round the other way in float32.
+                assert abs(logged - share) <= 1.0 / values.size + 1e-6, (n, gate, side)
+                saturated.append(share)
+    assert 0 < max(saturated) < 1  # the comparison is not between zeros
 
 
 def test_steps_back_and_buckets():

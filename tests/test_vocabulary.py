@@ -1,14 +1,11 @@
 """The vocabulary file: Unicode round trip, the legacy one-hot format, and its errors."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from lstm_core.errors import UsageError
 from lstm_core.preprocessing import UNKNOWN_CHARACTER, Vocabulary, read_text_file
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TEXT = "Ünïcödé\tlines\nand CJK 歌詞, emoji 🎵🎶, quotes \"'\r\n"
 
 
@@ -62,13 +59,10 @@ def test_reads_the_legacy_one_hot_format_with_its_two_line_newline_entry(tmp_pat
     assert vocabulary.tokens == characters
 
 
-def test_reads_the_original_lyrics_vocabulary():
-    path = SHARED / "text" / "lyrics_data.vocab"
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/data is not checked out beside the project)")
-    vocabulary = Vocabulary.load(str(path))
+def test_reads_the_original_lyrics_vocabulary(shared_data):
+    vocabulary = Vocabulary.load(str(shared_data("text", "lyrics_data.vocab")))
     assert len(vocabulary) == 83 and "\n" in vocabulary.ids
-    lyrics = (SHARED / "text" / "lyrics_data.txt").read_text(encoding="utf-8")[:20000]
+    lyrics = shared_data("text", "lyrics_data.txt").read_text(encoding="utf-8")[:20000]
     assert vocabulary.decode(vocabulary.encode(lyrics)) == lyrics
 
 
