@@ -163,9 +163,9 @@ def test_gradient_through_time_and_saturation_equal_an_independent_computation()
         cell.bias.assign(rng.normal(size=[4 * units]).astype(np.float32) * 3)
     tokens = rng.integers(0, vocabulary, [batch, time + 1]).astype(np.int32)
     inputs, targets = tokens[:, :-1], tokens[:, 1:]
-    hook = summaries.InternalsSummaries(SimpleNamespace(model=model), inputs, targets,
-                                        writer=tf.summary.create_noop_writer(), graph=False)
-    histograms, scalars = hook._compute()
+    trainer = SimpleNamespace(model=model, writer=lambda split: tf.summary.create_noop_writer())
+    hook = summaries.InternalsSummaries(trainer, inputs, targets, graph=False)
+    _, profiles, scalars = hook._compute()
 
     embedded = tf.gather(model.embedding, inputs)  # batch-major [batch, time, embedding]
     with tf.GradientTape() as tape:
@@ -182,7 +182,7 @@ def test_gradient_through_time_and_saturation_equal_an_independent_computation()
         # dL_T / dx_{T-K}: the norm per stream, its mean over the batch, K = 0 the last step.
         norms = np.linalg.norm(gradient.numpy(), axis=-1).mean(axis=0)[::-1]
         assert norms[0] > 0 and not np.allclose(norms, norms[::-1])  # the order shows
-        profile = histograms[f"gradient_through_time/layer_{n}_input"].numpy()
+        profile = profiles[f"gradient_through_time/layer_{n}_input"].numpy()
         np.testing.assert_array_equal(profile[:, 0], np.arange(time))
         np.testing.assert_allclose(profile[:, 2], norms, rtol=1e-4, atol=1e-9)
         if n == 0:
