@@ -59,9 +59,12 @@ def validate_flags() -> None:
                          top_p=FLAGS.top_p)
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
-    if FLAGS.tempo is not None and not 20 <= FLAGS.tempo <= 400:
-        raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats per "
-                             "minute between 20 and 400")
+    if FLAGS.tempo is not None:
+        from lstm_core.music.scores import TEMPO_RANGE  # imports music21: only when asked
+
+        if not TEMPO_RANGE[0] <= FLAGS.tempo <= TEMPO_RANGE[1]:
+            raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats "
+                                 f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
     for flag in ("output_file", "audio", "piano_roll"):
@@ -130,12 +133,15 @@ def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
     generated = sampler.generate(primer_batch(vocabulary, primer), length, random_seed,
                                  lambda done, total: bar.update(done))
     bar.close()
+    metadata = vocabulary.metadata
+    if FLAGS.tempo is not None:
+        metadata = {**metadata, "tempo": FLAGS.tempo}
     for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
                                         generated)):
         events = vocabulary.decode(ids)
-        music.write_midi(events, vocabulary.metadata, path)
+        music.write_midi(events, metadata, path)
         print(f"wrote {path}: {len(events)} events (--random_seed {random_seed})")
-        render_extras(path, n, events, vocabulary.metadata)
+        render_extras(path, n, events, metadata)
 
 
 def render_extras(midi_path: str, n: int, events, metadata: dict) -> None:
