@@ -113,6 +113,7 @@ def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
     """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
     optionally WAV and a piano roll. The files hold the generated events only."""
     from lstm_core import music
+    from lstm_core.music import encodings, scores
     from lstm_core.preprocessing import describe_tokens
 
     rng = np.random.default_rng(random_seed)
@@ -141,12 +142,15 @@ def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
         events = vocabulary.decode(ids)
         music.write_midi(events, metadata, path)
         print(f"wrote {path}: {len(events)} events (--random_seed {random_seed})")
-        render_extras(path, n, events, metadata)
+        render_extras(path, n, encodings.decode(events, metadata),
+                      metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
 
 
-def render_extras(midi_path: str, n: int, events, metadata: dict) -> None:
-    """--audio and --piano_roll of sample `n`, from its MIDI file (or its events)."""
+def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None = None) -> None:
+    """--audio and --piano_roll of sample `n`: the audio from its MIDI file, the piano roll of
+    `notes` in `time_signature` (default: the notes and meter read back from the MIDI file)."""
     from lstm_core import music
+    from lstm_core.music import scores
 
     if FLAGS.audio:
         audio = output_paths(FLAGS.audio, FLAGS.num_samples)[n]
@@ -154,10 +158,11 @@ def render_extras(midi_path: str, n: int, events, metadata: dict) -> None:
         print(f"wrote {audio} ({renderer} synthesiser)")
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
-        if events is None:  # a jazz solo: read the notes back from its MIDI file
-            metadata = {"encoding": "events"}
-            events = music.encode_midi_file(midi_path, metadata, flag="--output_file")
-        music.draw_piano_roll(events, metadata, picture)
+        if notes is None:  # a jazz solo and its chords, as written, in the meter written
+            piece = scores.read_piece(scores.load_midi_file(midi_path))
+            notes, time_signature = piece.notes, piece.time_signature
+        music.draw_notes_piano_roll(notes, time_signature or scores.DEFAULT_TIME_SIGNATURE,
+                                    picture)
         print(f"wrote {picture}")
 
 
@@ -183,7 +188,7 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
                              solo_program=jazz.SOLO_PROGRAMS[FLAGS.solo_instrument])
         print(f"wrote {path}: a solo over {len(progression)} bars of "
               f"{jazz.format_progression(progression)} (--random_seed {random_seed})")
-        render_extras(path, n, None, {})
+        render_extras(path, n)
 
 
 def primer_batch(vocabulary, primer) -> np.ndarray:
