@@ -24,6 +24,7 @@ import numpy as np
 from lstm_core.music.jazz.chords import Chord, Progression
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
 from lstm_core.music.jazz.melody import Note
+from lstm_core.music.scores import write_score
 
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 """The classes a note may take, in order, when its chord has no pitch of the one asked for."""
@@ -135,9 +136,10 @@ def _distance(pitch: int, element: Element, previous: Note | None,
 # ---- the MIDI file ----------------------------------------------------------------------------
 def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = 120.0,
                     solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
-    """Writes a MIDI file of two parts: ``Solo`` (General MIDI `solo_program`, jazz guitar by
-    default; `TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the progression voiced for
-    piano: the bass an octave below, the chord tones closely above E3."""
+    """Writes a MIDI file of two parts, atomically (`scores.write_score`): ``Solo`` (General
+    MIDI `solo_program`, jazz guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and
+    ``Chords``, the progression voiced for piano: the bass an octave below, the chord tones
+    closely above E3."""
     score = music21.stream.Score()
     solo_part = _part("Solo", solo_program, tempo, progression)
     for event in (event for measure in solo for event in measure):
@@ -152,7 +154,7 @@ def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: floa
             offset += beats
     score.insert(0, solo_part)
     score.insert(0, chords_part)
-    score.write("midi", fp=path)
+    write_score(score, path)
 
 
 def voicing(chord: Chord) -> list[int]:
