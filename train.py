@@ -226,8 +226,7 @@ def main(argv: Sequence[str]) -> None:
         from lstm_core import music
 
         rng = np.random.default_rng(FLAGS.random_seed)
-        folder.save_primers([music.random_excerpt(corpus.tokens, PRIMER_LENGTH, rng)
-                             for _ in range(32)])
+        folder.save_primers(music.random_excerpts(corpus.tokens, PRIMER_LENGTH, 32, rng))
 
     trainer = Trainer(model_config, config, train, validation, folder.checkpoints, folder.root)
     if FLAGS.sample_every:

@@ -31,8 +31,18 @@ def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> 
 def random_excerpt(tokens: Sequence[str], length: int, rng: np.random.Generator) -> list[str]:
     """`length` tokens of `tokens` (all of them when shorter) from a random piece boundary or
     onset, i.e. never from a wait or from the middle of a chord."""
+    return random_excerpts(tokens, length, 1, rng)[0]
+
+
+def random_excerpts(tokens: Sequence[str], length: int, count: int,
+                    rng: np.random.Generator) -> list[list[str]]:
+    """`count` `random_excerpt`s, drawn as that many calls of it would draw them, but scanning
+    `tokens` for the places an excerpt may start only once."""
     starts = [i for i in range(max(1, len(tokens) - length + 1))
               if tokens[i] == BOUNDARY or (not tokens[i].startswith("wait_")
                                            and (i == 0 or not is_note(tokens[i - 1])))]
-    start = int(rng.choice(starts)) if starts else 0
-    return list(tokens[start:start + length])
+    excerpts = []
+    for _ in range(count):
+        start = int(rng.choice(starts)) if starts else 0
+        excerpts.append(list(tokens[start:start + length]))
+    return excerpts
