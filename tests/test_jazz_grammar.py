@@ -108,6 +108,17 @@ def test_whole_silent_measures_are_left_out_and_rests_cut_at_bar_lines(tmp_path)
                       "C,3.000,<m7,M3>"]
 
 
+def test_a_final_note_longer_than_a_token_may_be_does_not_stop_training(tmp_path):
+    # The last note is held for five measures, past LONGEST_DURATION (four): its token is kept
+    # (a sampler that makes it skips it), and the mean duration counts it.
+    melody = _part("Sax", [("E4", 1), ("D4", 1), ("C4", 2), ("G4", 20)], 66)
+    comping = _part("Keys", [(["C3", "E3", "G3"], 24)], 0)
+    tokens, metadata = load_jazz_corpus(_write_midi(tmp_path / "held.mid", comping, melody))
+    assert tokens == ["C,1.000", "S,1.000,<m2,P-4>", "C,2.000,<m2,P-4>", "C,20.000,<m7,M3>"]
+    assert parse_token(tokens[-1]) is None
+    assert metadata["mean_duration"] == 6.0
+
+
 def test_tokens_read_back():
     element = Element("C", parse_token("C,0.250").duration, (-8, -2))
     assert element.token() == "C,0.250,<M-2,m-6>"
