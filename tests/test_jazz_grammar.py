@@ -100,6 +100,19 @@ def test_music21_corpus_lead_sheets():
     assert format_progression(progression) == metadata["progression"]
 
 
+def test_chords_from_a_folder_parse_only_its_first_score(tmp_path, capsys):
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    _write_midi(folder / "a_tune.mid", _comping(), _melody())
+    (folder / "b_broken.mid").write_bytes(b"MThd not really")
+    assert format_progression(read_progression(str(folder))) == "C | G7"
+    assert "b_broken.mid" not in capsys.readouterr().err  # never opened
+    (folder / "a_tune.mid").write_bytes(b"MThd broken too")
+    with pytest.raises(UsageError, match="--chords_from .*tunes holds no score"):
+        read_progression(str(folder))
+    assert "warning: skipping" in capsys.readouterr().err
+
+
 def test_whole_silent_measures_are_left_out_and_rests_cut_at_bar_lines(tmp_path):
     melody = _part("Sax", [("E4", 1), ("D4", 1), ("C4", 1), (None, 6), ("G4", 3)], 66)
     comping = _part("Keys", [(["C3", "E3", "G3"], 12)], 0)

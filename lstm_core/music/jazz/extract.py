@@ -25,7 +25,7 @@ import sys
 from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import music21
 import numpy as np
@@ -98,7 +98,7 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
     Uses the chord symbols, else `chord_parts`, else every pitched part but the melody (all of
     them when no part looks like a melody).
     """
-    name, score = load_scores(path, flag)[0]
+    name, score = next(load_scores(path, flag))  # parses no further than the first score
     parts = list(score.parts) or [score]
     sounds = [_sounds(part) for part in parts]
     if chord_parts is not None:
@@ -110,8 +110,10 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
 
 
 # ---- loading ----------------------------------------------------------------------------------
-def load_scores(path: str, flag: str) -> list[tuple[str, music21.stream.Score]]:
-    """``(name, score)`` for each work in `path`; a `UsageError` if there is none."""
+def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Score]]:
+    """``(name, score)`` for each work in `path`, lazily: a file is parsed only when the scores
+    before it have been taken, so ``next(load_scores(...))`` parses up to the first readable one.
+    A `UsageError` when `path` does not exist, or, at the end, when no file held a score."""
     if path.startswith(CORPUS_PREFIX):
         files = _corpus_files(path[len(CORPUS_PREFIX):], flag)
     elif os.path.isdir(path):
@@ -122,7 +124,7 @@ def load_scores(path: str, flag: str) -> list[tuple[str, music21.stream.Score]]:
     else:
         raise UsageError(f"{flag} {path} does not exist; give a MIDI or MusicXML file, a folder "
                          f"of them, or {CORPUS_PREFIX}NAME for a work of music21's corpus")
-    scores = []
+    found = False
     for file in files:
         try:
             parsed = music21.converter.parse(file)
@@ -133,12 +135,12 @@ def load_scores(path: str, flag: str) -> list[tuple[str, music21.stream.Score]]:
                   file=sys.stderr)
             continue
         works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
-        scores += [(file if len(works) == 1 else f"{file} #{i + 1}", work)
-                   for i, work in enumerate(works)]
-    if not scores:
+        for i, work in enumerate(works):
+            found = True
+            yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
+    if not found:
         raise UsageError(f"{flag} {path} holds no score music21 can read (looked for "
                          f"{', '.join(SCORE_EXTENSIONS)})")
-    return scores
 
 
 def _corpus_files(name: str, flag: str) -> list[str]:
