@@ -99,13 +99,9 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
     them when no part looks like a melody).
     """
     name, score = next(load_scores(path, flag))  # parses no further than the first score
-    parts = list(score.parts) or [score]
-    sounds = [_sounds(part) for part in parts]
-    if chord_parts is not None:
-        accompaniment = _part_indices(parts, chord_parts, name, "--chord_parts")
-    else:
-        melody = _guess_melody(parts, sounds)
-        accompaniment = [i for i in range(len(parts)) if i != melody]
+    parts, sounds = _parts_and_sounds(score)
+    melody = _guess_melody(parts, sounds) if chord_parts is None else None
+    accompaniment = _accompaniment(parts, sounds, melody, chord_parts, name)
     return _harmony(name, score, [sounds[i] for i in accompaniment])[0]
 
 
@@ -186,6 +182,23 @@ def _part_indices(parts: Sequence[music21.stream.Stream], choices: Sequence[Part
     return indices
 
 
+def _parts_and_sounds(score: music21.stream.Score
+                      ) -> tuple[list[music21.stream.Stream], list[list[tuple[float, float, int]]]]:
+    """The score's parts (the score itself when it has none) and the `_sounds` of each."""
+    parts = list(score.parts) or [score]
+    return parts, [_sounds(part) for part in parts]
+
+
+def _accompaniment(parts: Sequence[music21.stream.Stream],
+                   sounds: Sequence[list[tuple[float, float, int]]], melody: int | None,
+                   chord_parts: Sequence[PartChoice] | None, name: str) -> list[int]:
+    """Indices of the parts that give the chords: `chord_parts` when given, else every part with
+    notes but the `melody` part."""
+    if chord_parts is not None:
+        return _part_indices(parts, chord_parts, name, "--chord_parts")
+    return [i for i in range(len(parts)) if i != melody and sounds[i]]
+
+
 def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
     """``(offset, duration, MIDI pitch)`` of each pitched sound, tied notes merged."""
     sounds: list[list] = []
@@ -227,8 +240,7 @@ def _guess_melody(parts: Sequence[music21.stream.Stream],
 # ---- one source -------------------------------------------------------------------------------
 def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | None,
             chord_parts: Sequence[PartChoice] | None) -> Source:
-    parts = list(score.parts) or [score]
-    sounds = [_sounds(part) for part in parts]
+    parts, sounds = _parts_and_sounds(score)
     if melody_part is not None:
         melody = _part_indices(parts, [melody_part], name, "--melody_part")[0]
     else:
@@ -241,9 +253,7 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
         raise UsageError(f"{name}: the melody part {_part_name(parts[melody], melody)!r} has no "
                          f"notes; choose another with --melody_part from "
                          f"{_describe_parts(parts)}")
-    accompaniment = (_part_indices(parts, chord_parts, name, "--chord_parts")
-                     if chord_parts is not None else
-                     [i for i in range(len(parts)) if i != melody and sounds[i]])
+    accompaniment = _accompaniment(parts, sounds, melody, chord_parts, name)
     progression, start, harmony_start, measure_length = _harmony(
         name, score, [sounds[i] for i in accompaniment], sounds[melody])
     time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
