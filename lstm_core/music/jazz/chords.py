@@ -102,6 +102,16 @@ _SYMBOL = re.compile(r"^([A-G])([#♯b♭]?)(.*?)(?:/([A-G])([#♯b♭]?))?$")
 _WORD = re.compile(r"^(maj|min|dim|aug|sus|dom)", re.IGNORECASE)
 
 
+def pitch_classes_above(root: int, intervals: Sequence[int]) -> frozenset[int]:
+    """The pitch classes `intervals` semitones above the pitch class `root`."""
+    return frozenset((root + i) % 12 for i in intervals)
+
+
+def chord_tones(root: int, quality: Quality, bass: int | None = None) -> frozenset[int]:
+    """The pitch classes of the chord of `root` and `quality`, with `bass` (a slash bass)."""
+    return pitch_classes_above(root, quality.intervals) | ({root} if bass is None else {bass})
+
+
 @dataclass(frozen=True)
 class Chord:
     """A chord: how it was written, its root and bass pitch classes (0 = C), and its quality."""
@@ -114,13 +124,12 @@ class Chord:
     @property
     def pitch_classes(self) -> frozenset[int]:
         """The chord tones, slash bass included."""
-        return frozenset((self.root + i) % 12 for i in self.quality.intervals) | {self.bass}
+        return chord_tones(self.root, self.quality, self.bass)
 
     @property
     def scale(self) -> frozenset[int]:
         """The pitch classes of the scale that fits the chord (its chord tones included)."""
-        steps = SCALES[self.quality.scale]
-        return frozenset((self.root + s) % 12 for s in steps) | self.pitch_classes
+        return pitch_classes_above(self.root, SCALES[self.quality.scale]) | self.pitch_classes
 
     def __str__(self) -> str:
         return self.symbol
@@ -186,9 +195,8 @@ def identify_chord(weights: Sequence[float], bass: int | None = None) -> Chord:
     profile = [w / total for w in weights]
     best, best_score = None, float("-inf")
     for quality in _IDENTIFIABLE:
-        intervals = QUALITIES[quality].intervals
         for root in range(12):
-            tones = {(root + i) % 12 for i in intervals}
+            tones = chord_tones(root, QUALITIES[quality])
             inside = sum(profile[pc] for pc in tones)
             missing = sum(1 for pc in tones if profile[pc] < 0.03)
             score = 2 * inside - 1 - 0.12 * missing + (0.05 if root == bass else 0.0)

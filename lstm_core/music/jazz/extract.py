@@ -32,7 +32,7 @@ import numpy as np
 
 from lstm_core.errors import UsageError
 from lstm_core.music.jazz.chords import (QUALITIES, Chord, Progression, chord_timeline,
-                                         identify_chord, make_chord)
+                                         chord_tones, identify_chord, make_chord)
 from lstm_core.music.corpus import MUSIC21_PREFIX as CORPUS_PREFIX
 from lstm_core.music.corpus import SCORE_SUFFIXES as SCORE_EXTENSIONS
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
@@ -332,7 +332,7 @@ def _chord_symbols(score: music21.stream.Score) -> list[tuple[Fraction, Chord]]:
         root, bass = symbol.root().pitchClass, symbol.bass().pitchClass
         classes = {p.pitchClass for p in symbol.pitches}
         exact = [q for q, quality in QUALITIES.items()
-                 if {(root + i) % 12 for i in quality.intervals} | {bass} == classes]
+                 if chord_tones(root, quality, bass) == classes]
         if exact:
             chord = make_chord(root, exact[0], bass)
         else:
