@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Sequence
 
 from lstm_core.errors import UsageError
@@ -121,12 +122,14 @@ class Chord:
     quality: Quality
     bass: int
 
-    @property
+    # Cached (in the instance's __dict__, which a frozen dataclass leaves writable): realising a
+    # solo asks for them for every candidate pitch of every note.
+    @cached_property
     def pitch_classes(self) -> frozenset[int]:
         """The chord tones, slash bass included."""
         return chord_tones(self.root, self.quality, self.bass)
 
-    @property
+    @cached_property
     def scale(self) -> frozenset[int]:
         """The pitch classes of the scale that fits the chord (its chord tones included)."""
         return pitch_classes_above(self.root, SCALES[self.quality.scale]) | self.pitch_classes

@@ -107,16 +107,16 @@ def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset:
     candidates = list(range(pitch_range[0], pitch_range[1] + 1))
     if previous is not None:
         candidates = [p for p in candidates if abs(p - previous.pitch) <= max_leap]
-    fitting = candidates
-    for kind in FALLBACK[element.kind]:
-        of_kind = [p for p in candidates if classify(p, chord) == kind]
-        if of_kind:
-            fitting = of_kind
-            break
+    by_kind: dict[str, list[int]] = {}
+    for p in candidates:  # each classified once, kept in ascending order
+        by_kind.setdefault(classify(p, chord), []).append(p)
+    fitting = next((by_kind[kind] for kind in FALLBACK[element.kind] if kind in by_kind),
+                   candidates)
     if previous is not None and offset - previous.offset < min_repeat_distance:
         fitting = [p for p in fitting if p != previous.pitch] or fitting
     distances = [_distance(p, element, previous, pitch_range) for p in fitting]
-    closest = [p for p, d in zip(fitting, distances) if d == min(distances)]
+    nearest = min(distances)
+    closest = [p for p, d in zip(fitting, distances) if d == nearest]
     return int(rng.choice(closest))
 
 
