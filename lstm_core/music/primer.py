@@ -8,7 +8,7 @@ import numpy as np
 
 from lstm_core.errors import UsageError
 from lstm_core.music import encodings, scores
-from lstm_core.music.events import BOUNDARY, is_note
+from lstm_core.music.events import BOUNDARY, is_note, is_wait
 
 
 def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> list[str]:
@@ -39,7 +39,7 @@ def random_excerpts(tokens: Sequence[str], length: int, count: int,
     """`count` `random_excerpt`s, drawn as that many calls of it would draw them, but scanning
     `tokens` for the places an excerpt may start only once."""
     starts = [i for i in range(max(1, len(tokens) - length + 1))
-              if tokens[i] == BOUNDARY or (not tokens[i].startswith("wait_")
+              if tokens[i] == BOUNDARY or (not is_wait(tokens[i])
                                            and (i == 0 or not is_note(tokens[i - 1])))]
     excerpts = []
     for _ in range(count):

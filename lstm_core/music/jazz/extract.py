@@ -33,10 +33,9 @@ import numpy as np
 from lstm_core.errors import UsageError
 from lstm_core.music.jazz.chords import (QUALITIES, Chord, Progression, chord_timeline,
                                          chord_tones, identify_chord, make_chord)
-from lstm_core.music.corpus import MUSIC21_PREFIX as CORPUS_PREFIX
-from lstm_core.music.corpus import SCORE_SUFFIXES as SCORE_EXTENSIONS
+from lstm_core.music.corpus import MUSIC21_PREFIX, SCORE_SUFFIXES
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
-from lstm_core.music.scores import DEFAULT_TEMPO
+from lstm_core.music.scores import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE
 
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
@@ -110,16 +109,16 @@ def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Scor
     """``(name, score)`` for each work in `path`, lazily: a file is parsed only when the scores
     before it have been taken, so ``next(load_scores(...))`` parses up to the first readable one.
     A `UsageError` when `path` does not exist, or, at the end, when no file held a score."""
-    if path.startswith(CORPUS_PREFIX):
-        files = _corpus_files(path[len(CORPUS_PREFIX):], flag)
+    if path.startswith(MUSIC21_PREFIX):
+        files = _corpus_files(path[len(MUSIC21_PREFIX):], flag)
     elif os.path.isdir(path):
         files = sorted(os.path.join(path, f) for f in os.listdir(path)
-                       if f.lower().endswith(SCORE_EXTENSIONS))
+                       if f.lower().endswith(SCORE_SUFFIXES))
     elif os.path.exists(path):
         files = [path]
     else:
         raise UsageError(f"{flag} {path} does not exist; give a MIDI or MusicXML file, a folder "
-                         f"of them, or {CORPUS_PREFIX}NAME for a work of music21's corpus")
+                         f"of them, or {MUSIC21_PREFIX}NAME for a work of music21's corpus")
     found = False
     for file in files:
         try:
@@ -136,7 +135,7 @@ def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Scor
             yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
     if not found:
         raise UsageError(f"{flag} {path} holds no score music21 can read (looked for "
-                         f"{', '.join(SCORE_EXTENSIONS)})")
+                         f"{', '.join(SCORE_SUFFIXES)})")
 
 
 def _corpus_files(name: str, flag: str) -> list[str]:
@@ -144,15 +143,15 @@ def _corpus_files(name: str, flag: str) -> list[str]:
     folder = os.path.join(root, name)
     if os.path.isdir(folder):
         return sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                      if f.lower().endswith(SCORE_EXTENSIONS))
+                      if f.lower().endswith(SCORE_SUFFIXES))
     try:
         found = music21.corpus.getWork(name)
     except music21.exceptions21.CorpusException:
         found = None
     if not found:
-        raise UsageError(f"{flag} {CORPUS_PREFIX}{name} is not in music21's corpus; try "
-                         f"{CORPUS_PREFIX}leadSheet/fosterBrownHair or a folder such as "
-                         f"{CORPUS_PREFIX}leadSheet")
+        raise UsageError(f"{flag} {MUSIC21_PREFIX}{name} is not in music21's corpus; try "
+                         f"{MUSIC21_PREFIX}leadSheet/fosterBrownHair or a folder such as "
+                         f"{MUSIC21_PREFIX}leadSheet")
     return [str(found[0] if isinstance(found, list) else found)]
 
 
@@ -259,7 +258,8 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
     time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
     tempo = score.recurse().getElementsByClass(music21.tempo.MetronomeMark).first()
     return Source(name, monophonic_line(sounds[melody], start=start), progression, start,
-                  harmony_start, measure_length, time_signature.ratioString if time_signature else "4/4",
+                  harmony_start, measure_length,
+                  time_signature.ratioString if time_signature else DEFAULT_TIME_SIGNATURE,
                   float(tempo.getQuarterBPM()) if tempo else DEFAULT_TEMPO,
                   _part_name(parts[melody], melody),
                   [_part_name(parts[i], i) for i in accompaniment])

@@ -23,8 +23,8 @@ import numpy as np
 
 from lstm_core.music.jazz.chords import Chord, Progression
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
-from lstm_core.music.jazz.melody import Note
-from lstm_core.music.scores import write_score
+from lstm_core.music.jazz.melody import GRID, Note
+from lstm_core.music.scores import DEFAULT_TEMPO, write_score
 
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 """The classes a note may take, in order, when its chord has no pitch of the one asked for."""
@@ -87,7 +87,7 @@ def tokens_needed(progression: Progression, mean_duration: float) -> int:
     metadata's ``mean_duration``).
     """
     quarters = sum(beats for measure in progression for _, beats in measure)
-    return math.ceil(float(quarters) / max(mean_duration, 1 / 12) * 1.5) + 8
+    return math.ceil(float(quarters) / max(mean_duration, float(GRID)) * 1.5) + 8
 
 
 def _chord_at(measure: list[tuple[Chord, Fraction]], position: Fraction) -> Chord:
@@ -134,7 +134,7 @@ def _distance(pitch: int, element: Element, previous: Note | None,
 
 
 # ---- the MIDI file ----------------------------------------------------------------------------
-def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = 120.0,
+def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = DEFAULT_TEMPO,
                     solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
     """Writes a MIDI file of two parts, atomically (`scores.write_score`): ``Solo`` (General
     MIDI `solo_program`, jazz guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and
