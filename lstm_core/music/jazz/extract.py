@@ -101,7 +101,7 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
     parts, sounds = _parts_and_sounds(score)
     melody = _guess_melody(parts, sounds) if chord_parts is None else None
     accompaniment = _accompaniment(parts, sounds, melody, chord_parts, name)
-    return _harmony(name, score, [sounds[i] for i in accompaniment])[0]
+    return _harmony(name, score, _time_signature(score), [sounds[i] for i in accompaniment])[0]
 
 
 # ---- loading ----------------------------------------------------------------------------------
@@ -253,9 +253,9 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
                          f"notes; choose another with --melody_part from "
                          f"{_describe_parts(parts)}")
     accompaniment = _accompaniment(parts, sounds, melody, chord_parts, name)
+    time_signature = _time_signature(score)
     progression, start, harmony_start, measure_length = _harmony(
-        name, score, [sounds[i] for i in accompaniment], sounds[melody])
-    time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
+        name, score, time_signature, [sounds[i] for i in accompaniment], sounds[melody])
     tempo = score.recurse().getElementsByClass(music21.tempo.MetronomeMark).first()
     return Source(name, monophonic_line(sounds[melody], start=start), progression, start,
                   harmony_start, measure_length,
@@ -265,16 +265,21 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
                   [_part_name(parts[i], i) for i in accompaniment])
 
 
+def _time_signature(score: music21.stream.Score) -> music21.meter.TimeSignature | None:
+    """The score's first time signature, if it has one."""
+    return score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
+
+
 def _harmony(name: str, score: music21.stream.Score,
+             time_signature: music21.meter.TimeSignature | None,
              accompaniment: Sequence[list[tuple[float, float, int]]],
              melody_sounds: Sequence[tuple[float, float, int]] = ()
              ) -> tuple[Progression, Fraction, Fraction, Fraction]:
     """The progression, the offsets of its first measure and of the first with a chord, and the
-    measure length.
+    measure length (of `time_signature`, the score's: 4/4 when it has none).
 
     The progression covers every measure from the first one with harmony or melody to the last.
     """
-    time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
     measure_length = Fraction(time_signature.barDuration.quarterLength) if time_signature \
         else Fraction(4)
     origin = _bar_origin(score, measure_length)
