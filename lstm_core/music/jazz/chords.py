@@ -14,10 +14,11 @@ quarter notes (``beats`` of a 4/4 measure), kept as exact fractions so that meas
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Sequence
+from typing import Callable, Sequence
 
 from lstm_core.errors import UsageError
 
@@ -236,6 +237,11 @@ def format_progression(progression: Progression) -> str:
     return " | ".join(" ".join(chord.symbol for chord, _ in measure) for measure in progression)
 
 
+def measure_beats(measure: Measure) -> Fraction:
+    """How long `measure` is, in quarter notes: its chords' durations added up."""
+    return sum((beats for _, beats in measure), Fraction(0))
+
+
 def chord_timeline(progression: Progression) -> list[tuple[Fraction, Fraction, Chord]]:
     """Each chord of the progression with its start and end, in quarter notes from the start."""
     timeline, offset = [], Fraction(0)
@@ -244,3 +250,13 @@ def chord_timeline(progression: Progression) -> list[tuple[Fraction, Fraction, C
             timeline.append((offset, offset + beats, chord))
             offset += beats
     return timeline
+
+
+def chord_finder(progression: Progression, start: Fraction = Fraction(0)
+                 ) -> Callable[[Fraction], Chord]:
+    """The function from an offset to the chord sounding there, for `progression` starting at
+    offset `start`: before `start`, the first chord; past the end, the last."""
+    timeline = chord_timeline(progression)
+    starts = [start + begin for begin, _, _ in timeline]
+    chords = [chord for _, _, chord in timeline]
+    return lambda offset: chords[max(bisect_right(starts, offset) - 1, 0)]

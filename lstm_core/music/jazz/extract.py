@@ -31,7 +31,7 @@ import music21
 import numpy as np
 
 from lstm_core.errors import UsageError
-from lstm_core.music.jazz.chords import (QUALITIES, Chord, Progression, chord_timeline,
+from lstm_core.music.jazz.chords import (QUALITIES, Chord, Measure, Progression, chord_finder,
                                          chord_tones, identify_chord, make_chord)
 from lstm_core.music.corpus import MUSIC21_PREFIX, SCORE_SUFFIXES
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
@@ -64,9 +64,7 @@ class Source:
     chord_parts: list[str]
 
     def __post_init__(self) -> None:
-        self._timeline = [(self.start + begin, chord)
-                          for begin, _, chord in chord_timeline(self.progression)]
-        self._starts = [begin for begin, _ in self._timeline]
+        self._chord_at = chord_finder(self.progression, self.start)
 
     @property
     def chord_progression(self) -> Progression:
@@ -75,7 +73,7 @@ class Source:
 
     def chord_at(self, offset: Fraction) -> Chord:
         """The chord sounding at `offset` (the first chord before the progression starts)."""
-        return self._timeline[max(bisect_right(self._starts, offset) - 1, 0)][1]
+        return self._chord_at(offset)
 
 
 def read_sources(path: str, melody_part: PartChoice | None = None,
@@ -309,7 +307,7 @@ def _harmony(name: str, score: music21.stream.Score,
     return progression, origin + first * measure_length, harmony_start, measure_length
 
 
-def _even_measure(slots: list[Chord], measure_length: Fraction) -> list[tuple[Chord, Fraction]]:
+def _even_measure(slots: list[Chord], measure_length: Fraction) -> Measure:
     """The fewest chords sharing the measure evenly that sound as `slots` do."""
     for count in range(1, len(slots) + 1):
         run = len(slots) // count

@@ -21,7 +21,7 @@ from typing import Iterable
 import music21
 import numpy as np
 
-from lstm_core.music.jazz.chords import Chord, Progression
+from lstm_core.music.jazz.chords import Chord, Progression, chord_finder, measure_beats
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
 from lstm_core.music.jazz.melody import GRID, Note
 from lstm_core.music.scores import DEFAULT_TEMPO, write_score
@@ -55,11 +55,11 @@ def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random
     samples on demand; a list should hold `tokens_needed` tokens or more (extra ones are unused).
     """
     elements = (e for e in map(parse_token, tokens) if e is not None)
+    chord_at = chord_finder(progression)
     solo: Solo = []
     offset, previous = Fraction(0), None
     for measure in progression:
-        measure_start = offset
-        measure_end = measure_start + sum((beats for _, beats in measure), Fraction(0))
+        measure_end = offset + measure_beats(measure)
         events: list[Note] = []
         while offset < measure_end:
             element = next(elements, None)
@@ -69,8 +69,7 @@ def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random
             duration = min(element.duration, measure_end - offset)
             pitch = None
             if not element.is_rest:
-                chord = _chord_at(measure, offset - measure_start)
-                pitch = _choose_pitch(element, chord, previous, offset, rng, pitch_range,
+                pitch = _choose_pitch(element, chord_at(offset), previous, offset, rng, pitch_range,
                                       max_leap, min_repeat_distance)
             events.append(Note(offset, duration, pitch))
             previous = events[-1] if pitch is not None else previous
@@ -86,18 +85,8 @@ def tokens_needed(progression: Progression, mean_duration: float) -> int:
     `mean_duration` is the corpus' mean token length in quarter notes (the vocabulary
     metadata's ``mean_duration``).
     """
-    quarters = sum(beats for measure in progression for _, beats in measure)
+    quarters = sum(map(measure_beats, progression), Fraction(0))
     return math.ceil(float(quarters) / max(mean_duration, float(GRID)) * 1.5) + 8
-
-
-def _chord_at(measure: list[tuple[Chord, Fraction]], position: Fraction) -> Chord:
-    """The chord sounding `position` quarter notes into the measure."""
-    start = Fraction(0)
-    for chord, beats in measure:
-        start += beats
-        if position < start:
-            return chord
-    return measure[-1][0]
 
 
 def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset: Fraction,
@@ -172,7 +161,7 @@ def _part(name: str, program: int, tempo: float, progression: Progression
     instrument.partName = name
     part.insert(0, instrument)
     part.insert(0, music21.tempo.MetronomeMark(number=tempo))
-    quarters = sum((beats for _, beats in progression[0]), Fraction(0)) if progression else 4
+    quarters = measure_beats(progression[0]) if progression else 4
     if Fraction(quarters).denominator == 1:
         part.insert(0, music21.meter.TimeSignature(f"{quarters}/4"))
     elif (2 * Fraction(quarters)).denominator == 1:
