@@ -159,7 +159,7 @@ def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
         if notes is None:  # a jazz solo and its chords, as written, in the meter written
-            piece = scores.read_piece(scores.load_midi_file(midi_path))
+            piece = scores.read_file(midi_path)
             notes, time_signature = piece.notes, piece.time_signature
         music.draw_notes_piano_roll(notes, time_signature or scores.DEFAULT_TIME_SIGNATURE,
                                     picture)

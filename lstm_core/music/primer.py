@@ -15,8 +15,7 @@ def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> 
     """`BOUNDARY` then the tokens of the MIDI file at `path`, in the vocabulary's encoding and
     instrument selection. Tokens the vocabulary lacks are the caller's to report."""
     try:
-        midi_file = scores.load_midi_file(path)
-        piece = scores.read_piece(midi_file, metadata.get("instruments", "merge"))
+        piece = scores.read_file(path, metadata.get("instruments", "merge"))
     except FileNotFoundError:
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file to start from") from None
     except scores.NoNotes as e:

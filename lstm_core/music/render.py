@@ -95,7 +95,7 @@ def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str
         print(f"warning: fluidsynth failed on {midi_path} ({result.stderr.decode()[-200:]!r}); "
               "using the built-in synthesiser", file=sys.stderr)
     try:
-        piece = scores.read_piece(scores.load_midi_file(midi_path))
+        piece = scores.read_file(midi_path)
         notes, tempo = piece.notes, piece.tempo
     except scores.NoNotes:  # a generated piece may be all waits
         print(f"warning: {midi_path} has no notes; {wav_path} is silent", file=sys.stderr)

@@ -116,6 +116,11 @@ def read_piece(midi_file: midi.MidiFile, instruments: str = "merge") -> Piece:
     return Piece(notes, clamped, signatures[0] if signatures else DEFAULT_TIME_SIGNATURE, warnings)
 
 
+def read_file(path: str | Path, instruments: str = "merge") -> Piece:
+    """`read_piece` of the file at `path` (`load_midi_file`)."""
+    return read_piece(load_midi_file(path), instruments)
+
+
 def _why_empty(voices: list[Voice], instruments: str) -> str:
     if not voices:
         return "it has no notes"
