@@ -146,7 +146,7 @@ Progression = list[Measure]
 
 
 def accepted_spellings() -> str:
-    """A one-line summary of what `parse_chord` accepts, for error messages and --help."""
+    """A one-line summary of what `parse_chord` accepts, for its error message."""
     suffixes = " ".join(q for q in QUALITIES if q)
     return (f"a root A-G with optional # or b (Bb, F#), then nothing for major or one of: "
             f"{suffixes} (or an alias such as min, -, M7, maj, ø, o, +), optionally /BASS as in "

@@ -40,7 +40,9 @@ FREE_STEP = 7
 JAZZ_GUITAR, ALTO_SAX, TENOR_SAX, PIANO = 26, 65, 66, 0
 """General MIDI programs (numbered from 0)."""
 SOLO_PROGRAMS = {"guitar": JAZZ_GUITAR, "tenor_sax": TENOR_SAX, "alto_sax": ALTO_SAX}
-"""The solo instruments `sample.py --solo_instrument` offers."""
+"""The solo instruments by the names `sample.py --solo_instrument` takes. sample.py spells the
+names out itself, as importing this module at its start would load music21 for text models too;
+tests/test_jazz_realize.py checks that the two lists agree."""
 
 Solo = list[list[Note]]
 """Notes and rests per measure, offsets counted from the start of the solo."""
