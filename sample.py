@@ -94,10 +94,12 @@ def text_primer(vocabulary, seed: str) -> list[str]:
     return list(seed)
 
 
-def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
+def sample_text(sampler, vocabulary, random_seed: int) -> None:
     from lstm_core.preprocessing import atomic_write
+    from lstm_core.progress import ProgressBar
 
     primer = text_primer(vocabulary, FLAGS.seed)
+    bar = ProgressBar(FLAGS.sample_length)
     generated = sampler.generate(primer_batch(vocabulary, primer), FLAGS.sample_length,
                                  random_seed, lambda done, total: bar.update(done))
     bar.close()
@@ -109,12 +111,13 @@ def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
         print(text[:600])
 
 
-def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
+def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
     """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
     optionally WAV and a piano roll. The files hold the generated events only."""
     from lstm_core import music
     from lstm_core.music import encodings, scores
     from lstm_core.preprocessing import describe_tokens
+    from lstm_core.progress import ProgressBar
 
     rng = np.random.default_rng(random_seed)
     if FLAGS.primer_midi:
@@ -130,7 +133,7 @@ def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
         primer = excerpts[rng.integers(len(excerpts))]
     primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
     length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
-    bar.total = length
+    bar = ProgressBar(length)
     generated = sampler.generate(primer_batch(vocabulary, primer), length, random_seed,
                                  lambda done, total: bar.update(done))
     bar.close()
@@ -205,7 +208,6 @@ def output_paths(path: str, count: int) -> list[str]:
 
 def main(argv: Sequence[str]) -> None:
     validate_flags()
-    from lstm_core.progress import ProgressBar
     from lstm_core.sampler import Sampler
     from lstm_core.saved import ModelFolder
 
@@ -228,13 +230,12 @@ def main(argv: Sequence[str]) -> None:
     if (FLAGS.audio or FLAGS.piano_roll or FLAGS.primer_midi) and vocabulary.is_text:
         raise cli.UsageError(f"--audio, --piano_roll and --primer_midi are for music models; "
                              f"model {FLAGS.model_name} writes text")
-    bar = ProgressBar(FLAGS.sample_length)
     if is_jazz:
         sample_jazz(sampler, vocabulary, random_seed)
     elif vocabulary.is_text:
-        sample_text(sampler, vocabulary, random_seed, bar)
+        sample_text(sampler, vocabulary, random_seed)
     else:
-        sample_music(sampler, vocabulary, random_seed, folder, bar)
+        sample_music(sampler, vocabulary, random_seed, folder)
 
 
 if __name__ == "__main__":
