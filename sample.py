@@ -59,9 +59,12 @@ def validate_flags() -> None:
                          top_p=FLAGS.top_p)
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
-    if FLAGS.tempo is not None and not 20 <= FLAGS.tempo <= 400:
-        raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats per "
-                             "minute between 20 and 400")
+    if FLAGS.tempo is not None:
+        from lstm_core.music.scores import TEMPO_RANGE  # imports music21: only when asked
+
+        if not TEMPO_RANGE[0] <= FLAGS.tempo <= TEMPO_RANGE[1]:
+            raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats "
+                                 f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
     for flag in ("output_file", "audio", "piano_roll"):
@@ -91,10 +94,12 @@ def text_primer(vocabulary, seed: str) -> list[str]:
     return list(seed)
 
 
-def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
+def sample_text(sampler, vocabulary, random_seed: int) -> None:
     from lstm_core.preprocessing import atomic_write
+    from lstm_core.progress import ProgressBar
 
     primer = text_primer(vocabulary, FLAGS.seed)
+    bar = ProgressBar(FLAGS.sample_length)
     generated = sampler.generate(primer_batch(vocabulary, primer), FLAGS.sample_length,
                                  random_seed, lambda done, total: bar.update(done))
     bar.close()
@@ -106,11 +111,13 @@ def sample_text(sampler, vocabulary, random_seed: int, bar) -> None:
         print(text[:600])
 
 
-def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
+def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
     """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
     optionally WAV and a piano roll. The files hold the generated events only."""
     from lstm_core import music
+    from lstm_core.music import encodings, scores
     from lstm_core.preprocessing import describe_tokens
+    from lstm_core.progress import ProgressBar
 
     rng = np.random.default_rng(random_seed)
     if FLAGS.primer_midi:
@@ -126,21 +133,27 @@ def sample_music(sampler, vocabulary, random_seed: int, folder, bar) -> None:
         primer = excerpts[rng.integers(len(excerpts))]
     primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
     length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
-    bar.total = length
+    bar = ProgressBar(length)
     generated = sampler.generate(primer_batch(vocabulary, primer), length, random_seed,
                                  lambda done, total: bar.update(done))
     bar.close()
+    metadata = vocabulary.metadata
+    if FLAGS.tempo is not None:
+        metadata = {**metadata, "tempo": FLAGS.tempo}
     for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
                                         generated)):
         events = vocabulary.decode(ids)
-        music.write_midi(events, vocabulary.metadata, path)
+        music.write_midi(events, metadata, path)
         print(f"wrote {path}: {len(events)} events (--random_seed {random_seed})")
-        render_extras(path, n, events, vocabulary.metadata)
+        render_extras(path, n, encodings.decode(events, metadata),
+                      metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
 
 
-def render_extras(midi_path: str, n: int, events, metadata: dict) -> None:
-    """--audio and --piano_roll of sample `n`, from its MIDI file (or its events)."""
+def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None = None) -> None:
+    """--audio and --piano_roll of sample `n`: the audio from its MIDI file, the piano roll of
+    `notes` in `time_signature` (default: the notes and meter read back from the MIDI file)."""
     from lstm_core import music
+    from lstm_core.music import scores
 
     if FLAGS.audio:
         audio = output_paths(FLAGS.audio, FLAGS.num_samples)[n]
@@ -148,10 +161,11 @@ def render_extras(midi_path: str, n: int, events, metadata: dict) -> None:
         print(f"wrote {audio} ({renderer} synthesiser)")
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
-        if events is None:  # a jazz solo: read the notes back from its MIDI file
-            metadata = {"encoding": "events"}
-            events = music.encode_midi_file(midi_path, metadata, flag="--output_file")
-        music.draw_piano_roll(events, metadata, picture)
+        if notes is None:  # a jazz solo and its chords, as written, in the meter written
+            piece = scores.read_file(midi_path)
+            notes, time_signature = piece.notes, piece.time_signature
+        music.draw_notes_piano_roll(notes, time_signature or scores.DEFAULT_TIME_SIGNATURE,
+                                    picture)
         print(f"wrote {picture}")
 
 
@@ -177,7 +191,7 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
                              solo_program=jazz.SOLO_PROGRAMS[FLAGS.solo_instrument])
         print(f"wrote {path}: a solo over {len(progression)} bars of "
               f"{jazz.format_progression(progression)} (--random_seed {random_seed})")
-        render_extras(path, n, None, {})
+        render_extras(path, n)
 
 
 def primer_batch(vocabulary, primer) -> np.ndarray:
@@ -194,7 +208,6 @@ def output_paths(path: str, count: int) -> list[str]:
 
 def main(argv: Sequence[str]) -> None:
     validate_flags()
-    from lstm_core.progress import ProgressBar
     from lstm_core.sampler import Sampler
     from lstm_core.saved import ModelFolder
 
@@ -217,13 +230,12 @@ def main(argv: Sequence[str]) -> None:
     if (FLAGS.audio or FLAGS.piano_roll or FLAGS.primer_midi) and vocabulary.is_text:
         raise cli.UsageError(f"--audio, --piano_roll and --primer_midi are for music models; "
                              f"model {FLAGS.model_name} writes text")
-    bar = ProgressBar(FLAGS.sample_length)
     if is_jazz:
         sample_jazz(sampler, vocabulary, random_seed)
     elif vocabulary.is_text:
-        sample_text(sampler, vocabulary, random_seed, bar)
+        sample_text(sampler, vocabulary, random_seed)
     else:
-        sample_music(sampler, vocabulary, random_seed, folder, bar)
+        sample_music(sampler, vocabulary, random_seed, folder)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,10 @@ from absl import flags
 from lstm_core.preprocessing import CHARACTERS
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("training_file", None, "UTF-8 text file to learn (default: the lyrics of "
-                    "music21's Bach chorales, built into data/ at first use).")
+flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI "
+                    "file, a folder or glob of them, music21:NAME, a prepared token file (jazz: "
+                    "also MusicXML). Default: the lyrics of music21's Bach chorales, built into "
+                    "data/ at first use.")
 flags.DEFINE_string("vocabulary_file", None, "Vocabulary file: reused when it exists, else "
                     "created (default: the training file's name with .vocab).")
 flags.DEFINE_string("model_name", "lyrics", "Name of the model: logs/<model_name>/ holds it.")
@@ -221,8 +223,7 @@ def main(argv: Sequence[str]) -> None:
         from lstm_core import music
 
         rng = np.random.default_rng(FLAGS.random_seed)
-        folder.save_primers([music.random_excerpt(corpus.tokens, PRIMER_LENGTH, rng)
-                             for _ in range(32)])
+        folder.save_primers(music.random_excerpts(corpus.tokens, PRIMER_LENGTH, 32, rng))
 
     trainer = Trainer(model_config, config, train, validation, folder.checkpoints, folder.root)
     if FLAGS.sample_every:

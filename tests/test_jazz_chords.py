@@ -5,8 +5,9 @@ from fractions import Fraction
 import pytest
 
 from lstm_core.errors import UsageError
-from lstm_core.music.jazz.chords import (chord_timeline, format_progression, identify_chord,
-                                         parse_chord, parse_progression)
+from lstm_core.music.jazz.chords import (chord_finder, chord_timeline, format_progression,
+                                         identify_chord, measure_beats, parse_chord,
+                                         parse_progression)
 
 
 @pytest.mark.parametrize("symbol, root, tones, scale", [
@@ -61,6 +62,10 @@ def test_progression_shares_each_measure_evenly():
                                                                 ["Dm7", "G7", "C"]]
     assert [[b for _, b in m] for m in progression] == [[2, 2], [4], [Fraction(4, 3)] * 3]
     assert chord_timeline(progression)[-1][:2] == (Fraction(32, 3), Fraction(12))
+    assert [measure_beats(m) for m in progression] == [4, 4, 4]
+    chord_at = chord_finder(progression, start=Fraction(1))  # after a one-beat pickup
+    assert [chord_at(Fraction(t)).symbol for t in (0, 1, 2.5, 3, 5, 9, Fraction(37, 3), 20)] == [
+        "Dm7", "Dm7", "Dm7", "G7", "Cmaj7", "Dm7", "C", "C"]
 
 
 def test_progression_in_three_four_and_back_to_text():

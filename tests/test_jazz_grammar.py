@@ -100,12 +100,36 @@ def test_music21_corpus_lead_sheets():
     assert format_progression(progression) == metadata["progression"]
 
 
+def test_chords_from_a_folder_parse_only_its_first_score(tmp_path, capsys):
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    _write_midi(folder / "a_tune.mid", _comping(), _melody())
+    (folder / "b_broken.mid").write_bytes(b"MThd not really")
+    assert format_progression(read_progression(str(folder))) == "C | G7"
+    assert "b_broken.mid" not in capsys.readouterr().err  # never opened
+    (folder / "a_tune.mid").write_bytes(b"MThd broken too")
+    with pytest.raises(UsageError, match="--chords_from .*tunes holds no score"):
+        read_progression(str(folder))
+    assert "warning: skipping" in capsys.readouterr().err
+
+
 def test_whole_silent_measures_are_left_out_and_rests_cut_at_bar_lines(tmp_path):
     melody = _part("Sax", [("E4", 1), ("D4", 1), ("C4", 1), (None, 6), ("G4", 3)], 66)
     comping = _part("Keys", [(["C3", "E3", "G3"], 12)], 0)
     tokens, _ = load_jazz_corpus(_write_midi(tmp_path / "gap.mid", comping, melody))
     assert tokens == ["C,1.000", "S,1.000,<m2,P-4>", "C,1.000,<m2,P-4>", "R,1.000", "R,1.000",
                       "C,3.000,<m7,M3>"]
+
+
+def test_a_final_note_longer_than_a_token_may_be_does_not_stop_training(tmp_path):
+    # The last note is held for five measures, past LONGEST_DURATION (four): its token is kept
+    # (a sampler that makes it skips it), and the mean duration counts it.
+    melody = _part("Sax", [("E4", 1), ("D4", 1), ("C4", 2), ("G4", 20)], 66)
+    comping = _part("Keys", [(["C3", "E3", "G3"], 24)], 0)
+    tokens, metadata = load_jazz_corpus(_write_midi(tmp_path / "held.mid", comping, melody))
+    assert tokens == ["C,1.000", "S,1.000,<m2,P-4>", "C,2.000,<m2,P-4>", "C,20.000,<m7,M3>"]
+    assert parse_token(tokens[-1]) is None
+    assert metadata["mean_duration"] == 6.0
 
 
 def test_tokens_read_back():

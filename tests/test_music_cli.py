@@ -62,6 +62,21 @@ def test_sample_writes_midi_wav_and_piano_roll(music_model):
     assert (path / "song.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_tempo_flag_sets_the_tempo_of_the_midi_file(music_model):
+    from music21 import converter, tempo
+
+    path, _ = music_model
+    result = run("sample.py", "--model_name", "piano", "--output_file", "slow.mid", "--tempo",
+                 "90", "--sample_length", "40", "--random_seed", "3", cwd=path)
+    assert result.returncode == 0, result.stderr
+    marks = converter.parse(str(path / "slow.mid")).recurse().getElementsByClass(
+        tempo.MetronomeMark)
+    assert [mark.number for mark in marks][:1] == [90]
+    too_fast = run("sample.py", "--model_name", "piano", "--output_file", "x.mid", "--tempo",
+                   "1000", cwd=path)
+    assert_usage_error(too_fast, "--tempo 1000", "between 20 and 400")
+
+
 def test_primer_midi_starts_the_piece(music_model):
     path, _ = music_model
     result = run("sample.py", "--model_name", "piano", "--output_file", "primed.mid",

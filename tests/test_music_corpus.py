@@ -9,7 +9,7 @@ from music21 import midi
 
 from lstm_core.errors import UsageError
 from lstm_core.music import BOUNDARY, corpus, encode_midi_file, is_music_source, load_corpus
-from lstm_core.music import random_excerpt
+from lstm_core.music import random_excerpt, random_excerpts
 from lstm_core.music.prepare import prepare
 from lstm_core.preprocessing import Vocabulary
 
@@ -187,3 +187,13 @@ def test_primers(messy_folder, tmp_path):
         excerpt = random_excerpt(tokens, 5, rng)
         assert len(excerpt) == 5 and excerpt[0] in (BOUNDARY, "n60_d3", "n62_d3")
     assert random_excerpt(tokens[:3], 10, rng) == tokens[:3]
+    # Several at once: one rng.choice among the starts per excerpt, as one call each drew them
+    # (the primers a seed gave stay the same), the starts found once.
+    starts = [i for i in range(len(tokens) - 6 + 1) if i % 7 in (0, 1, 4)]
+    rng = np.random.default_rng(3)
+    expected = [tokens[s:s + 6] for s in [int(rng.choice(starts)) for _ in range(20)]]
+    assert random_excerpts(tokens, 6, 20, np.random.default_rng(3)) == expected
+    rng = np.random.default_rng(3)
+    assert [random_excerpt(tokens, 6, rng) for _ in range(20)] == expected
+    assert len({tuple(e) for e in expected}) > 1
+    assert random_excerpts(tokens[:3], 10, 2, rng) == [tokens[:3]] * 2

@@ -57,6 +57,8 @@ def test_events_tokens_are_waits_and_ascending_chords():
     assert tokens[:4] == ["n36_d48", "n60_d12", "n64_d12", "n67_d12"]  # chord, ascending, no wait
     assert tokens[4:6] == ["wait_24", "n74_d4"]  # the rest is a longer wait
     assert "n72_d36" in tokens and tokens.count("n72_d36") == 1  # the tie is one note
+    assert all(events.is_note(t) != events.is_wait(t) for t in tokens)
+    assert not any(events.is_wait(t) for t in (events.BOUNDARY, "wait_", "wait_x", "n60_d12"))
 
 
 def test_decode_inverts_encode_and_midi_round_trips(tmp_path):

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from music21 import converter, instrument, tempo
 
-from lstm_core.music import (audio_waveform, draw_piano_roll, piano_roll_image, render,
-                             render_audio, write_midi)
+from lstm_core.music import (audio_waveform, draw_notes_piano_roll, draw_piano_roll,
+                             notes_piano_roll_image, piano_roll_image, render, render_audio,
+                             write_midi)
+from lstm_core.music.events import Note
 
 METADATA = {"encoding": "events", "tempo": 150.0, "time_signature": "3/4"}
 # A C major chord (a quarter), a rest, a G4 eighth; a stray boundary and junk a sampler may make.
@@ -79,6 +81,21 @@ def test_piano_roll_places_notes_by_pitch_and_time(tmp_path):
     draw_piano_roll(TOKENS, METADATA, str(tmp_path / "roll.png"))
     decoded = tf.io.decode_png(tf.io.read_file(str(tmp_path / "roll.png"))).numpy()
     np.testing.assert_array_equal(decoded, image)
+
+
+def test_piano_roll_of_notes_draws_bars_in_their_time_signature(tmp_path):
+    notes = [Note(60, 0, 96), Note(72, 48, 12)]  # two 4/4 bars, 32 columns of a sixteenth
+    row = (108 - 100) * render.ROWS_PER_PITCH  # E7: no note, no C line
+    bars = lambda image: [c for c in range(image.shape[1])  # noqa: E731
+                          if tuple(image[row, c]) == render.GUIDE]
+    assert bars(notes_piano_roll_image(notes, "3/4")) == [0, 12, 24]
+    assert bars(notes_piano_roll_image(notes, "4/4")) == [0, 16]
+    assert bars(notes_piano_roll_image(notes)) == [0, 16]  # 4/4 unless told
+    decoded = render.encodings.decode(TOKENS, METADATA)
+    np.testing.assert_array_equal(notes_piano_roll_image(decoded, "3/4"),
+                                  piano_roll_image(TOKENS, METADATA))
+    draw_notes_piano_roll(notes, "3/4", str(tmp_path / "notes.png"))
+    assert (tmp_path / "notes.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_tensorboard_summaries_hold_audio_and_piano_roll(tmp_path):

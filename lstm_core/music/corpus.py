@@ -176,7 +176,7 @@ def parse_file(path: str, encoding: str, instruments: str) -> dict:
         return {"skip": f"it is truncated (its chunks need {_chunks_end(data)} bytes, it has "
                         f"{len(data)})"}
     try:
-        piece = scores.read_piece(scores.load_midi_file(path), instruments)
+        piece = scores.read_file(path, instruments)
     except scores.NoNotes as e:
         return {"skip": str(e)}
     except Exception as e:  # a broken file can fail a parser in any way; the corpus goes on

@@ -52,7 +52,7 @@ def main(argv: Sequence[str]) -> None:
     pieces = []
     for path in paths:
         try:
-            pieces.append(scores.read_piece(scores.load_midi_file(path)).notes)
+            pieces.append(scores.read_file(path).notes)
         except Exception as e:  # a broken file can fail the parser in any way: skip it
             print(f"warning: skipping {path}: {e}", file=sys.stderr)
     if not pieces:

@@ -59,6 +59,10 @@ def is_note(token: str) -> bool:
     return _NOTE.fullmatch(token) is not None
 
 
+def is_wait(token: str) -> bool:
+    return _WAIT.fullmatch(token) is not None
+
+
 def playable(notes: Sequence[Note]) -> list[Note]:
     """`notes` sorted by onset and pitch as one piano plays them: a key struck again while it
     sounds ends at the new onset, and of two notes struck together the longer one stays."""

@@ -8,15 +8,14 @@ import numpy as np
 
 from lstm_core.errors import UsageError
 from lstm_core.music import encodings, scores
-from lstm_core.music.events import BOUNDARY, is_note
+from lstm_core.music.events import BOUNDARY, is_note, is_wait
 
 
 def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> list[str]:
     """`BOUNDARY` then the tokens of the MIDI file at `path`, in the vocabulary's encoding and
     instrument selection. Tokens the vocabulary lacks are the caller's to report."""
     try:
-        midi_file = scores.load_midi_file(path)
-        piece = scores.read_piece(midi_file, metadata.get("instruments", "merge"))
+        piece = scores.read_file(path, metadata.get("instruments", "merge"))
     except FileNotFoundError:
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file to start from") from None
     except scores.NoNotes as e:
@@ -31,8 +30,18 @@ def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> 
 def random_excerpt(tokens: Sequence[str], length: int, rng: np.random.Generator) -> list[str]:
     """`length` tokens of `tokens` (all of them when shorter) from a random piece boundary or
     onset, i.e. never from a wait or from the middle of a chord."""
+    return random_excerpts(tokens, length, 1, rng)[0]
+
+
+def random_excerpts(tokens: Sequence[str], length: int, count: int,
+                    rng: np.random.Generator) -> list[list[str]]:
+    """`count` `random_excerpt`s, drawn as that many calls of it would draw them, but scanning
+    `tokens` for the places an excerpt may start only once."""
     starts = [i for i in range(max(1, len(tokens) - length + 1))
-              if tokens[i] == BOUNDARY or (not tokens[i].startswith("wait_")
+              if tokens[i] == BOUNDARY or (not is_wait(tokens[i])
                                            and (i == 0 or not is_note(tokens[i - 1])))]
-    start = int(rng.choice(starts)) if starts else 0
-    return list(tokens[start:start + length])
+    excerpts = []
+    for _ in range(count):
+        start = int(rng.choice(starts)) if starts else 0
+        excerpts.append(list(tokens[start:start + length]))
+    return excerpts

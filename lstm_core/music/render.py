@@ -95,7 +95,7 @@ def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str
         print(f"warning: fluidsynth failed on {midi_path} ({result.stderr.decode()[-200:]!r}); "
               "using the built-in synthesiser", file=sys.stderr)
     try:
-        piece = scores.read_piece(scores.load_midi_file(midi_path))
+        piece = scores.read_file(midi_path)
         notes, tempo = piece.notes, piece.tempo
     except scores.NoNotes:  # a generated piece may be all waits
         print(f"warning: {midi_path} has no notes; {wav_path} is silent", file=sys.stderr)
@@ -106,8 +106,16 @@ def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str
 
 # ---- pictures ------------------------------------------------------------------------------
 def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
-    """The piano roll of `tokens`, `[height, width, 3]` uint8 RGB (see the module docstring)."""
-    notes = encodings.decode(tokens, metadata)
+    """The piano roll of `tokens`, `[height, width, 3]` uint8 RGB (see the module docstring),
+    with bar lines in the time signature `metadata` gives."""
+    return notes_piano_roll_image(encodings.decode(tokens, metadata),
+                                  metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
+
+
+def notes_piano_roll_image(notes: Sequence[Note],
+                           time_signature: str = scores.DEFAULT_TIME_SIGNATURE) -> np.ndarray:
+    """The piano roll of `notes`, `[height, width, 3]` uint8 RGB, a bar line every measure of
+    `time_signature` (``"3/4"``)."""
     low = min([PIANO_KEYS[0]] + [n.pitch for n in notes])
     high = max([PIANO_KEYS[1]] + [n.pitch for n in notes])
     end = max((n.onset + n.duration for n in notes), default=1)
@@ -117,7 +125,7 @@ def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
     for pitch in range(low, high + 1):
         if pitch % 12 == 0:
             image[(high - pitch + 1) * ROWS_PER_PITCH - 1] = GUIDE
-    numerator, denominator = map(int, metadata.get("time_signature", "4/4").split("/"))
+    numerator, denominator = map(int, time_signature.split("/"))
     bar = numerator * 4 * TICKS_PER_QUARTER // denominator
     image[:, ::max(1, bar // ticks_per_column)] = GUIDE
     for n in notes:
@@ -131,3 +139,8 @@ def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
 def draw_piano_roll(tokens: Sequence[str], metadata: dict, png_path: str) -> None:
     """Writes the piano roll of `tokens` as a PNG file."""
     write_png(png_path, piano_roll_image(tokens, metadata))
+
+
+def draw_notes_piano_roll(notes: Sequence[Note], time_signature: str, png_path: str) -> None:
+    """Writes the piano roll of `notes` as a PNG file, a bar line every `time_signature` measure."""
+    write_png(png_path, notes_piano_roll_image(notes, time_signature))

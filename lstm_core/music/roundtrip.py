@@ -24,13 +24,13 @@ from lstm_core.music import corpus, events, scores
 
 def measure(path: Path, instruments: str = "merge") -> collections.Counter:
     """Counts of ``read``, ``reference``, ``kept`` and ``kept_onsets`` notes for one file."""
-    piece = scores.read_piece(scores.load_midi_file(path), instruments)
+    piece = scores.read_file(path, instruments)
     reference = events.playable(piece.notes)
     metadata = {"encoding": "events", "tempo": piece.tempo, "time_signature": piece.time_signature}
     with tempfile.TemporaryDirectory() as scratch:
         written = Path(scratch) / "roundtrip.mid"
         scores.write_midi(events.encode(piece.notes), metadata, str(written))
-        back = scores.read_piece(scores.load_midi_file(written)).notes
+        back = scores.read_file(written).notes
     return collections.Counter(
         read=len(piece.notes), reference=len(reference), kept=_common(reference, back),
         kept_onsets=_common([n[:2] for n in reference], [n[:2] for n in back]))

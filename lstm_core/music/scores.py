@@ -116,6 +116,11 @@ def read_piece(midi_file: midi.MidiFile, instruments: str = "merge") -> Piece:
     return Piece(notes, clamped, signatures[0] if signatures else DEFAULT_TIME_SIGNATURE, warnings)
 
 
+def read_file(path: str | Path, instruments: str = "merge") -> Piece:
+    """`read_piece` of the file at `path` (`load_midi_file`)."""
+    return read_piece(load_midi_file(path), instruments)
+
+
 def _why_empty(voices: list[Voice], instruments: str) -> str:
     if not voices:
         return "it has no notes"
@@ -140,7 +145,12 @@ def notes_to_score(notes: list[Note], bpm: float, time_signature: str) -> stream
 
 def write_midi(tokens: list[str], metadata: dict, path: str) -> None:
     """Writes `tokens` (in the encoding `metadata` names) as a piano MIDI file, atomically."""
-    score = notes_to_score(encodings.decode(tokens, metadata),
-                           metadata.get("tempo", DEFAULT_TEMPO),
-                           metadata.get("time_signature", DEFAULT_TIME_SIGNATURE))
-    atomic_write(path, midi.translate.streamToMidiFile(score).writestr())
+    write_score(notes_to_score(encodings.decode(tokens, metadata),
+                               metadata.get("tempo", DEFAULT_TEMPO),
+                               metadata.get("time_signature", DEFAULT_TIME_SIGNATURE)), path)
+
+
+def write_score(score: stream.Score, path: str) -> None:
+    """Writes `score` as a MIDI file, atomically: the bytes ``score.write("midi")`` would write,
+    but a reader never sees half a file, and a failed write leaves the old one."""
+    atomic_write(path, midi.translate.music21ObjectToMidiFile(score).writestr())

@@ -11,20 +11,24 @@ Training (``train.py --encoding jazz``)::
 ``music21:leadSheet``). The melody part and the chord parts are guessed; the two arguments
 (indices or part names) override the guess. Tokens are described in `grammar`.
 
-Sampling (``sample.py --chords "Dm7 G7 | Cmaj7" | --chords_from FILE``)::
+Sampling (``sample.py [--chords "Dm7 G7 | Cmaj7" | --chords_from FILE [--chord_parts ...]]``)::
 
     if vocabulary.kind != ENCODING: raise UsageError(...)   # --chords needs a jazz model
-    progression = (parse_progression(FLAGS.chords, vocabulary.metadata["measure_length"])
-                   if FLAGS.chords else read_progression(FLAGS.chords_from))
-    tokens = <sample tokens_needed(progression, vocabulary.metadata["mean_duration"]) tokens>
-    solo = realize_solo(tokens, progression, np.random.default_rng(FLAGS.random_seed),
-                        pitch_range=tuple(vocabulary.metadata["pitch_range"]))
-    write_jazz_midi(solo, progression, FLAGS.output_file, tempo=vocabulary.metadata["tempo"])
+    metadata = vocabulary.metadata
+    if FLAGS.chords_from:
+        progression = read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+    else:  # the typed chords, or else the training solo's own (no re-reading of the file)
+        progression = parse_progression(FLAGS.chords or metadata["progression"],
+                                        metadata["measure_length"])
+    tokens = <sample tokens_needed(progression, metadata["mean_duration"]) tokens>
+    solo = realize_solo(tokens, progression, np.random.default_rng([FLAGS.random_seed, n]),
+                        pitch_range=tuple(metadata["pitch_range"]))
+    write_jazz_midi(solo, progression, FLAGS.output_file,
+                    tempo=FLAGS.tempo or metadata["tempo"],
+                    solo_program=SOLO_PROGRAMS[FLAGS.solo_instrument])
 
 ``realize_solo`` also accepts a generator of tokens and stops drawing when the progression is
-full. The training file's own chords need no re-reading: they are
-``parse_progression(vocabulary.metadata["progression"], vocabulary.metadata["measure_length"])``.
-Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
+full. Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
 MIDI file like any other music.
 
 Measuring: ``python -m lstm_core.music.jazz.measure --midi FILE`` (or

@@ -14,9 +14,11 @@ quarter notes (``beats`` of a 4/4 measure), kept as exact fractions so that meas
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from functools import cached_property
+from typing import Callable, Sequence
 
 from lstm_core.errors import UsageError
 
@@ -102,6 +104,16 @@ _SYMBOL = re.compile(r"^([A-G])([#♯b♭]?)(.*?)(?:/([A-G])([#♯b♭]?))?$")
 _WORD = re.compile(r"^(maj|min|dim|aug|sus|dom)", re.IGNORECASE)
 
 
+def pitch_classes_above(root: int, intervals: Sequence[int]) -> frozenset[int]:
+    """The pitch classes `intervals` semitones above the pitch class `root`."""
+    return frozenset((root + i) % 12 for i in intervals)
+
+
+def chord_tones(root: int, quality: Quality, bass: int | None = None) -> frozenset[int]:
+    """The pitch classes of the chord of `root` and `quality`, with `bass` (a slash bass)."""
+    return pitch_classes_above(root, quality.intervals) | ({root} if bass is None else {bass})
+
+
 @dataclass(frozen=True)
 class Chord:
     """A chord: how it was written, its root and bass pitch classes (0 = C), and its quality."""
@@ -111,16 +123,17 @@ class Chord:
     quality: Quality
     bass: int
 
-    @property
+    # Cached (in the instance's __dict__, which a frozen dataclass leaves writable): realising a
+    # solo asks for them for every candidate pitch of every note.
+    @cached_property
     def pitch_classes(self) -> frozenset[int]:
         """The chord tones, slash bass included."""
-        return frozenset((self.root + i) % 12 for i in self.quality.intervals) | {self.bass}
+        return chord_tones(self.root, self.quality, self.bass)
 
-    @property
+    @cached_property
     def scale(self) -> frozenset[int]:
         """The pitch classes of the scale that fits the chord (its chord tones included)."""
-        steps = SCALES[self.quality.scale]
-        return frozenset((self.root + s) % 12 for s in steps) | self.pitch_classes
+        return pitch_classes_above(self.root, SCALES[self.quality.scale]) | self.pitch_classes
 
     def __str__(self) -> str:
         return self.symbol
@@ -133,7 +146,7 @@ Progression = list[Measure]
 
 
 def accepted_spellings() -> str:
-    """A one-line summary of what `parse_chord` accepts, for error messages and --help."""
+    """A one-line summary of what `parse_chord` accepts, for its error message."""
     suffixes = " ".join(q for q in QUALITIES if q)
     return (f"a root A-G with optional # or b (Bb, F#), then nothing for major or one of: "
             f"{suffixes} (or an alias such as min, -, M7, maj, ø, o, +), optionally /BASS as in "
@@ -186,9 +199,8 @@ def identify_chord(weights: Sequence[float], bass: int | None = None) -> Chord:
     profile = [w / total for w in weights]
     best, best_score = None, float("-inf")
     for quality in _IDENTIFIABLE:
-        intervals = QUALITIES[quality].intervals
         for root in range(12):
-            tones = {(root + i) % 12 for i in intervals}
+            tones = chord_tones(root, QUALITIES[quality])
             inside = sum(profile[pc] for pc in tones)
             missing = sum(1 for pc in tones if profile[pc] < 0.03)
             score = 2 * inside - 1 - 0.12 * missing + (0.05 if root == bass else 0.0)
@@ -225,6 +237,11 @@ def format_progression(progression: Progression) -> str:
     return " | ".join(" ".join(chord.symbol for chord, _ in measure) for measure in progression)
 
 
+def measure_beats(measure: Measure) -> Fraction:
+    """How long `measure` is, in quarter notes: its chords' durations added up."""
+    return sum((beats for _, beats in measure), Fraction(0))
+
+
 def chord_timeline(progression: Progression) -> list[tuple[Fraction, Fraction, Chord]]:
     """Each chord of the progression with its start and end, in quarter notes from the start."""
     timeline, offset = [], Fraction(0)
@@ -233,3 +250,13 @@ def chord_timeline(progression: Progression) -> list[tuple[Fraction, Fraction, C
             timeline.append((offset, offset + beats, chord))
             offset += beats
     return timeline
+
+
+def chord_finder(progression: Progression, start: Fraction = Fraction(0)
+                 ) -> Callable[[Fraction], Chord]:
+    """The function from an offset to the chord sounding there, for `progression` starting at
+    offset `start`: before `start`, the first chord; past the end, the last."""
+    timeline = chord_timeline(progression)
+    starts = [start + begin for begin, _, _ in timeline]
+    chords = [chord for _, _, chord in timeline]
+    return lambda offset: chords[max(bisect_right(starts, offset) - 1, 0)]

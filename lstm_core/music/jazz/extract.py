@@ -25,18 +25,17 @@ import sys
 from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import music21
 import numpy as np
 
 from lstm_core.errors import UsageError
-from lstm_core.music.jazz.chords import (QUALITIES, Chord, Progression, chord_timeline,
-                                         identify_chord, make_chord)
-from lstm_core.music.corpus import MUSIC21_PREFIX as CORPUS_PREFIX
-from lstm_core.music.corpus import SCORE_SUFFIXES as SCORE_EXTENSIONS
+from lstm_core.music.jazz.chords import (QUALITIES, Chord, Measure, Progression, chord_finder,
+                                         chord_tones, identify_chord, make_chord)
+from lstm_core.music.corpus import MUSIC21_PREFIX, SCORE_SUFFIXES
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
-from lstm_core.music.scores import DEFAULT_TEMPO
+from lstm_core.music.scores import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE
 
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
@@ -65,9 +64,7 @@ class Source:
     chord_parts: list[str]
 
     def __post_init__(self) -> None:
-        self._timeline = [(self.start + begin, chord)
-                          for begin, _, chord in chord_timeline(self.progression)]
-        self._starts = [begin for begin, _ in self._timeline]
+        self._chord_at = chord_finder(self.progression, self.start)
 
     @property
     def chord_progression(self) -> Progression:
@@ -76,7 +73,7 @@ class Source:
 
     def chord_at(self, offset: Fraction) -> Chord:
         """The chord sounding at `offset` (the first chord before the progression starts)."""
-        return self._timeline[max(bisect_right(self._starts, offset) - 1, 0)][1]
+        return self._chord_at(offset)
 
 
 def read_sources(path: str, melody_part: PartChoice | None = None,
@@ -98,31 +95,29 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
     Uses the chord symbols, else `chord_parts`, else every pitched part but the melody (all of
     them when no part looks like a melody).
     """
-    name, score = load_scores(path, flag)[0]
-    parts = list(score.parts) or [score]
-    sounds = [_sounds(part) for part in parts]
-    if chord_parts is not None:
-        accompaniment = _part_indices(parts, chord_parts, name, "--chord_parts")
-    else:
-        melody = _guess_melody(parts, sounds)
-        accompaniment = [i for i in range(len(parts)) if i != melody]
-    return _harmony(name, score, [sounds[i] for i in accompaniment])[0]
+    name, score = next(load_scores(path, flag))  # parses no further than the first score
+    parts, sounds = _parts_and_sounds(score)
+    melody = _guess_melody(parts, sounds) if chord_parts is None else None
+    accompaniment = _accompaniment(parts, sounds, melody, chord_parts, name)
+    return _harmony(name, score, _time_signature(score), [sounds[i] for i in accompaniment])[0]
 
 
 # ---- loading ----------------------------------------------------------------------------------
-def load_scores(path: str, flag: str) -> list[tuple[str, music21.stream.Score]]:
-    """``(name, score)`` for each work in `path`; a `UsageError` if there is none."""
-    if path.startswith(CORPUS_PREFIX):
-        files = _corpus_files(path[len(CORPUS_PREFIX):], flag)
+def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Score]]:
+    """``(name, score)`` for each work in `path`, lazily: a file is parsed only when the scores
+    before it have been taken, so ``next(load_scores(...))`` parses up to the first readable one.
+    A `UsageError` when `path` does not exist, or, at the end, when no file held a score."""
+    if path.startswith(MUSIC21_PREFIX):
+        files = _corpus_files(path[len(MUSIC21_PREFIX):], flag)
     elif os.path.isdir(path):
         files = sorted(os.path.join(path, f) for f in os.listdir(path)
-                       if f.lower().endswith(SCORE_EXTENSIONS))
+                       if f.lower().endswith(SCORE_SUFFIXES))
     elif os.path.exists(path):
         files = [path]
     else:
         raise UsageError(f"{flag} {path} does not exist; give a MIDI or MusicXML file, a folder "
-                         f"of them, or {CORPUS_PREFIX}NAME for a work of music21's corpus")
-    scores = []
+                         f"of them, or {MUSIC21_PREFIX}NAME for a work of music21's corpus")
+    found = False
     for file in files:
         try:
             parsed = music21.converter.parse(file)
@@ -133,12 +128,12 @@ def load_scores(path: str, flag: str) -> list[tuple[str, music21.stream.Score]]:
                   file=sys.stderr)
             continue
         works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
-        scores += [(file if len(works) == 1 else f"{file} #{i + 1}", work)
-                   for i, work in enumerate(works)]
-    if not scores:
+        for i, work in enumerate(works):
+            found = True
+            yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
+    if not found:
         raise UsageError(f"{flag} {path} holds no score music21 can read (looked for "
-                         f"{', '.join(SCORE_EXTENSIONS)})")
-    return scores
+                         f"{', '.join(SCORE_SUFFIXES)})")
 
 
 def _corpus_files(name: str, flag: str) -> list[str]:
@@ -146,15 +141,15 @@ def _corpus_files(name: str, flag: str) -> list[str]:
     folder = os.path.join(root, name)
     if os.path.isdir(folder):
         return sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                      if f.lower().endswith(SCORE_EXTENSIONS))
+                      if f.lower().endswith(SCORE_SUFFIXES))
     try:
         found = music21.corpus.getWork(name)
     except music21.exceptions21.CorpusException:
         found = None
     if not found:
-        raise UsageError(f"{flag} {CORPUS_PREFIX}{name} is not in music21's corpus; try "
-                         f"{CORPUS_PREFIX}leadSheet/fosterBrownHair or a folder such as "
-                         f"{CORPUS_PREFIX}leadSheet")
+        raise UsageError(f"{flag} {MUSIC21_PREFIX}{name} is not in music21's corpus; try "
+                         f"{MUSIC21_PREFIX}leadSheet/fosterBrownHair or a folder such as "
+                         f"{MUSIC21_PREFIX}leadSheet")
     return [str(found[0] if isinstance(found, list) else found)]
 
 
@@ -182,6 +177,23 @@ def _part_indices(parts: Sequence[music21.stream.Stream], choices: Sequence[Part
                              f"{_describe_parts(parts)}")
         indices.append(named[0])
     return indices
+
+
+def _parts_and_sounds(score: music21.stream.Score
+                      ) -> tuple[list[music21.stream.Stream], list[list[tuple[float, float, int]]]]:
+    """The score's parts (the score itself when it has none) and the `_sounds` of each."""
+    parts = list(score.parts) or [score]
+    return parts, [_sounds(part) for part in parts]
+
+
+def _accompaniment(parts: Sequence[music21.stream.Stream],
+                   sounds: Sequence[list[tuple[float, float, int]]], melody: int | None,
+                   chord_parts: Sequence[PartChoice] | None, name: str) -> list[int]:
+    """Indices of the parts that give the chords: `chord_parts` when given, else every part with
+    notes but the `melody` part."""
+    if chord_parts is not None:
+        return _part_indices(parts, chord_parts, name, "--chord_parts")
+    return [i for i in range(len(parts)) if i != melody and sounds[i]]
 
 
 def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
@@ -225,8 +237,7 @@ def _guess_melody(parts: Sequence[music21.stream.Stream],
 # ---- one source -------------------------------------------------------------------------------
 def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | None,
             chord_parts: Sequence[PartChoice] | None) -> Source:
-    parts = list(score.parts) or [score]
-    sounds = [_sounds(part) for part in parts]
+    parts, sounds = _parts_and_sounds(score)
     if melody_part is not None:
         melody = _part_indices(parts, [melody_part], name, "--melody_part")[0]
     else:
@@ -239,30 +250,34 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
         raise UsageError(f"{name}: the melody part {_part_name(parts[melody], melody)!r} has no "
                          f"notes; choose another with --melody_part from "
                          f"{_describe_parts(parts)}")
-    accompaniment = (_part_indices(parts, chord_parts, name, "--chord_parts")
-                     if chord_parts is not None else
-                     [i for i in range(len(parts)) if i != melody and sounds[i]])
+    accompaniment = _accompaniment(parts, sounds, melody, chord_parts, name)
+    time_signature = _time_signature(score)
     progression, start, harmony_start, measure_length = _harmony(
-        name, score, [sounds[i] for i in accompaniment], sounds[melody])
-    time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
+        name, score, time_signature, [sounds[i] for i in accompaniment], sounds[melody])
     tempo = score.recurse().getElementsByClass(music21.tempo.MetronomeMark).first()
     return Source(name, monophonic_line(sounds[melody], start=start), progression, start,
-                  harmony_start, measure_length, time_signature.ratioString if time_signature else "4/4",
+                  harmony_start, measure_length,
+                  time_signature.ratioString if time_signature else DEFAULT_TIME_SIGNATURE,
                   float(tempo.getQuarterBPM()) if tempo else DEFAULT_TEMPO,
                   _part_name(parts[melody], melody),
                   [_part_name(parts[i], i) for i in accompaniment])
 
 
+def _time_signature(score: music21.stream.Score) -> music21.meter.TimeSignature | None:
+    """The score's first time signature, if it has one."""
+    return score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
+
+
 def _harmony(name: str, score: music21.stream.Score,
+             time_signature: music21.meter.TimeSignature | None,
              accompaniment: Sequence[list[tuple[float, float, int]]],
              melody_sounds: Sequence[tuple[float, float, int]] = ()
              ) -> tuple[Progression, Fraction, Fraction, Fraction]:
     """The progression, the offsets of its first measure and of the first with a chord, and the
-    measure length.
+    measure length (of `time_signature`, the score's: 4/4 when it has none).
 
     The progression covers every measure from the first one with harmony or melody to the last.
     """
-    time_signature = score.recurse().getElementsByClass(music21.meter.TimeSignature).first()
     measure_length = Fraction(time_signature.barDuration.quarterLength) if time_signature \
         else Fraction(4)
     origin = _bar_origin(score, measure_length)
@@ -292,7 +307,7 @@ def _harmony(name: str, score: music21.stream.Score,
     return progression, origin + first * measure_length, harmony_start, measure_length
 
 
-def _even_measure(slots: list[Chord], measure_length: Fraction) -> list[tuple[Chord, Fraction]]:
+def _even_measure(slots: list[Chord], measure_length: Fraction) -> Measure:
     """The fewest chords sharing the measure evenly that sound as `slots` do."""
     for count in range(1, len(slots) + 1):
         run = len(slots) // count
@@ -320,7 +335,7 @@ def _chord_symbols(score: music21.stream.Score) -> list[tuple[Fraction, Chord]]:
         root, bass = symbol.root().pitchClass, symbol.bass().pitchClass
         classes = {p.pitchClass for p in symbol.pitches}
         exact = [q for q, quality in QUALITIES.items()
-                 if {(root + i) % 12 for i in quality.intervals} | {bass} == classes]
+                 if chord_tones(root, quality, bass) == classes]
         if exact:
             chord = make_chord(root, exact[0], bass)
         else:

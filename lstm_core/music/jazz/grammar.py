@@ -161,11 +161,10 @@ def load_jazz_corpus(training_file: str, melody_part: PartChoice | None = None,
     ``--chords_from`` of the training file gives).
     """
     sources = read_sources(training_file, melody_part, chord_parts)
-    tokens: list[str] = []
-    for source in sources:
-        tokens += [element.token() for element in solo_elements(source)]
+    elements = [element for source in sources for element in solo_elements(source)]
+    tokens = [element.token() for element in elements]
     pitches = [n.pitch for source in sources for n in source.melody if not n.is_rest]
-    durations = [float(parse_token(t).duration) for t in tokens]
+    durations = [float(element.duration) for element in elements]
     first = sources[0]
     metadata = {
         "encoding": ENCODING,

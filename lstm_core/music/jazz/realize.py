@@ -21,9 +21,10 @@ from typing import Iterable
 import music21
 import numpy as np
 
-from lstm_core.music.jazz.chords import Chord, Progression
+from lstm_core.music.jazz.chords import Chord, Progression, chord_finder, measure_beats
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
-from lstm_core.music.jazz.melody import Note
+from lstm_core.music.jazz.melody import GRID, Note
+from lstm_core.music.scores import DEFAULT_TEMPO, write_score
 
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 """The classes a note may take, in order, when its chord has no pitch of the one asked for."""
@@ -39,7 +40,9 @@ FREE_STEP = 7
 JAZZ_GUITAR, ALTO_SAX, TENOR_SAX, PIANO = 26, 65, 66, 0
 """General MIDI programs (numbered from 0)."""
 SOLO_PROGRAMS = {"guitar": JAZZ_GUITAR, "tenor_sax": TENOR_SAX, "alto_sax": ALTO_SAX}
-"""The solo instruments `sample.py --solo_instrument` offers."""
+"""The solo instruments by the names `sample.py --solo_instrument` takes. sample.py spells the
+names out itself, as importing this module at its start would load music21 for text models too;
+tests/test_jazz_realize.py checks that the two lists agree."""
 
 Solo = list[list[Note]]
 """Notes and rests per measure, offsets counted from the start of the solo."""
@@ -54,11 +57,11 @@ def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random
     samples on demand; a list should hold `tokens_needed` tokens or more (extra ones are unused).
     """
     elements = (e for e in map(parse_token, tokens) if e is not None)
+    chord_at = chord_finder(progression)
     solo: Solo = []
     offset, previous = Fraction(0), None
     for measure in progression:
-        measure_start = offset
-        measure_end = measure_start + sum((beats for _, beats in measure), Fraction(0))
+        measure_end = offset + measure_beats(measure)
         events: list[Note] = []
         while offset < measure_end:
             element = next(elements, None)
@@ -68,8 +71,7 @@ def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random
             duration = min(element.duration, measure_end - offset)
             pitch = None
             if not element.is_rest:
-                chord = _chord_at(measure, offset - measure_start)
-                pitch = _choose_pitch(element, chord, previous, offset, rng, pitch_range,
+                pitch = _choose_pitch(element, chord_at(offset), previous, offset, rng, pitch_range,
                                       max_leap, min_repeat_distance)
             events.append(Note(offset, duration, pitch))
             previous = events[-1] if pitch is not None else previous
@@ -85,18 +87,8 @@ def tokens_needed(progression: Progression, mean_duration: float) -> int:
     `mean_duration` is the corpus' mean token length in quarter notes (the vocabulary
     metadata's ``mean_duration``).
     """
-    quarters = sum(beats for measure in progression for _, beats in measure)
-    return math.ceil(float(quarters) / max(mean_duration, 1 / 12) * 1.5) + 8
-
-
-def _chord_at(measure: list[tuple[Chord, Fraction]], position: Fraction) -> Chord:
-    """The chord sounding `position` quarter notes into the measure."""
-    start = Fraction(0)
-    for chord, beats in measure:
-        start += beats
-        if position < start:
-            return chord
-    return measure[-1][0]
+    quarters = sum(map(measure_beats, progression), Fraction(0))
+    return math.ceil(float(quarters) / max(mean_duration, float(GRID)) * 1.5) + 8
 
 
 def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset: Fraction,
@@ -106,16 +98,16 @@ def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset:
     candidates = list(range(pitch_range[0], pitch_range[1] + 1))
     if previous is not None:
         candidates = [p for p in candidates if abs(p - previous.pitch) <= max_leap]
-    fitting = candidates
-    for kind in FALLBACK[element.kind]:
-        of_kind = [p for p in candidates if classify(p, chord) == kind]
-        if of_kind:
-            fitting = of_kind
-            break
+    by_kind: dict[str, list[int]] = {}
+    for p in candidates:  # each classified once, kept in ascending order
+        by_kind.setdefault(classify(p, chord), []).append(p)
+    fitting = next((by_kind[kind] for kind in FALLBACK[element.kind] if kind in by_kind),
+                   candidates)
     if previous is not None and offset - previous.offset < min_repeat_distance:
         fitting = [p for p in fitting if p != previous.pitch] or fitting
     distances = [_distance(p, element, previous, pitch_range) for p in fitting]
-    closest = [p for p, d in zip(fitting, distances) if d == min(distances)]
+    nearest = min(distances)
+    closest = [p for p, d in zip(fitting, distances) if d == nearest]
     return int(rng.choice(closest))
 
 
@@ -133,11 +125,12 @@ def _distance(pitch: int, element: Element, previous: Note | None,
 
 
 # ---- the MIDI file ----------------------------------------------------------------------------
-def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = 120.0,
+def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = DEFAULT_TEMPO,
                     solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
-    """Writes a MIDI file of two parts: ``Solo`` (General MIDI `solo_program`, jazz guitar by
-    default; `TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the progression voiced for
-    piano: the bass an octave below, the chord tones closely above E3."""
+    """Writes a MIDI file of two parts, atomically (`scores.write_score`): ``Solo`` (General
+    MIDI `solo_program`, jazz guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and
+    ``Chords``, the progression voiced for piano: the bass an octave below, the chord tones
+    closely above E3."""
     score = music21.stream.Score()
     solo_part = _part("Solo", solo_program, tempo, progression)
     for event in (event for measure in solo for event in measure):
@@ -152,7 +145,7 @@ def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: floa
             offset += beats
     score.insert(0, solo_part)
     score.insert(0, chords_part)
-    score.write("midi", fp=path)
+    write_score(score, path)
 
 
 def voicing(chord: Chord) -> list[int]:
@@ -170,7 +163,7 @@ def _part(name: str, program: int, tempo: float, progression: Progression
     instrument.partName = name
     part.insert(0, instrument)
     part.insert(0, music21.tempo.MetronomeMark(number=tempo))
-    quarters = sum((beats for _, beats in progression[0]), Fraction(0)) if progression else 4
+    quarters = measure_beats(progression[0]) if progression else 4
     if Fraction(quarters).denominator == 1:
         part.insert(0, music21.meter.TimeSignature(f"{quarters}/4"))
     elif (2 * Fraction(quarters)).denominator == 1:
