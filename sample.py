@@ -95,7 +95,7 @@ def text_primer(vocabulary, seed: str) -> list[str]:
 
 
 def sample_text(sampler, vocabulary, random_seed: int) -> None:
-    from lstm_core.preprocessing import atomic_write
+    from lstm_core.files import atomic_write
     from lstm_core.progress import ProgressBar
 
     primer = text_primer(vocabulary, FLAGS.seed)

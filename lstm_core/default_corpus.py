@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from lstm_core.preprocessing import atomic_write
+from lstm_core.files import atomic_write
 
 DEFAULT_TEXT_FILE = os.path.join("data", "bach_chorale_lyrics.txt")
 

@@ -471,7 +471,7 @@ def main(argv: Sequence[str]) -> None:
     page, ranked, values, selected, tokens = inspect(
         FLAGS.model_name, FLAGS.logdir, FLAGS.text, FLAGS.text_file, FLAGS.midi, FLAGS.layer,
         FLAGS.unit, FLAGS.state, FLAGS.top)
-    from lstm_core.preprocessing import atomic_write
+    from lstm_core.files import atomic_write
 
     atomic_write(FLAGS.output_file, page.encode("utf-8"))
     print(f"wrote {FLAGS.output_file}: coloured by layer {selected[0]}, {selected[1]} state, "

@@ -11,7 +11,7 @@ import json
 
 import tensorflow as tf
 
-from lstm_core.preprocessing import atomic_write
+from lstm_core.files import atomic_write
 from lstm_core.cell import glorot_uniform
 from lstm_core.stack import StackedLSTM, StackState
 

@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 
-from lstm_core.preprocessing import atomic_write
+from lstm_core.files import atomic_write
 
 
 def write_png(path: str, image: np.ndarray) -> None:

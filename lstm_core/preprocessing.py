@@ -33,12 +33,12 @@ from __future__ import annotations
 import collections
 import json
 import os
-import tempfile
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from lstm_core.errors import UsageError
+from lstm_core.files import atomic_write
 
 CHARACTERS = "characters"
 FORMAT = "lstm-core vocabulary"
@@ -194,29 +194,6 @@ def describe_tokens(tokens: Sequence[str], limit: int = 12) -> str:
     """A short, unambiguous list of tokens for messages: ``'é', '\\t', ... (3 more)``."""
     shown = ", ".join(repr(t) for t in tokens[:limit])
     return shown + (f", ... ({len(tokens) - limit} more)" if len(tokens) > limit else "")
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Writes `data` to a temporary file beside `path`, then renames it over `path`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    try:
-        os.chmod(temporary, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_text_file(path: str, flag: str = "--training_file") -> str:

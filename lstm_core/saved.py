@@ -18,7 +18,8 @@ import tensorflow as tf
 
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
-from lstm_core.preprocessing import Vocabulary, atomic_write
+from lstm_core.files import atomic_write
+from lstm_core.preprocessing import Vocabulary
 
 
 class ModelFolder:

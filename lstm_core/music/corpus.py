@@ -40,7 +40,7 @@ from music21 import corpus as music21_corpus
 from lstm_core.errors import UsageError
 from lstm_core.music import encodings, scores
 from lstm_core.music.events import BOUNDARY, TICKS_PER_QUARTER
-from lstm_core.preprocessing import atomic_write
+from lstm_core.files import atomic_write
 
 MUSIC21_PREFIX = "music21:"
 DEFAULT_SOURCE = "music21:bach"

@@ -28,7 +28,7 @@ import numpy as np
 from lstm_core.music import encodings, scores
 from lstm_core.music.events import TICKS_PER_QUARTER, Note
 from lstm_core.png import write_png
-from lstm_core.preprocessing import atomic_write
+from lstm_core.files import atomic_write
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RELEASE_SECONDS = 0.2

@@ -19,7 +19,7 @@ from music21 import converter, instrument, meter, midi, note, stream, tempo
 
 from lstm_core.music import encodings
 from lstm_core.music.events import TICKS_PER_QUARTER, Note, playable
-from lstm_core.preprocessing import atomic_write
+from lstm_core.files import atomic_write
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 DRUM_CHANNEL = 10  # General MIDI percussion, counting channels from 1 as music21 does
