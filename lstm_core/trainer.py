@@ -245,7 +245,7 @@ class Trainer:
         last_good = self.manager.latest_checkpoint
         metrics: dict = {}
         validated_at = None
-        stop = _StopOnInterrupt()
+        stop = _StopOnInterrupt(progress.print)
         try:
             for epoch in range(step // batches, config.epochs):
                 if step >= self.total_steps:
@@ -270,7 +270,7 @@ class Trainer:
                     end_of_epoch = step % batches == 0 and not config.validation_every
                     if end_of_epoch or (config.validation_every
                                         and step % config.validation_every == 0):
-                        metrics.update(self.validate(step))
+                        metrics.update(self.validate(step, progress.print))
                         validated_at = step
                     for every, hook in self.hooks:
                         if step % every == 0:
@@ -286,7 +286,7 @@ class Trainer:
                     if step >= self.total_steps:
                         break
             if validated_at != step:
-                metrics.update(self.validate(step))
+                metrics.update(self.validate(step, progress.print))
             self.save(state)
         finally:
             stop.release()
@@ -312,8 +312,9 @@ class Trainer:
         window.reset()
         return metrics
 
-    def validate(self, step: int) -> dict:
-        """Loss, bits per token and accuracy over the whole held-out split."""
+    def validate(self, step: int, report: Callable[[str], None] = print) -> dict:
+        """Loss, bits per token and accuracy over the whole held-out split, reported as one
+        line through `report` (while training, `ProgressBar.print`, which clears the bar)."""
         if self.validation_batches is None:
             return {}
         batches = self.validation_batches
@@ -329,26 +330,27 @@ class Trainer:
         with self.writer("validation").as_default(step=step):
             for name in ("loss", "bits_per_token", "accuracy"):
                 tf.summary.scalar(name, metrics["validation_" + name])
-        print(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
-              f"{metrics['validation_bits_per_token']:.3f}, accuracy "
-              f"{metrics['validation_accuracy']:.3f}", flush=True)
+        report(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
+               f"{metrics['validation_bits_per_token']:.3f}, accuracy "
+               f"{metrics['validation_accuracy']:.3f}")
         return metrics
 
 
 class _StopOnInterrupt:
     """Turns the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into a request to stop after the
-    current step; a second one interrupts at once."""
+    current step; a second one interrupts at once. `report` prints its line (above the
+    progress bar)."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self):
-        self.requested = False
+    def __init__(self, report: Callable[[str], None] = print):
+        self.requested, self.report = False, report
         self.exit_status = 0  # 128 + the signal's number, as a shell reports a process it ended
         self.previous = {signum: signal.signal(signum, self._request) for signum in self.SIGNALS}
 
     def _request(self, signum, frame) -> None:
         self.requested, self.exit_status = True, 128 + signum
-        print("\nstopping after this step (Ctrl-C again to stop now)...", flush=True)
+        self.report("stopping after this step (Ctrl-C again to stop now)...")
         self.release()
 
     def release(self) -> None:

@@ -1,7 +1,9 @@
 """The trainer: it learns, a resumed run equals an uninterrupted one, and a step over two devices
 equals the step on one."""
 
+import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -109,3 +111,23 @@ def test_mirrored_step_over_two_devices_equals_single_device_step(tmp_path):
                             timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "max difference" in result.stdout
+
+
+class _Terminal(io.StringIO):
+    """stdout and stderr of a terminal: one screen, and `isatty` says so."""
+
+    def isatty(self):
+        return True
+
+
+def test_every_line_printed_while_training_clears_the_progress_bar_first(tmp_path, monkeypatch):
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setattr(sys, "stderr", screen)
+    make_trainer(tmp_path, max_steps=40, log_frequency=20, validation_every=10).train()
+    text = screen.getvalue()
+    lines = [m.start() for m in re.finditer(r"step \d+", text)]
+    assert len(lines) >= 6, text  # 2 log lines, 4 validation lines
+    for start in lines:  # each starts a fresh line, or the bar on it was erased first
+        assert start == 0 or text[start - 1] == "\n" or text[:start].endswith("\r\x1b[K"), \
+            repr(text[max(0, start - 80):start + 40])
