@@ -1,11 +1,13 @@
 """Melody and harmony from a score: a MIDI file, a lead sheet, or a music21 corpus work.
 
-Nothing is hard-coded to one file. The melody is the pitched part that plays one note at a time
-most often (at least 60 % of its onsets single notes, mean pitch at or above G3, so a bass line
-is not a melody), with the most single-note onsets and then the highest mean pitch; the harmony
-comes from the score's chord symbols when it has any (lead sheets), otherwise from the other
-pitched parts: each half measure's sounding pitch classes, weighted by duration with the lowest
-note counted twice, become the chord that explains them best (`chords.identify_chord`).
+Nothing is hard-coded to one file. The melody is the part named `SOLO_PART` (as this project
+writes it), else the pitched part that plays one note at a time most often (at least 60 % of its
+onsets single notes, mean pitch at or above G3, so a bass line is not a melody), with the most
+single-note onsets (however few: a short solo is still a solo) and then the highest mean pitch;
+the harmony comes from the score's chord symbols when it has any (lead sheets), otherwise from
+the other pitched parts: each half measure's sounding pitch classes, weighted by duration with
+the lowest note counted twice, become the chord that explains them best
+(`chords.identify_chord`).
 `melody_part` and `chord_parts` (part indices or names) override the guesses.
 
 MIDI files are read with music21's default quantisation (onsets and durations snapped to
@@ -39,8 +41,9 @@ from lstm_core.music.scores import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MIDI_S
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
 MIN_MEAN_PITCH = 55
-MIN_MELODY_NOTES = 4
 CHORDS_PER_MEASURE = 2
+SOLO_PART, CHORDS_PART = "Solo", "Chords"
+"""The part names `realize.write_jazz_midi` gives: a solo this project wrote is read by them."""
 
 PartChoice = int | str
 
@@ -223,11 +226,15 @@ def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
 def _guess_melody(parts: Sequence[music21.stream.Stream],
                   sounds: Sequence[list[tuple[float, float, int]]]) -> int | None:
     """The index of the part that looks most like a melody, or None."""
+    named = [i for i, part in enumerate(parts)
+             if sounds[i] and (part.partName or "").lower() == SOLO_PART.lower()]
+    if named:
+        return named[0]
     best, best_key = None, None
     for index, part_sounds in enumerate(sounds):
         per_onset = collections.Counter(offset for offset, _, _ in part_sounds)
         single = sum(1 for count in per_onset.values() if count == 1)
-        if single < MIN_MELODY_NOTES or single / len(per_onset) < MIN_SINGLE_SHARE:
+        if not single or single / len(per_onset) < MIN_SINGLE_SHARE:
             continue
         mean_pitch = sum(p for _, _, p in part_sounds) / len(part_sounds)
         if mean_pitch >= MIN_MEAN_PITCH and (best_key is None or (single, mean_pitch) > best_key):
