@@ -37,6 +37,7 @@ from lstm_core.music.jazz.chords import (QUALITIES, Chord, Measure, Progression,
 from lstm_core.music.corpus import MUSIC21_PREFIX, SCORE_SUFFIXES
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
 from lstm_core.music.scores import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MIDI_SUFFIXES
+from lstm_core.progress import ProgressBar
 
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
@@ -87,7 +88,7 @@ def read_sources(path: str, melody_part: PartChoice | None = None,
     or no chords is a `UsageError` naming it and the flag that fixes it.
     """
     return [_source(name, score, melody_part, chord_parts)
-            for name, score in load_scores(path, flag)]
+            for name, score in load_scores(path, flag, progress=True)]
 
 
 def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
@@ -105,10 +106,12 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
 
 
 # ---- loading ----------------------------------------------------------------------------------
-def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Score]]:
+def load_scores(path: str, flag: str, progress: bool = False
+                ) -> Iterator[tuple[str, music21.stream.Score]]:
     """``(name, score)`` for each work in `path`, lazily: a file is parsed only when the scores
     before it have been taken, so ``next(load_scores(...))`` parses up to the first readable one.
-    A `UsageError` when `path` does not exist, or, at the end, when no file held a score."""
+    A `UsageError` when `path` does not exist, or, at the end, when no file held a score.
+    `progress`: draw a progress bar of the files (on a terminal), for a caller that takes all."""
     if path.startswith(MUSIC21_PREFIX):
         files = _corpus_files(path[len(MUSIC21_PREFIX):], flag)
     elif os.path.isdir(path):
@@ -119,8 +122,9 @@ def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Scor
     else:
         raise UsageError(f"{flag} {path} does not exist; give a MIDI or MusicXML file, a folder "
                          f"of them, or {MUSIC21_PREFIX}NAME for a work of music21's corpus")
-    found = False
-    for file in files:
+    found, bar = False, ProgressBar(len(files), shown=progress)
+    for done, file in enumerate(files, start=1):
+        bar.update(done - 1, "scores read")
         try:
             # By content for MIDI suffixes: music21 guesses formats by extension and knows no .kar.
             parsed = music21.converter.parse(
@@ -128,13 +132,15 @@ def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Scor
         except Exception as e:  # music21 raises many kinds of errors on a broken file
             if len(files) == 1:
                 raise UsageError(f"{flag} {file} cannot be read as a score ({e})") from None
-            print(f"warning: skipping {file}, which cannot be read as a score ({e})",
-                  file=sys.stderr)
+            bar.print(f"warning: skipping {file}, which cannot be read as a score ({e})",
+                      file=sys.stderr)
             continue
         works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
         for i, work in enumerate(works):
             found = True
             yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
+    bar.update(len(files), "scores read")
+    bar.close()
     if not found:
         raise UsageError(f"{flag} {path} holds no score music21 can read (looked for "
                          f"{', '.join(SCORE_SUFFIXES)})")
