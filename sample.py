@@ -35,9 +35,13 @@ flags.DEFINE_integer("num_samples", 1, "Independent samples generated in paralle
 flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
                      "sample (default: a new one each run, printed).")
 flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise over, bars "
-                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the training solo's).")
+                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the first 32 bars of "
+                    "the training solo's).")
 flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from a MIDI file's "
                     "accompaniment or a lead sheet's chord symbols.")
+flags.DEFINE_integer("choruses", 1, "Jazz models: times the progression is played through.")
+flags.DEFINE_integer("bars", None, "Jazz models: bars of the solo: the progression repeated as "
+                     "often as it takes and cut there (default: --choruses times its length).")
 flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that hold the "
                   "accompaniment, by index or name (default: guessed).")
 flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
@@ -69,6 +73,10 @@ MODEL_KIND_FLAGS = {
     "chords": ((JAZZ,), "a model trained with --encoding jazz"),
     "chords_from": ((JAZZ,), "a model trained with --encoding jazz"),
     "chord_parts": ((JAZZ,), "a model trained with --encoding jazz"),
+    "choruses": ((JAZZ,), "a model trained with --encoding jazz"),
+    "bars": ((JAZZ,), "a model trained with --encoding jazz"),
+    "sample_length": (("text", "music"), "a text or music model (a jazz solo lasts as long as "
+                                         "its progression: give --bars or --choruses)"),
     "solo_instrument": ((JAZZ,), "a model trained with --encoding jazz"),
 }
 # Files written besides the sample, and the suffix each must have.
@@ -78,7 +86,11 @@ EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
 def validate_flags() -> None:
     cli.require_positive(sample_length=FLAGS.sample_length, log_frequency=FLAGS.log_frequency,
                          temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
-                         top_p=FLAGS.top_p)
+                         top_p=FLAGS.top_p, choruses=FLAGS.choruses, bars=FLAGS.bars)
+    for first, second, both in (("chords", "chords_from", "give the progression"),
+                                ("bars", "choruses", "set the solo's length")):
+        if FLAGS[first].present and FLAGS[second].present:
+            raise cli.UsageError(f"--{first} and --{second} both {both}; give one of them")
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
@@ -199,10 +211,13 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
 
     metadata = vocabulary.metadata
     if FLAGS.chords_from:
-        progression = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+        chorus = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+    elif FLAGS.chords is not None:
+        chorus = jazz.parse_progression(FLAGS.chords, metadata["measure_length"])
     else:
-        progression = jazz.parse_progression(FLAGS.chords or metadata["progression"],
-                                             metadata["measure_length"])
+        chorus = jazz.parse_progression(metadata["progression"],
+                                        metadata["measure_length"])[:jazz.CHORUS_BARS]
+    progression = jazz.solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     length = jazz.tokens_needed(progression, metadata["mean_duration"])
     primer = np.zeros([FLAGS.num_samples, 1], np.int32)  # the most frequent token
     generated = sampler.generate(primer, length, random_seed)
