@@ -254,7 +254,8 @@ def add_internals_summaries(trainer, train, validation, model_root: str) -> None
     from lstm_core import summaries
 
     hparams = {flag: getattr(FLAGS, flag) for flag in HPARAM_FLAGS}
-    hparams["training_file"] = os.path.basename(FLAGS.training_file or "default corpus")
+    hparams["training_file"] = os.path.basename(os.path.normpath(FLAGS.training_file
+                                                                 or "default corpus"))
     summaries.write_hparams(model_root, hparams)
     if FLAGS.histogram_frequency:
         hook = summaries.InternalsSummaries(trainer, *summaries.fixed_batch(validation, train))
