@@ -20,6 +20,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model_name", "lyrics", "The model to sample from (logs/<model_name>/).")
 flags.DEFINE_string("logdir", "logs", "Folder of the models.")
 flags.DEFINE_string("vocabulary_file", None, "Optional: must be the model's own vocabulary.")
+flags.DEFINE_string("checkpoint", "latest", "Which weights: latest, best (the lowest validation "
+                    "loss), or a step that has a checkpoint.")
 flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_samples N > 1, "
                     "NAME-1.EXT ... NAME-N.EXT.")
 flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
@@ -261,7 +263,9 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.saved import ModelFolder
 
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
-    model, vocabulary, config = folder.load(FLAGS.vocabulary_file)
+    model, vocabulary, config = folder.load(FLAGS.vocabulary_file, FLAGS.checkpoint)
+    if FLAGS.checkpoint != "latest":
+        print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}")
     family = vocabulary.family
     check_flags_fit(family)
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)

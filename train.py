@@ -46,7 +46,11 @@ flags.DEFINE_integer("layers_number", 2, "Stacked LSTM layers.")
 flags.DEFINE_integer("embedding_size", 64, "Size of the token embedding.")
 flags.DEFINE_float("dropout", 0.0, "Dropout rate on each LSTM layer's output while training.")
 flags.DEFINE_float("validation_fraction", 0.05, "Share of the corpus held out, from its end.")
-flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch).")
+flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch, but no "
+                     "more often than --log_frequency nor less than twice a run).")
+flags.DEFINE_integer("early_stopping", 0, "Stop after N validations in a row without a lower "
+                     "validation loss (0: never). The best checkpoint is kept either way "
+                     "(sample.py --checkpoint best).")
 flags.DEFINE_integer("log_frequency", 100, "Log the training metrics every N steps.")
 flags.DEFINE_integer("checkpoint_every", 1000, "Save a checkpoint every N steps (and at the "
                      "end, and on Ctrl-C).")
@@ -85,6 +89,7 @@ flags.DEFINE_enum("preset", None, list(PRESETS := {
 # A jazz solo has about a thousand tokens: smaller batches than text (flags override these).
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epoch": 60}
 
+MEANINGFUL_VALIDATION = 1000  # tokens: below this, a validation loss is mostly noise
 PRIMER_LENGTH = 64  # tokens of each training excerpt kept to start a music sample from
 
 # Flags that shape the model: a resumed run must give the values it was started with.
@@ -114,9 +119,10 @@ def validate_flags() -> None:
                          log_frequency=FLAGS.log_frequency,
                          checkpoint_every=FLAGS.checkpoint_every)
     if (FLAGS.max_steps < 0 or FLAGS.validation_every < 0 or FLAGS.sample_every < 0
-            or FLAGS.histogram_frequency < 0):
-        raise cli.UsageError("--max_steps, --validation_every, --sample_every and "
-                             "--histogram_frequency must be 0 (off) or positive")
+            or FLAGS.histogram_frequency < 0 or FLAGS.early_stopping < 0):
+        raise cli.UsageError("--max_steps, --validation_every, --sample_every, "
+                             "--histogram_frequency and --early_stopping must be 0 (off) or "
+                             "positive")
     cli.require_output_paths(vocabulary_file=FLAGS.vocabulary_file)  # written when absent
     if os.path.exists(FLAGS.logdir) and not os.path.isdir(FLAGS.logdir):
         raise cli.UsageError(f"--logdir {FLAGS.logdir} is a file; give a folder for the models")
@@ -202,6 +208,9 @@ def main(argv: Sequence[str]) -> None:
     if validation is None and FLAGS.validation_fraction > 0:
         print(f"warning: the validation split ({len(validation_ids)} tokens) is shorter than one "
               "sequence; no validation. Raise --validation_fraction or lower --sequence_length")
+    elif validation is not None and len(validation_ids) < MEANINGFUL_VALIDATION:
+        print(f"note: the validation split holds only {len(validation_ids)} tokens, too few for "
+              "its loss to mean much; raise --validation_fraction for a steadier figure")
 
     if not os.path.exists(vocabulary_path):
         vocabulary.save(vocabulary_path)
@@ -212,7 +221,7 @@ def main(argv: Sequence[str]) -> None:
     config = TrainingConfig(FLAGS.batch_size, FLAGS.sequence_length, FLAGS.epoch,
                             FLAGS.max_steps, FLAGS.learning_rate, FLAGS.learning_rate_decay,
                             FLAGS.gradient_clip, FLAGS.log_frequency, FLAGS.checkpoint_every,
-                            FLAGS.validation_every, FLAGS.random_seed)
+                            FLAGS.validation_every, FLAGS.random_seed, FLAGS.early_stopping)
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),

@@ -6,6 +6,7 @@
         vocabulary.vocab    a copy of the vocabulary it was trained with
         primers.json        music models: excerpts of the training tokens to start a piece from
         checkpoints/        the three newest checkpoints (`tf.train.CheckpointManager`)
+        checkpoints/best/   the checkpoint of the lowest validation loss (`best_checkpoint`)
         train/, validation/ TensorBoard event files
 """
 
@@ -16,6 +17,7 @@ import os
 
 import tensorflow as tf
 
+from lstm_core.best_checkpoint import BEST_FOLDER
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.files import atomic_write
@@ -62,16 +64,37 @@ class ModelFolder:
             raise UsageError(f"{path} of model {self.name} is damaged ({e}); restore it, or "
                              "start the model again with train.py --fresh") from None
 
-    def load(self, vocabulary_file: str | None = None
-             ) -> tuple[LanguageModel, Vocabulary, ModelConfig]:
-        """The model with its newest weights, and its vocabulary.
-
-        A `vocabulary_file` given by the user must be the one the model was trained with.
-        """
+    def checkpoint_path(self, checkpoint: str = "latest") -> str:
+        """The checkpoint `checkpoint` names: ``latest``, ``best`` (the lowest validation loss)
+        or a step number; a `UsageError` naming those there are when it is not there."""
         latest = tf.train.latest_checkpoint(self.checkpoints)
         if not self.exists() or latest is None:
             raise UsageError(f"--model_name {self.name}: no trained model in {self.root}; train "
                              f"one with: python train.py --model_name {self.name} ...")
+        best = tf.train.latest_checkpoint(os.path.join(self.checkpoints, BEST_FOLDER))
+        if checkpoint == "latest":
+            return latest
+        if checkpoint == "best" and best:
+            return best
+        kept = list(tf.train.get_checkpoint_state(self.checkpoints).all_model_checkpoint_paths)
+        steps = {int(path.rsplit("-", 1)[1]): path for path in kept + ([best] if best else [])}
+        if checkpoint.isdigit() and int(checkpoint) in steps:
+            return steps[int(checkpoint)]
+        listed = ", ".join(map(str, sorted(steps)))
+        if checkpoint == "best":
+            raise UsageError(f"--checkpoint best: model {self.name} has no best checkpoint (it "
+                             f"was trained without validation); give latest or a step: {listed}")
+        raise UsageError(f"--checkpoint {checkpoint}: model {self.name} keeps the checkpoints of "
+                         f"steps {listed}; give one of them, latest or best")
+
+    def load(self, vocabulary_file: str | None = None, checkpoint: str = "latest"
+             ) -> tuple[LanguageModel, Vocabulary, ModelConfig]:
+        """The model with the weights of `checkpoint` (see `checkpoint_path`: by default the
+        newest), and its vocabulary.
+
+        A `vocabulary_file` given by the user must be the one the model was trained with.
+        """
+        path = self.checkpoint_path(checkpoint)
         config = self.model_config()
         vocabulary = self.model_vocabulary()
         if vocabulary_file is not None and Vocabulary.load(vocabulary_file) != vocabulary:
@@ -79,7 +102,7 @@ class ModelFolder:
                              f"{self.name} was trained with; leave the flag out to use the "
                              "model's own")
         model = LanguageModel(config)
-        restore_checkpoint(tf.train.Checkpoint(model=model), latest, partial=True)
+        restore_checkpoint(tf.train.Checkpoint(model=model), path, partial=True)
         return model, vocabulary, config
 
 

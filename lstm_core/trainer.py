@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from lstm_core.batch import Batch
+from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
@@ -47,8 +48,9 @@ class TrainingConfig:
     clip_norm: float = 5.0
     log_frequency: int = 100
     checkpoint_every: int = 1000
-    validation_every: int = 0  # 0: at the end of every epoch only
+    validation_every: int = 0  # 0: `validation_interval` chooses
     seed: int = 0
+    early_stopping: int = 0  # stop after this many validations without a lower loss (0: never)
 
 
 # A hook runs every `every` steps, with the train summary writer as the default writer.
@@ -111,6 +113,10 @@ class Trainer:
             model=self.model, optimizer=self.optimizer, rng=self.rng,
             carried_state=self.carried_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
+        if config.early_stopping and validation is None:
+            raise UsageError("--early_stopping needs a validation split to watch; raise "
+                             "--validation_fraction, or leave --early_stopping out")
+        self.best = BestCheckpoint(self.checkpoint, checkpoint_dir, config.early_stopping)
         self.log_dir = log_dir
         self.hooks: list[Hook] = []
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
@@ -244,11 +250,16 @@ class Trainer:
         progress, window = ProgressBar(self.total_steps, initial=step), _Window()
         last_good = self.manager.latest_checkpoint
         metrics: dict = {}
-        validated_at = None
+        validated_at, validation_interval = None, self.validation_interval
+        self.best.resume_at(step)
+        if self.best.should_stop():
+            print(f"model stopped early at step {self.best.stopped['step']}: nothing to train; "
+                  "a larger --early_stopping, or 0, trains on")
+            return self.best.metrics()
         stop = _StopOnInterrupt(progress.print)
         try:
             for epoch in range(step // batches, config.epochs):
-                if step >= self.total_steps:
+                if step >= self.total_steps or self.best.should_stop():
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state
                     state = zeros
@@ -267,11 +278,11 @@ class Trainer:
                     progress.update(step, f"loss {loss:.3f}")
                     if step % config.log_frequency == 0 or step == self.total_steps:
                         metrics.update(self._log_training(step, epoch, window, progress))
-                    end_of_epoch = step % batches == 0 and not config.validation_every
-                    if end_of_epoch or (config.validation_every
-                                        and step % config.validation_every == 0):
+                    if step % validation_interval == 0:
                         metrics.update(self.validate(step, progress.print))
                         validated_at = step
+                        if self._keep_best(step, metrics, progress):
+                            break
                     for every, hook in self.hooks:
                         if step % every == 0:
                             with self.writer("train").as_default(step=step):
@@ -287,13 +298,36 @@ class Trainer:
                         break
             if validated_at != step:
                 metrics.update(self.validate(step, progress.print))
+                self._keep_best(step, metrics, progress)
             self.save(state)
+            metrics.update(self.best.metrics())
         finally:
             stop.release()
             progress.close()
             for writer in self._writers.values():
                 writer.flush()
         return metrics
+
+    @property
+    def validation_interval(self) -> int:
+        """Steps between validations: `validation_every` when given, else once an epoch, but no
+        more often than the log lines (a corpus of a few batches would validate every few steps)
+        nor less often than twice in the run."""
+        if self.config.validation_every:
+            return self.config.validation_every
+        epoch = self.train_batches.num_batches
+        return max(1, min(max(epoch, self.config.log_frequency), -(-self.total_steps // 2)))
+
+    def _keep_best(self, step: int, metrics: dict, progress: ProgressBar) -> bool:
+        """Keeps the checkpoint of the lowest validation loss; returns whether to stop early
+        (saying so on a line)."""
+        if "validation_loss" not in metrics:
+            return False
+        self.best.add(step, metrics["validation_loss"])
+        if not self.best.should_stop():
+            return False
+        progress.print(self.best.stop(step))
+        return True
 
     def _log_training(self, step: int, epoch: int, window: "_Window", progress: ProgressBar):
         loss, accuracy, norm = window.mean()
