@@ -252,9 +252,8 @@ class Trainer:
         metrics: dict = {}
         validated_at, validation_interval = None, self.validation_interval
         self.best.resume_at(step)
-        if self.best.should_stop():
-            print(f"model stopped early at step {self.best.stopped['step']}: nothing to train; "
-                  "a larger --early_stopping, or 0, trains on")
+        if self.best.should_stop():  # stopped early before (or --early_stopping was lowered)
+            print(f"nothing to train: {self.best.stop(step)}")
             return self.best.metrics()
         stop = _StopOnInterrupt(progress.print)
         try:

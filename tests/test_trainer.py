@@ -160,7 +160,8 @@ def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path, c
     again = make_trainer(tmp_path, **stalled)  # the same command again: nothing to train
     assert again.restore()
     again.train()
-    assert int(again.optimizer.iterations) == 12 and "stopped early" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert int(again.optimizer.iterations) == 12 and "nothing to train: early stop" in out
     patient = make_trainer(tmp_path, **{**stalled, "early_stopping": 3})  # trains on
     patient.restore()
     patient.train()
