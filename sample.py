@@ -265,7 +265,8 @@ def main(argv: Sequence[str]) -> None:
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
     model, vocabulary, config = folder.load(FLAGS.vocabulary_file, FLAGS.checkpoint)
     if FLAGS.checkpoint != "latest":
-        print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}")
+        # On stderr: standard output may be the sample itself.
+        print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}", file=sys.stderr)
     family = vocabulary.family
     check_flags_fit(family)
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
