@@ -1,9 +1,9 @@
 """The embedded default text corpus: the lyrics of the Bach chorales bundled with music21.
 
-Built into ``data/`` the first time it is needed (about a minute and a half of parsing 433 scores
-with music21, with a progress bar on a terminal), never committed. Each
-chorale's lyrics are taken once, from its first part that has any (the other voices sing the
-same words), every verse, cut into lines at punctuation so that the text reads like a song.
+Built into ``data/`` the first time it is needed (about two minutes of parsing 433 scores with
+music21 on one core, with a progress bar on a terminal), never committed. Each chorale's lyrics
+are taken once, from its first part that has any (the other voices sing the same words), every
+verse, cut into lines at punctuation so that the text reads like a song.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def build_default_text(path: str = DEFAULT_TEXT_FILE) -> str:
     from music21 import corpus
 
     print(f"building the default corpus {path} from the lyrics of music21's Bach chorales "
-          "(first use only, about a minute and a half)", flush=True)
+          "(first use only, about two minutes)", flush=True)
     songs: dict[str, None] = {}
     sources = corpus.getComposer("bach")
     progress = ProgressBar(len(sources))
