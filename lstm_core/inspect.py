@@ -486,11 +486,12 @@ def define_flags() -> None:
                       "best-ranked unit is shown in its own state).")
     flags.DEFINE_integer("top", 20, "Units in the ranked list.")
     flags.DEFINE_integer("png_width", 1200, "Width of the picture in pixels.")
+    flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 
 
 def main(argv: Sequence[str]) -> None:
     cli.require_positive(top=FLAGS.top, png_width=FLAGS.png_width)
-    cli.require_output_paths(output_file=FLAGS.output_file, png=FLAGS.png)
+    cli.require_output_paths(FLAGS.overwrite, output_file=FLAGS.output_file, png=FLAGS.png)
     found = inspect(FLAGS.model_name, FLAGS.logdir, FLAGS.text, FLAGS.text_file, FLAGS.midi,
                     FLAGS.layer, FLAGS.unit, FLAGS.state, FLAGS.top)
     from lstm_core.files import atomic_write
