@@ -73,7 +73,8 @@ def tidy(directory: str) -> None:
         return
     found = readable(directory)
     if found:
-        tf.train.update_checkpoint_state(directory, found[-1], all_model_checkpoint_paths=found)
+        tf.compat.v1.train.update_checkpoint_state(directory, found[-1],
+                                                   all_model_checkpoint_paths=found)
         print(f"the checkpoint index of {directory} was missing; rebuilt it from the files, "
               f"resuming from {os.path.basename(found[-1])}")
 

@@ -128,6 +128,25 @@ def check_output(flag: str, path: str, overwrite: bool = False) -> None:
                          "choose another path")
 
 
+def check_output_folder(flag: str, path: str, overwrite: bool = False) -> None:
+    """`check_output` for a command that writes a folder (an export): a `UsageError` when
+    `path` is a file, lies in a missing folder or a model folder, or is a folder that holds
+    files and `overwrite` is False."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--{flag} {path} is a file; give a folder")
+    parent = os.path.dirname(os.path.realpath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"--{flag} {path}: the folder {parent} does not exist; create it or "
+                         "write elsewhere")
+    model = model_folder_holding(path if os.path.isdir(path) else parent)
+    if model is not None:
+        raise UsageError(f"--{flag} {path} lies in the model folder {model}, which only "
+                         "train.py writes; write elsewhere")
+    if os.path.isdir(path) and os.listdir(path) and not overwrite:
+        raise UsageError(f"--{flag} {path} exists already and holds files; pass --overwrite to "
+                         "replace them, or choose another folder")
+
+
 # A folder holding both is a model folder (`lstm_core.saved.ModelFolder`).
 MODEL_FOLDER_FILES = ("config.json", "vocabulary.vocab")
 
