@@ -464,3 +464,31 @@ def test_a_folder_to_write_follows_the_same_rule(tmp_path):
         (tmp_path / name).write_text("{}")
     with pytest.raises(UsageError, match="lies in the model folder"):
         files.check_output_folder("output_dir", str(tmp_path / "new"), overwrite=True)
+
+
+def test_vocabulary_files_a_bom_and_what_to_do(tmp_path):
+    from lstm_core.preprocessing import Vocabulary, read_text_file
+
+    (tmp_path / "corpus.txt").write_bytes("\ufeffab".encode("utf-8"))
+    assert read_text_file(str(tmp_path / "corpus.txt")) == "ab"
+    (tmp_path / "only_bom.txt").write_bytes("\ufeff".encode("utf-8"))
+    with pytest.raises(UsageError, match="only a byte-order mark"):
+        read_text_file(str(tmp_path / "only_bom.txt"))
+    Vocabulary.build("abba").save(str(tmp_path / "v.vocab"))
+    (tmp_path / "bom.vocab").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "v.vocab").read_bytes())
+    assert Vocabulary.load(str(tmp_path / "bom.vocab")).tokens == ["a", "b"]
+    (tmp_path / "empty.vocab").write_text("")
+    (tmp_path / "latin.vocab").write_bytes(b"\xe9->1.")
+    (tmp_path / "gap.vocab").write_text("a->1.,0.,0.\nb->0.,0.,1.\n")
+    for name, problem in (("empty", "is empty"), ("latin", "not a readable UTF-8"),
+                          ("gap", r"leave out ids \[1\]")):
+        with pytest.raises(UsageError, match=problem) as raised:
+            Vocabulary.load(str(tmp_path / f"{name}.vocab"))
+        assert "python -m lstm_core.preprocessing --input_file" in str(raised.value)
+
+
+def test_hints_quote_the_command_for_the_shell(tmp_path):
+    from lstm_core.saved import ModelFolder
+
+    with pytest.raises(UsageError, match="python train.py --model_name 'my model;rm' "):
+        ModelFolder(str(tmp_path), "my model;rm").load()
