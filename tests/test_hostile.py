@@ -17,14 +17,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from test_cli import VERSE, assert_usage_error
 
 from lstm_core import checkpoints, files, limits
 from lstm_core.errors import UsageError
 from lstm_core.lock import ModelLock, is_chief
 
 ROOT = Path(__file__).resolve().parents[1]
-VERSE = ("Sing a song of the open road,\nof the river and the hill;\n"
-         "\"Carry on,\" the wanderer said, (and so he carries still).\n")
 TINY = ["--units_number", "16", "--embedding_size", "8", "--batch_size", "8",
         "--sequence_length", "20", "--sample_every", "0", "--histogram_frequency", "0"]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -36,24 +35,16 @@ def command(script, *flags):
 
 
 def run_all(commands: dict, cwd) -> dict:
-    """Runs each named command (a list, or (list, working folder)) at once; their results by
-    name."""
+    """Runs the named commands in `cwd` side by side; their results by name."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    started = {}
-    for name, spec in commands.items():
-        argv, folder = spec if isinstance(spec, tuple) else (spec, cwd)
-        started[name] = subprocess.Popen(argv, cwd=folder, env=environment, text=True,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return {name: subprocess.CompletedProcess(p.args, p.wait(timeout=600), *p.communicate())
-            for name, p in started.items()}
-
-
-def assert_usage_error(result, *fragments):
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+    started = {name: subprocess.Popen(argv, cwd=cwd, env=environment, text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for name, argv in commands.items()}
+    results = {}
+    for name, process in started.items():
+        out, err = process.communicate(timeout=600)
+        results[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return results
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +110,6 @@ def test_dash_is_standard_output(capfd):
 
 
 def test_a_failed_write_names_the_path_not_a_temporary_file(tmp_path):
-    (tmp_path / "ro").mkdir()
     missing = tmp_path / "no" / "such" / "x.vocab"
     (tmp_path / "no").write_text("a file, not a folder")
     with pytest.raises(OSError) as raised:
