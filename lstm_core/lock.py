@@ -13,6 +13,7 @@ nothing into the model folder.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import json
 import os
@@ -77,7 +78,8 @@ class ModelLock:
         opened the old file notices it is gone)."""
         if self._file is None:
             return
-        os.unlink(self.path)
+        with contextlib.suppress(FileNotFoundError):  # removed with its folder by hand
+            os.unlink(self.path)
         self._file.close()
         self._file = None
 

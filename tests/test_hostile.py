@@ -344,6 +344,8 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
         "existing": command("sample.py", *sample, "--output_file", "keep.txt"),
         "model folder": command("sample.py", *sample, "--output_file",
                                 "logs/tiny/vocabulary.vocab", "--overwrite"),
+        "stdout twice": command("sample.py", *sample, "--output_file", "-", "--num_samples",
+                                "2"),
         "nan temperature": command("sample.py", *sample, "--output_file", "x.txt",
                                    "--temperature", "nan"),
         "nan top_p": command("sample.py", *sample, "--output_file", "x.txt", "--top_p", "nan"),
@@ -375,6 +377,7 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
     expected = {
         "existing": ["--output_file keep.txt exists already", "--overwrite"],
         "model folder": ["lies in the model folder", "only train.py writes"],
+        "stdout twice": ["--output_file - writes one sample"],
         "nan temperature": ["--temperature is nan"], "nan top_p": ["--top_p is nan"],
         "tiny temperature": ["--temperature 1e-09", "--greedy"],
         "absurd length": ["sampling 1 x 1000000000000000 tokens needs about", "--sample_length"],
