@@ -10,7 +10,8 @@ import secrets
 import sys
 from typing import Sequence
 
-from lstm_core import cli
+from lstm_core import cli, limits
+from lstm_core.files import STDOUT
 from lstm_core.preprocessing import JAZZ
 
 import numpy as np
@@ -23,7 +24,8 @@ flags.DEFINE_string("vocabulary_file", None, "Optional: must be the model's own 
 flags.DEFINE_string("checkpoint", "latest", "Which weights: latest, best (the lowest validation "
                     "loss), or a step that has a checkpoint.")
 flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_samples N > 1, "
-                    "NAME-1.EXT ... NAME-N.EXT.")
+                    "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to standard output.")
+flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
 flags.DEFINE_integer("sample_length", 1500, "Tokens to generate after the seed.")
 flags.DEFINE_integer("log_frequency", 100, "Report progress every N tokens.")
@@ -93,6 +95,11 @@ def validate_flags() -> None:
                                 ("bars", "choruses", "set the solo's length")):
         if FLAGS[first].present and FLAGS[second].present:
             raise cli.UsageError(f"--{first} and --{second} both {both}; give one of them")
+    low, high = limits.TEMPERATURE_RANGE
+    if not low <= FLAGS.temperature <= high:
+        raise cli.UsageError(f"--temperature {FLAGS.temperature} is outside [{low:g}, {high:g}]; "
+                             "below it use --greedy (always the likeliest token), above it every "
+                             "token is as likely as any other")
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
@@ -103,8 +110,12 @@ def validate_flags() -> None:
                                  f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
-    cli.require_output_paths(output_file=FLAGS.output_file, audio=FLAGS.audio,
-                             piano_roll=FLAGS.piano_roll)
+    if FLAGS.output_file == STDOUT and FLAGS.num_samples > 1:
+        raise cli.UsageError("--output_file - writes one sample to standard output; give a file "
+                             "name for --num_samples > 1")
+    for flag in ("output_file", "audio", "piano_roll"):
+        for path in output_paths(getattr(FLAGS, flag), FLAGS.num_samples):
+            cli.require_output_paths(FLAGS.overwrite, **{flag: path})
     for flag, suffix in EXTRA_SUFFIXES.items():
         path = getattr(FLAGS, flag)
         if path and not path.lower().endswith(suffix):
@@ -120,6 +131,9 @@ def check_flags_fit(family: str) -> None:
             raise cli.UsageError(f"--{flag} needs {needs}; model {FLAGS.model_name} writes "
                                  f"{WRITES[family]}; leave the flag out")
     path = FLAGS.output_file
+    if path == STDOUT and family != "text":
+        raise cli.UsageError(f"--output_file -: model {FLAGS.model_name} writes MIDI, which "
+                             "standard output does not take; give a .mid file name")
     suffix = os.path.splitext(path)[1].lower()
     if family == "text" and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
         raise cli.UsageError(f"--output_file {path}: model {FLAGS.model_name} writes text, not "
@@ -154,8 +168,12 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
     for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
         text = "".join(primer) + vocabulary.decode(tokens)
         atomic_write(path, text.encode("utf-8"))
-        print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
-    if FLAGS.num_samples == 1:
+        if path == STDOUT:  # the sample alone on standard output, what was done on stderr
+            print(f"wrote {len(tokens)} characters (--random_seed {random_seed})",
+                  file=sys.stderr)
+        else:
+            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
+    if FLAGS.num_samples == 1 and path != STDOUT:
         print(text[:600])
 
 
@@ -250,7 +268,9 @@ def generate(sampler, vocabulary, primer, length: int, random_seed: int) -> np.n
     return generated
 
 
-def output_paths(path: str, count: int) -> list[str]:
+def output_paths(path: str | None, count: int) -> list[str]:
+    if path is None:
+        return []
     if count == 1:
         return [path]
     stem, extension = os.path.splitext(path)
@@ -269,6 +289,11 @@ def main(argv: Sequence[str]) -> None:
         print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}", file=sys.stderr)
     family = vocabulary.family
     check_flags_fit(family)
+    limits.require_fits(
+        f"sampling {FLAGS.num_samples} x {FLAGS.sample_length} tokens",
+        limits.sampling_bytes(config.vocabulary_size, config.embedding_size, config.units,
+                              config.layers, FLAGS.num_samples, FLAGS.sample_length),
+        "--sample_length or --num_samples")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
     # A preset (the original jazz model) may ask for greedy decoding unless told otherwise.
     greedy = FLAGS.greedy or (not FLAGS["greedy"].present

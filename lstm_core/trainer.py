@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from lstm_core import checkpoints
 from lstm_core.batch import Batch
 from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
@@ -217,7 +218,9 @@ class Trainer:
 
     def save(self, state) -> str:
         self._remember_state(state)
-        return self.manager.save(checkpoint_number=int(self.optimizer.iterations.numpy()))
+        size = checkpoints.variables_size(
+            [*self.model.variables, *self.optimizer.variables, self.carried_state])
+        return checkpoints.save(self.manager, int(self.optimizer.iterations.numpy()), size)
 
     # ---- the loop -------------------------------------------------------------------------
     def writer(self, split: str) -> tf.summary.SummaryWriter:

@@ -271,7 +271,7 @@ def test_a_text_model_writes_no_midi_and_takes_no_music_flags(workspace, flags, 
     path, _, _ = workspace
     existing = path / flags[1]
     existing.write_text("kept", encoding="utf-8")
-    result = run("sample.py", "--model_name", "tiny", *flags, cwd=path)
+    result = run("sample.py", "--model_name", "tiny", *flags, "--overwrite", cwd=path)
     assert_usage_error(result, *fragments)
     assert existing.read_text(encoding="utf-8") == "kept"  # nothing overwritten
     existing.unlink()
