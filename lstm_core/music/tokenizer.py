@@ -167,3 +167,30 @@ def _empty_score(tokenizer: miditok.MusicTokenizer) -> symusic.Score:
     score.tempos.append(symusic.Tempo(0, tokenizer.default_tempo))
     score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
     return score
+
+
+def check_vocabulary(tokens: Sequence[str], metadata: dict, source: str) -> None:
+    """A `UsageError` naming `source` when `tokens` (a vocabulary's) hold a token the tokenizer
+    `metadata` records cannot write: the vocabulary and its tokenizer do not belong together."""
+    known = base_vocabulary(from_metadata(metadata, source))
+    if known is None:
+        return
+    foreign = [t for t in tokens if t != BOUNDARY and not t.startswith("<")
+               and not all(base in known for base in base_tokens(t))]
+    if foreign:
+        raise UsageError(f"{source}: {len(foreign)} of its tokens ({', '.join(foreign[:3])}) are "
+                         "not tokens of the tokenizer it records; its tokenizer configuration "
+                         "does not match the model: use the model's own vocabulary file")
+
+
+def check_same_tokenizer(recorded: dict, corpus: dict, source: str, corpus_source: str) -> None:
+    """A `UsageError` naming `source` when the tokenizer `recorded` (a vocabulary's metadata)
+    is not the one the corpus (`corpus`: its metadata) was encoded with."""
+    def configuration(metadata: dict) -> str:
+        return json.dumps([metadata.get("encoding"), metadata.get("tokenizer")], sort_keys=True)
+
+    if configuration(recorded) != configuration(corpus):
+        raise UsageError(f"{source} records another tokenizer configuration than "
+                         f"{corpus_source} is encoded with (encoding {recorded.get('encoding')!r} "
+                         f"against {corpus.get('encoding')!r}, or other MidiTok parameters); give "
+                         "the vocabulary built with this encoding, or a new path")
