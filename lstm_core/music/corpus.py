@@ -40,12 +40,15 @@ from typing import Collection
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_write
 from lstm_core.music import scores, tokenizer
-from lstm_core.music.constants import (BOUNDARY, DEFAULT_SOURCE, MUSIC21_PREFIX,
+from lstm_core.music.constants import (BOUNDARY, DEFAULT_SOURCE, MIDI_SUFFIXES, MUSIC21_PREFIX,
                                        SCORE_SUFFIXES, TOKEN_SUFFIX)
 from lstm_core.progress import ProgressBar
 
 TOKEN_FILE_HEADER = "#lstm-core music tokens v2 "
 CACHE_VERSION = 2  # bump when reading or tokenizing changes, so old cache entries are ignored
+# Worker processes pay off past this much work (a MIDI file is 1, a score music21 converts is
+# `NOTATION_COST`): each spends seconds importing MidiTok, a MIDI file takes about 10 ms.
+PARALLEL_FROM, NOTATION_COST = 400, 20
 
 Pieces = list[tuple[str, list[str]]]  # (file it came from, its tokens), in corpus order
 
@@ -176,13 +179,15 @@ def parse_files(files: list[Path], metadata: dict, programs: list[int] | None,
     halfway keeps what it parsed; the files not yet started are cancelled, not waited for. On a
     terminal a progress bar counts the files done and skipped.
     """
+    tokenizer.from_metadata(metadata)  # a tokenizer that cannot be rebuilt stops here
     configuration = json.dumps([CACHE_VERSION, metadata, programs], sort_keys=True)
     keys = [_cache_key(f, configuration) for f in files]
     results = [_read_cache(cache_dir, key) for key in keys]
     todo = [i for i, result in enumerate(results) if result is None]
     if not todo:
         return results
-    workers = min(len(todo), os.cpu_count() or 1)
+    work = sum(1 if files[i].suffix.lower() in MIDI_SUFFIXES else NOTATION_COST for i in todo)
+    workers = min(len(todo), os.cpu_count() or 1) if work >= PARALLEL_FROM else 1
     arguments = ([str(files[i]) for i in todo], repeat(metadata), repeat(programs),
                  repeat(cache_dir))
     # "spawn": the parent may run TensorFlow threads, which a fork would copy mid-flight.

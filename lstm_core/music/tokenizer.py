@@ -75,7 +75,9 @@ def metadata_of(tokenizer: Tokenizer) -> dict:
     configuration (`miditok.MusicTokenizer.to_dict`: class, TokenizerConfig, learned BPE)."""
     if tokenizer == NOTES:
         return {"encoding": NOTES}
-    return {"encoding": encoding_of(tokenizer), "tokenizer": tokenizer.to_dict()}
+    # Through JSON: the same lists (not tuples) as a vocabulary file read back holds.
+    return {"encoding": encoding_of(tokenizer),
+            "tokenizer": json.loads(json.dumps(tokenizer.to_dict()))}
 
 
 def from_metadata(metadata: dict, source: str = "the vocabulary") -> Tokenizer:
@@ -140,8 +142,13 @@ def decode(tokens: Sequence[str], metadata: dict) -> symusic.Score:
 
 
 def learn_bpe(tokenizer: miditok.MusicTokenizer, scores: Iterable[symusic.Score],
-              vocabulary_size: int) -> None:
-    """Learns MidiTok's BPE on `scores` until the tokenizer has `vocabulary_size` tokens."""
+              vocabulary_size: int, flag: str = "--bpe_vocabulary") -> None:
+    """Learns MidiTok's BPE on `scores` until the tokenizer has `vocabulary_size` tokens (base
+    tokens included); a `UsageError` naming `flag` when that is not more than the base."""
+    if vocabulary_size <= len(tokenizer):
+        raise UsageError(f"{flag} {vocabulary_size} is not more than the {len(tokenizer)} base "
+                         f"tokens of {encoding_of(tokenizer)}; give a larger size, e.g. "
+                         f"{2 * len(tokenizer)}")
     with tempfile.TemporaryDirectory() as folder:
         paths = []
         for i, score in enumerate(scores):
