@@ -28,7 +28,7 @@ import numpy as np
 import symusic
 
 from lstm_core.music import scores, tokenizer
-from lstm_core.music.constants import DEFAULT_TIME_SIGNATURE
+from lstm_core.music.constants import DEFAULT_TIME_SIGNATURE, GRID
 from lstm_core.png import write_png
 from lstm_core.files import atomic_write
 
@@ -40,7 +40,6 @@ PARTIALS = (1.0, 0.5, 0.25, 0.125)
 PIANO_KEYS = (21, 108)  # MIDI pitches of the lowest and highest piano keys
 ROWS_PER_PITCH = 2
 MAX_WIDTH = 4096  # pixels
-TICKS_PER_QUARTER = 12  # the piano roll's grid: sixteenths are 3 ticks
 BACKGROUND, GUIDE, NOTE, ONSET = (255, 255, 255), (225, 225, 225), (70, 110, 200), (20, 40, 110)
 
 
@@ -111,12 +110,12 @@ def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
 def notes_piano_roll_image(score: symusic.Score) -> np.ndarray:
     """The piano roll of the pitched notes of `score`, `[height, width, 3]` uint8 RGB, a bar
     line every measure of its first time signature (4/4 when it has none)."""
-    grid = score.resample(TICKS_PER_QUARTER, min_dur=1)
+    grid = score.resample(GRID, min_dur=1)
     notes = [n for track in grid.tracks if not track.is_drum for n in track.notes]
     low = min([PIANO_KEYS[0]] + [n.pitch for n in notes])
     high = max([PIANO_KEYS[1]] + [n.pitch for n in notes])
     end = max((n.time + n.duration for n in notes), default=1)
-    ticks_per_column = max(TICKS_PER_QUARTER // 4, -(-end // MAX_WIDTH))
+    ticks_per_column = max(GRID // 4, -(-end // MAX_WIDTH))
     width = -(-end // ticks_per_column)
     image = np.full(((high - low + 1) * ROWS_PER_PITCH, width, 3), BACKGROUND, np.uint8)
     for pitch in range(low, high + 1):
@@ -127,7 +126,7 @@ def notes_piano_roll_image(score: symusic.Score) -> np.ndarray:
         numerator, denominator = first.numerator, first.denominator
     else:
         numerator, denominator = map(int, DEFAULT_TIME_SIGNATURE.split("/"))
-    bar = numerator * 4 * TICKS_PER_QUARTER // denominator
+    bar = numerator * 4 * GRID // denominator
     image[:, ::max(1, bar // ticks_per_column)] = GUIDE
     for n in notes:
         top = (high - n.pitch) * ROWS_PER_PITCH
