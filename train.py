@@ -24,10 +24,10 @@ from absl import flags
 from lstm_core.preprocessing import CHARACTERS
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI "
-                    "file, a folder or glob of them, music21:NAME, a prepared token file (jazz: "
-                    "also MusicXML). Default: the lyrics of music21's Bach chorales, built into "
-                    "data/ at first use.")
+flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI, "
+                    "MusicXML, Humdrum or ABC file, a folder or glob of them, music21:NAME, a "
+                    "prepared token file. Default: the lyrics of music21's Bach chorales, built "
+                    "into data/ at first use.")
 flags.DEFINE_string("vocabulary_file", None, "Vocabulary file: reused when it exists, else "
                     "created (default: the training file's name with .vocab; for a folder, glob or "
                     "music21:NAME, data/<model_name>.vocab).")
