@@ -4,7 +4,7 @@ reading jazz scores."""
 import io
 import sys
 
-from test_music_corpus import PIANO, write_midi_file
+import midi_files
 
 
 class Terminal(io.StringIO):
@@ -26,12 +26,13 @@ def test_building_the_default_corpus_shows_its_progress(tmp_path, monkeypatch):
 
 
 def test_parsing_midi_files_shows_its_progress(tmp_path, monkeypatch):
-    from lstm_core.music import corpus
+    from lstm_core.music import corpus, tokenizer
 
-    files = [write_midi_file(tmp_path / f"{n}.mid", PIANO) for n in range(2)]
+    files = [midi_files.write(tmp_path / f"{n}.mid", midi_files.piano()) for n in range(2)]
     monkeypatch.setattr(sys, "stderr", Terminal())
-    corpus.parse_files(files, "events", "merge", str(tmp_path / "cache"))
-    assert "2/2" in sys.stderr.getvalue() and "files parsed" in sys.stderr.getvalue()
+    metadata = tokenizer.metadata_of(tokenizer.build())
+    corpus.parse_files(files, metadata, None, str(tmp_path / "cache"))
+    assert "2/2" in sys.stderr.getvalue() and "files read" in sys.stderr.getvalue()
 
 
 def test_reading_jazz_scores_shows_its_progress(tmp_path, monkeypatch):
