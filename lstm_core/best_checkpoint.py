@@ -19,6 +19,7 @@ import os
 
 import tensorflow as tf
 
+from lstm_core import checkpoints
 from lstm_core.files import atomic_write
 
 BEST_FOLDER = "best"  # inside the model's checkpoint folder
@@ -62,7 +63,7 @@ class BestCheckpoint:
         improved = self.best is None or loss < self.best[1]
         self.validations.append((step, loss))
         if improved:
-            self.manager.save(checkpoint_number=step)
+            checkpoints.save(self.manager, step)  # a full disk: one line, the last best kept
         self._write()
         return improved
 

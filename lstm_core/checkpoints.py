@@ -65,7 +65,8 @@ def latest(directory: str) -> str | None:
 def tidy(directory: str) -> None:
     """Before training: deletes the folders of saves that never finished, and rewrites a lost
     index from the readable checkpoints, so that training resumes from the newest of them."""
-    for temporary in glob.glob(os.path.join(glob.escape(directory), f"{PREFIX}-*_temp*")):
+    for temporary in glob.glob(os.path.join(glob.escape(directory), "**", f"{PREFIX}-*_temp*"),
+                               recursive=True):  # the best checkpoint's folder too
         if os.path.isdir(temporary):
             shutil.rmtree(temporary)
             print(f"removed {temporary}, left by a save that was interrupted")
@@ -79,9 +80,9 @@ def tidy(directory: str) -> None:
               f"resuming from {os.path.basename(found[-1])}")
 
 
-def save(manager: tf.train.CheckpointManager, step: int, size: int) -> str:
+def save(manager: tf.train.CheckpointManager, step: int) -> str:
     """`manager.save` as checkpoint `step`; a full disk is a `UsageError` naming the folder and
-    the `size` in bytes a checkpoint needs, and leaves the previous checkpoints as they were."""
+    the bytes a checkpoint needs, and leaves the previous checkpoints as they were."""
     try:
         return manager.save(checkpoint_number=step)
     except (tf.errors.OpError, OSError) as e:
@@ -91,8 +92,15 @@ def save(manager: tf.train.CheckpointManager, step: int, size: int) -> str:
                                               f"{PREFIX}-{step}_temp*")):
             shutil.rmtree(partial, ignore_errors=True)
         raise UsageError(no_space_message(os.path.join(manager.directory, f"{PREFIX}-{step}"),
-                                          size) + f"; the checkpoint {manager.latest_checkpoint}"
-                         " is kept") from None
+                                          size(manager.checkpoint))
+                         + f"; the checkpoint {manager.latest_checkpoint} is kept") from None
+
+
+def size(checkpoint: tf.train.Checkpoint) -> int:
+    """Bytes of the variables `checkpoint` saves."""
+    return sum(v.shape.num_elements() * v.dtype.size
+               for v in tf.train.TrackableView(checkpoint).descendants()
+               if isinstance(v, tf.Variable))
 
 
 def model_sizes(path: str) -> dict[str, int]:
@@ -104,8 +112,3 @@ def model_sizes(path: str) -> dict[str, int]:
     layers = sum(1 for name in shapes if re.fullmatch(r"model/lstm/cells/\d+/kernel", name))
     return {"vocabulary_size": vocabulary_size, "embedding_size": embedding_size,
             "units": shapes["model/lstm/cells/0/recurrent_kernel"][0], "layers": layers}
-
-
-def variables_size(variables) -> int:
-    """Bytes of `variables` as a checkpoint stores them."""
-    return sum(v.shape.num_elements() * v.dtype.size for v in variables)

@@ -218,9 +218,7 @@ class Trainer:
 
     def save(self, state) -> str:
         self._remember_state(state)
-        size = checkpoints.variables_size(
-            [*self.model.variables, *self.optimizer.variables, self.carried_state])
-        return checkpoints.save(self.manager, int(self.optimizer.iterations.numpy()), size)
+        return checkpoints.save(self.manager, int(self.optimizer.iterations.numpy()))
 
     # ---- the loop -------------------------------------------------------------------------
     def writer(self, split: str) -> tf.summary.SummaryWriter:
