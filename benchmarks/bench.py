@@ -100,11 +100,14 @@ def lstm_core_trainer(units, batch, sequence, vocabulary, workdir):
                       Batch(ids, batch, sequence), None,
                       os.path.join(workdir, "checkpoints"), os.path.join(workdir, "logs"))
     inputs, targets = next(iter(trainer.train_batches.dataset()))
-    state = [trainer._distributed_state(trainer.carried_state)]
+    state = [trainer.carried()]
 
     def step():
-        loss, accuracy, norm, state[0] = trainer._train_step(inputs, targets, state[0])
-        float(loss), float(accuracy), float(norm)  # what the training loop reads every step
+        result = trainer.step(inputs, targets, state[0])
+        state[0] = result.state
+        # What the training loop reads every step.
+        float(result.loss), float(result.accuracy), float(result.gradient_norm)
+        result.stop_votes.numpy()
 
     return step
 

@@ -28,7 +28,7 @@ def corpus(length=1500):
 
 def make_trainer(directory, strategy=None, model=MODEL, **overrides):
     config = TrainingConfig(**{"batch_size": 4, "sequence_length": 10, "epochs": 3,
-                               "log_frequency": 1000, "checkpoint_every": 1000, "seed": 3,
+                               "log_frequency": 1000, "checkpoint_every": 1000, "random_seed": 3,
                                **overrides})
     ids = corpus()
     train = Batch(ids[:1300], config.batch_size, config.sequence_length)
