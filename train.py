@@ -250,8 +250,10 @@ def main(argv: Sequence[str]) -> None:
         raise SystemExit(128 + stop.signal_number)
     summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     example = "sample.txt" if vocabulary.is_text else "sample.mid"
-    print(f"done: {summary}\nsaved in {folder.root}; sample with: python sample.py "
-          f"--model_name {folder.name} --output_file {example}")
+    print(f"done: {summary}")
+    if trainer.is_chief:
+        print(f"saved in {folder.root}; sample with: python sample.py --model_name "
+              f"{folder.name} --output_file {example}")
 
 
 # Flags recorded for TensorBoard's HParams dashboard (runs compare side by side).

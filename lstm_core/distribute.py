@@ -153,8 +153,9 @@ def describe(strategy: tf.distribute.Strategy) -> str:
     """``MultiWorkerMirroredStrategy: 2 workers, 2 replicas``."""
     replicas = strategy.num_replicas_in_sync
     workers = replicas // len(local_replica_ids(strategy))
-    name = ("default strategy" if strategy is tf.distribute.get_strategy()
-            else type(strategy).__name__)
+    name = next((kind.__name__ for kind in (tf.distribute.MultiWorkerMirroredStrategy,
+                                            tf.distribute.MirroredStrategy)
+                 if isinstance(strategy, kind)), "default strategy")
     return (f"{name}: {workers} worker{'s' * (workers != 1)}, "
             f"{replicas} replica{'s' * (replicas != 1)}")
 

@@ -275,6 +275,7 @@ class Trainer:
     def zero_state(self):
         return self._per_replica(self.model.initial_state(self.config.batch_size // self.workers))
 
+    @tf.function
     def _remember_state(self, state) -> None:
         """Gathers every replica's state (of every worker) into `carried_state`."""
         packed = self.strategy.run(pack_state, (state,))
