@@ -153,9 +153,10 @@ def describe(strategy: tf.distribute.Strategy) -> str:
     """``MultiWorkerMirroredStrategy: 2 workers, 2 replicas``."""
     replicas = strategy.num_replicas_in_sync
     workers = replicas // len(local_replica_ids(strategy))
-    name = next((kind.__name__ for kind in (tf.distribute.MultiWorkerMirroredStrategy,
-                                            tf.distribute.MirroredStrategy)
-                 if isinstance(strategy, kind)), "default strategy")
+    kinds = {"MultiWorkerMirroredStrategy": tf.distribute.MultiWorkerMirroredStrategy,
+             "MirroredStrategy": tf.distribute.MirroredStrategy}  # TF's class names differ
+    name = next((name for name, kind in kinds.items() if isinstance(strategy, kind)),
+                "default strategy")
     return (f"{name}: {workers} worker{'s' * (workers != 1)}, "
             f"{replicas} replica{'s' * (replicas != 1)}")
 
