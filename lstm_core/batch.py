@@ -9,6 +9,10 @@ so the LSTM state left by batch ``k`` is the right starting state for batch ``k 
 (truncated backpropagation through time). With ``shuffle=True`` the windows are independent
 instead: drawn from anywhere in the corpus in a new order every epoch, each starting from a
 zero state. One epoch is one pass over the windows.
+
+The ids may be memory-mapped (`lstm_core.encoded_text`): a batch reads only its windows, so a
+corpus larger than memory trains. Under several workers each reads only its ``rows`` of every
+batch (`dataset`), and together they read the whole batch.
 """
 
 from __future__ import annotations
