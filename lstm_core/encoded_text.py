@@ -37,7 +37,7 @@ def code_points(path: str, label: str, flag: str = "--training_file"
                 ) -> Iterator[tuple[np.ndarray, bytes]]:
     """The corpus chunk by chunk: its code points `[n]` (uint8 for ASCII, else uint32) and its
     raw bytes; a character split between two chunks comes whole with the second."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()  # a byte-order mark is no character
     size, done = os.path.getsize(path), 0
     progress = ProgressBar(size)
     with open(path, "rb") as f:

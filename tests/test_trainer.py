@@ -94,6 +94,13 @@ def test_mirrored_step_over_two_devices_equals_single_device_step(tmp_path):
         mirrored = make_trainer({str(tmp_path / 'mirrored')!r}, model=model, max_steps=3,
             strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
         assert mirrored.replicas == 2
+        from lstm_core.errors import UsageError
+        try:
+            make_trainer({str(tmp_path / 'odd')!r}, model=model, batch_size=3,
+                         strategy=mirrored.strategy)
+            raise AssertionError("a batch of 3 over 2 replicas was accepted")
+        except UsageError as e:
+            assert "--batch_size 3 does not split evenly over 2 replicas" in str(e), e
         for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
             b.assign(a)
         single.train()
