@@ -23,8 +23,14 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-from test_distributed import environment, free_ports, tf_config  # noqa: E402
+sys.path.insert(0, ROOT)
+from lstm_core.distribute import free_local_ports, local_cluster_config  # noqa: E402
+
+
+def environment(config: str | None = None) -> dict:
+    """This environment on the CPU, with `config` as TF_CONFIG (None: none)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    return {**env, "CUDA_VISIBLE_DEVICES": "", **({"TF_CONFIG": config} if config else {})}
 
 
 def tokens_per_second(output: str) -> float:
@@ -37,8 +43,8 @@ def run(flags: list[str], workers: int, folder: str) -> float:
     if workers == 1:
         return tokens_per_second(subprocess.run(command, env=environment(), check=True,
                                                 capture_output=True, text=True).stdout)
-    ports = free_ports(workers)
-    processes = [subprocess.Popen(command, env=environment(tf_config(ports, i)),
+    ports = free_local_ports(workers)
+    processes = [subprocess.Popen(command, env=environment(local_cluster_config(ports, i)),
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                  for i in range(workers)]
     outputs = [p.communicate()[0] for p in processes]

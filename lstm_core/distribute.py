@@ -87,6 +87,23 @@ def cluster_from_environment(environ=os.environ) -> Cluster | None:
     return Cluster(tuple(lists["chief"] + lists["worker"]), kind, index, len(lists["chief"]))
 
 
+def local_cluster_config(ports: list[int], index: int) -> str:
+    """The TF_CONFIG of worker `index` of a cluster on this machine (tests, benchmarks)."""
+    return json.dumps({"cluster": {"worker": [f"localhost:{port}" for port in ports]},
+                       "task": {"type": "worker", "index": index}})
+
+
+def free_local_ports(count: int) -> list[int]:
+    """`count` loopback ports free now (chosen by the system)."""
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
 def _port(address: str) -> int | None:
     host, _, port = address.rpartition(":")
     return int(port) if host and port.isdigit() and 0 < int(port) < 65536 else None

@@ -26,19 +26,7 @@ FLAGS = ["--training_file", "song.txt", "--vocabulary_file", "song.vocab", "--un
          "--histogram_frequency", "0", "--cluster_timeout", "120"]
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def tf_config(ports, index):
-    return json.dumps({"cluster": {"worker": [f"localhost:{p}" for p in ports]},
-                       "task": {"type": "worker", "index": index}})
+free_ports, tf_config = distribute.free_local_ports, distribute.local_cluster_config
 
 
 def environment(config=None):
