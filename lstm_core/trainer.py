@@ -388,9 +388,10 @@ class Trainer:
                     if step % config.checkpoint_every == 0:
                         self.save(state)
 
-                    # A stop asked for on any worker: every worker sees the same votes.
+                    # A stop asked for on any worker: every worker sees the same votes (one
+                    # step after the signal; a process alone stops at this step).
                     votes = result.stop_votes.numpy()
-                    if votes.any():
+                    if votes.any() or (self.workers == 1 and stop.signal_number):
                         progress.close()
                         asked_here = stop.signal_number != 0
                         signal_number = stop.signal_number or int(
