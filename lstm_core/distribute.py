@@ -201,6 +201,13 @@ def copy_from_chief(strategy: tf.distribute.Strategy, variables) -> None:
         variable.assign(_sum(strategy, chief))
 
 
+def chief_says(strategy: tf.distribute.Strategy, value: bool) -> bool:
+    """The chief's `value`, on every worker."""
+    chief = strategy.experimental_distribute_values_from_function(
+        lambda context: tf.constant(int(value and context.replica_id_in_sync_group == 0)))
+    return bool(int(_sum(strategy, chief)))
+
+
 @contextlib.contextmanager
 def failing_together(strategy: tf.distribute.Strategy):
     """Every worker leaves the block with a `UsageError` when one of them raises one in it:

@@ -32,8 +32,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from lstm_core import distribute
+from lstm_core import checkpoints, distribute
 from lstm_core.batch import Batch
+from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
@@ -57,8 +58,9 @@ class TrainingConfig:
     gradient_clip: float = 5.0  # the global norm the gradients are clipped to
     log_frequency: int = 100
     checkpoint_every: int = 1000
-    validation_every: int = 0  # 0: at the end of every epoch only
+    validation_every: int = 0  # 0: `validation_interval` chooses
     random_seed: int = 0
+    early_stopping: int = 0  # stop after this many validations without a lower loss (0: never)
     # How many slices of its batch one replica computes side by side (0: one per CPU core when
     # training on the CPU alone, the largest count up to the cores that divides the batch).
     shards_per_replica: int = 0
@@ -162,6 +164,15 @@ class Trainer:
             model=self.model, optimizer=self.optimizer, rng=self.rng,
             carried_state=self.carried_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
+        if config.early_stopping and validation is None:
+            raise UsageError("--early_stopping needs a validation split to watch; raise "
+                             "--validation_fraction, or leave --early_stopping out")
+        # The other workers keep their best checkpoint in a folder deleted with the trainer;
+        # whether to stop early is the chief's decision (`_chief_says`).
+        self._scratch = None if self.is_chief else tempfile.TemporaryDirectory(
+            prefix="lstm-core-worker-")
+        self.best = BestCheckpoint(self.checkpoint, checkpoint_dir if self.is_chief
+                                   else self._scratch.name, config.early_stopping)
         self.log_dir = log_dir
         self.hooks: list[Hook] = []
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
@@ -305,7 +316,9 @@ class Trainer:
         self._remember_state(state)
         step = self.current_step
         if self.is_chief:
-            return self.manager.save(checkpoint_number=step)
+            size = checkpoints.variables_size(
+                [*self.model.variables, *self.optimizer.variables, self.carried_state])
+            return checkpoints.save(self.manager, step, size)
         with tempfile.TemporaryDirectory(prefix="lstm-core-worker-") as scratch:
             tf.train.CheckpointManager(self.checkpoint, scratch, 1).save(checkpoint_number=step)
         return os.path.join(self.manager.directory, f"ckpt-{step}")  # where the chief saved it
@@ -343,10 +356,16 @@ class Trainer:
         state = self.carried()
         progress = ProgressBar(self.total_steps, initial=step)
         window, metrics, validated_at = _Window(), {}, None
-        stop = _StopOnInterrupt()
+        validation_interval = self.validation_interval
+        self.best.resume_at(step)
+        if self._should_stop_early():  # stopped early before (or --early_stopping was lowered)
+            if self.is_chief:
+                print(f"nothing to train: {self.best.stop(step)}")
+            return self.best.metrics()
+        stop = _StopOnInterrupt(progress.print)
         try:
             for epoch in range(step // batches, config.epochs):
-                if step >= self.total_steps:
+                if step >= self.total_steps or self._should_stop_early():
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state
                     state = self.zero_state()
@@ -371,12 +390,12 @@ class Trainer:
                     if step % config.log_frequency == 0 or step == self.total_steps:
                         metrics.update(self._log_training(step, epoch, window, progress))
 
-                    # Validation.
-                    end_of_epoch = step % batches == 0 and not config.validation_every
-                    if end_of_epoch or (config.validation_every
-                                        and step % config.validation_every == 0):
-                        metrics.update(self.validate(step))
+                    # Validation, the best checkpoint and early stopping.
+                    if step % validation_interval == 0:
+                        metrics.update(self.validate(step, progress.print))
                         validated_at = step
+                        if self._keep_best(step, metrics, progress):
+                            break
 
                     # Hooks (samples, internals), on the chief only: they write TensorBoard.
                     for every, hook in self.hooks if self.is_chief else ():
@@ -400,14 +419,44 @@ class Trainer:
                     if step >= self.total_steps:
                         break
             if validated_at != step:
-                metrics.update(self.validate(step))
+                metrics.update(self.validate(step, progress.print))
+                self._keep_best(step, metrics, progress)
             self.save(state)
+            metrics.update(self.best.metrics())
         finally:
             stop.release()
             progress.close()
             for writer in self._writers.values():
                 writer.flush()
         return metrics
+
+    @property
+    def validation_interval(self) -> int:
+        """Steps between validations: `validation_every` when given, else once an epoch, but no
+        more often than the log lines (a corpus of a few batches would validate every few steps)
+        nor less often than twice in the run."""
+        if self.config.validation_every:
+            return self.config.validation_every
+        epoch = self.train_batches.num_batches
+        return max(1, min(max(epoch, self.config.log_frequency), -(-self.total_steps // 2)))
+
+    def _should_stop_early(self) -> bool:
+        """The chief's `BestCheckpoint.should_stop`: only the chief has the record of every
+        validation of a resumed model, and every worker must stop at the same step."""
+        stop = self.best.should_stop()
+        return distribute.chief_says(self.strategy, stop) if self.workers > 1 else stop
+
+    def _keep_best(self, step: int, metrics: dict, progress: ProgressBar) -> bool:
+        """Keeps the checkpoint of the lowest validation loss (every worker saves); returns
+        whether to stop early (the chief says so on a line)."""
+        if "validation_loss" not in metrics:
+            return False
+        self.best.add(step, metrics["validation_loss"])
+        if not self._should_stop_early():
+            return False
+        if self.is_chief:
+            progress.print(self.best.stop(step))
+        return True
 
     def _log_training(self, step: int, epoch: int, window: "_Window", progress: ProgressBar):
         loss, accuracy, norm = window.mean()
@@ -426,8 +475,10 @@ class Trainer:
         window.reset()
         return metrics
 
-    def validate(self, step: int) -> dict:
-        """Loss, bits per token and accuracy over the whole held-out split."""
+    def validate(self, step: int, report: Callable[[str], None] = print) -> dict:
+        """Loss, bits per token and accuracy over the whole held-out split, reported (by the
+        chief) as one line through `report` (while training, `ProgressBar.print`, which clears
+        the bar)."""
         if self.validation_batches is None:
             return {}
         batches = self.validation_batches
@@ -444,25 +495,26 @@ class Trainer:
             for name in ("loss", "bits_per_token", "accuracy"):
                 tf.summary.scalar(name, metrics["validation_" + name])
         if self.is_chief:
-            print(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
-                  f"{metrics['validation_bits_per_token']:.3f}, accuracy "
-                  f"{metrics['validation_accuracy']:.3f}", flush=True)
+            report(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
+                   f"{metrics['validation_bits_per_token']:.3f}, accuracy "
+                   f"{metrics['validation_accuracy']:.3f}")
         return metrics
 
 
 class _StopOnInterrupt:
     """Turns the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into a vote to stop after the
-    current step; a second one interrupts at once."""
+    current step; a second one interrupts at once. `report` prints its line (above the
+    progress bar)."""
 
-    def __init__(self):
-        self.signal_number = 0
+    def __init__(self, report: Callable[[str], None] = print):
+        self.signal_number, self.report = 0, report
         self.votes = NO_STOP
         self.previous = {signum: signal.signal(signum, self._request) for signum in STOP_SIGNALS}
 
     def _request(self, signum, frame) -> None:
         self.signal_number = signum
         self.votes = np.float32(np.array(STOP_SIGNALS) == signum)
-        print("\nstopping after this step (Ctrl-C again to stop now)...", flush=True)
+        self.report("stopping after this step (Ctrl-C again to stop now)...")
         self.release()
 
     def release(self) -> None:
