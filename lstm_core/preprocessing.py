@@ -30,6 +30,7 @@ Run ``python -m lstm_core.preprocessing --input_file lyrics.txt`` to write ``lyr
 
 from __future__ import annotations
 
+import codecs
 import collections
 import json
 import os
@@ -228,9 +229,13 @@ def check_text_file(path: str, flag: str = "--training_file") -> None:
     if os.path.getsize(path) == 0:
         raise UsageError(f"{flag} {path} is empty; give a text file with the corpus to learn")
     with open(path, "rb") as f:
-        if b"\x00" in f.read(1 << 20):
-            raise UsageError(f"{flag} {path} looks binary (it contains NUL bytes); give a UTF-8 "
-                             "text file")
+        head = f.read(1 << 20)
+    if b"\x00" in head:
+        raise UsageError(f"{flag} {path} looks binary (it contains NUL bytes); give a UTF-8 "
+                         "text file")
+    if head == codecs.BOM_UTF8:
+        raise UsageError(f"{flag} {path} holds only a byte-order mark; give a text file with the "
+                         "corpus to learn")
 
 
 def not_utf8(path: str, flag: str, offset: int, byte: bytes) -> UsageError:
@@ -244,13 +249,9 @@ def read_text_file(path: str, flag: str = "--training_file") -> str:
     with open(path, "rb") as f:
         raw = f.read()
     try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark is no character of the corpus
+        return raw.decode("utf-8-sig")  # a byte-order mark is no character of the corpus
     except UnicodeDecodeError as e:
         raise not_utf8(path, flag, e.start, raw[e.start:e.start + 1]) from None
-    if not text:
-        raise UsageError(f"{flag} {path} holds only a byte-order mark; give a text file with the "
-                         "corpus to learn")
-    return text
 
 
 def default_vocabulary_path(input_file: str) -> str:
