@@ -12,6 +12,7 @@ from typing import Sequence
 
 from lstm_core import cli, limits
 from lstm_core.files import STDOUT
+from lstm_core.music.constants import MIDI_SUFFIXES, TEMPO_RANGE
 from lstm_core.preprocessing import JAZZ
 
 import numpy as np
@@ -59,18 +60,14 @@ flags.DEFINE_string("audio", None, "Music: also render the piece as a WAV file (
 flags.DEFINE_string("piano_roll", None, "Music: also draw the piece's piano roll as a PNG file.")
 flags.mark_flag_as_required("output_file")
 
-MUSIC_SAMPLE_LENGTH = 1000  # events, when --sample_length is not given for a music model
+MUSIC_SAMPLE_LENGTH = 1000  # tokens, when --sample_length is not given for a music model
 SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
-# What each kind of model writes (text, else MIDI files); sample.py spells
-# the MIDI suffixes itself (lstm_core.music.scores imports music21, which text runs never load),
-# and a test keeps the two lists equal.
-MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 WRITES = {"text": "text", "music": "music", JAZZ: "jazz solos"}
 # Flags only some families of model take (`Vocabulary.family`): those, and what the flag
 # needs, for the message.
 MODEL_KIND_FLAGS = {
-    "primer_midi": (("music",), "an event-encoded music model (a jazz solo starts from the "
-                                "progression: --chords or --chords_from)"),
+    "primer_midi": (("music",), "a music model (a jazz solo starts from the progression: "
+                                "--chords or --chords_from)"),
     "audio": (("music", JAZZ), "a music model"),
     "piano_roll": (("music", JAZZ), "a music model"),
     "tempo": (("music", JAZZ), "a music model"),
@@ -103,8 +100,6 @@ def validate_flags() -> None:
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
-        from lstm_core.music.scores import TEMPO_RANGE  # imports music21: only when asked
-
         if not TEMPO_RANGE[0] <= FLAGS.tempo <= TEMPO_RANGE[1]:
             raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats "
                                  f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
@@ -179,10 +174,12 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
 
 def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
     """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
-    optionally WAV and a piano roll. The files hold the generated events only."""
+    optionally WAV and a piano roll. The files hold the generated tokens only."""
     from lstm_core import music
-    from lstm_core.music import scores
+    from lstm_core.music.tokenizer import check_vocabulary
 
+    check_vocabulary(vocabulary.tokens, vocabulary.metadata, f"the vocabulary of model "
+                     f"{FLAGS.model_name}")
     rng = np.random.default_rng(random_seed)
     if FLAGS.primer_midi:
         primer = music.known_events(
@@ -194,20 +191,18 @@ def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
     primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
     length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
     generated = generate(sampler, vocabulary, primer, length, random_seed)
-    metadata = vocabulary.metadata
-    if FLAGS.tempo is not None:
-        metadata = {**metadata, "tempo": FLAGS.tempo}
     for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
                                         generated)):
-        events = vocabulary.decode(ids)
-        notes = music.write_midi(events, metadata, path)
-        print(f"wrote {path}: {len(events)} events (--random_seed {random_seed})")
-        render_extras(path, n, notes, metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
+        tokens = vocabulary.decode(ids)
+        score = music.write_midi(tokens, vocabulary.metadata, path, FLAGS.tempo)
+        print(f"wrote {path}: {len(tokens)} tokens, {score.note_num()} notes in "
+              f"{len(score.tracks)} track(s) (--random_seed {random_seed})")
+        render_extras(path, n, score)
 
 
-def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None = None) -> None:
+def render_extras(midi_path: str, n: int, score=None) -> None:
     """--audio and --piano_roll of sample `n`: the audio from its MIDI file, the piano roll of
-    `notes` in `time_signature` (default: the notes and meter read back from the MIDI file)."""
+    `score` (default: the MIDI file read back)."""
     from lstm_core import music
     from lstm_core.music import scores
 
@@ -217,11 +212,9 @@ def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None
         print(f"wrote {audio} ({renderer} synthesiser)")
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
-        if notes is None:  # a jazz solo and its chords, as written, in the meter written
-            piece = scores.read_file(midi_path)
-            notes, time_signature = piece.notes, piece.time_signature
-        music.draw_notes_piano_roll(notes, time_signature or scores.DEFAULT_TIME_SIGNATURE,
-                                    picture)
+        if score is None:  # a jazz solo and its chords, as written
+            score = scores.read_score(midi_path)
+        music.draw_notes_piano_roll(score, picture)
         print(f"wrote {picture}")
 
 

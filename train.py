@@ -24,10 +24,10 @@ from absl import flags
 
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI "
-                    "file, a folder or glob of them, music21:NAME, a prepared token file (jazz: "
-                    "also MusicXML). Default: the lyrics of music21's Bach chorales, built into "
-                    "data/ at first use.")
+flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI, "
+                    "MusicXML, Humdrum or ABC file, a folder or glob of them, music21:NAME, a "
+                    "prepared token file. Default: the lyrics of music21's Bach chorales, built "
+                    "into data/ at first use.")
 flags.DEFINE_string("vocabulary_file", None, "Vocabulary file: reused when it exists, else "
                     "created (default: the training file's name with .vocab; for a folder, glob or "
                     "music21:NAME, data/<model_name>.vocab).")
@@ -72,12 +72,15 @@ flags.DEFINE_integer("cluster_timeout", 600, "Under TF_CONFIG: seconds to wait f
 flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
                   "folder is kept, renamed).")
 
-flags.DEFINE_enum("encoding", "events", ["events", "notes", "jazz"], "Music: how scores become "
-                  "tokens: events (pitch, onset and duration), notes (the prior generators' "
-                  "pitch names and dotted chords) or jazz (chord-relative grammar of a solo).")
-flags.DEFINE_string("instruments", "merge", "Music: merge every pitched instrument of a file "
-                    "into one part, or keep the first, or those whose track or instrument name "
-                    "holds this word (e.g. piano); drums are always left out.")
+flags.DEFINE_enum("encoding", "remi", ["remi", "tsd", "midilike", "notes", "jazz"], "Music: "
+                  "how scores become tokens: MidiTok's remi, tsd or midilike (every instrument, "
+                  "velocity, tempo, meter and pedal; see docs/music.md), notes (pitch names and "
+                  "dotted chords) or jazz (chord-relative grammar of a solo).")
+flags.DEFINE_string("instruments", "all", "Music: all, or the instruments to learn, "
+                    "comma-separated: General MIDI names, families (piano, bass, guitar), "
+                    "program numbers 0-127, drums.")
+flags.DEFINE_integer("bpe_vocabulary", 0, "Music: learn MidiTok's BPE on the corpus up to this "
+                     "many tokens, for shorter sequences (0: none).")
 flags.DEFINE_string("melody_part", None, "Jazz: the solo's part, by index or name (default: "
                     "guessed).")
 flags.DEFINE_list("chord_parts", None, "Jazz: the accompaniment's parts, by index or name "
@@ -206,7 +209,7 @@ def main(argv: Sequence[str]) -> None:
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)  # a bad name fails before the work
     with distribute.failing_together(strategy):
         corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
-                             FLAGS.chord_parts, FLAGS.instruments)
+                             FLAGS.chord_parts, FLAGS.instruments, FLAGS.bpe_vocabulary)
         if corpus.is_text and FLAGS["encoding"].present:
             raise cli.UsageError(f"--encoding {FLAGS.encoding} is for music, but "
                                  f"{corpus.source} is text; leave the flag out, or give MIDI files")

@@ -32,13 +32,15 @@ class Corpus:
         return self.kind == CHARACTERS
 
 
-def load_corpus(training_file: str | None, encoding: str = "events",
+def load_corpus(training_file: str | None, encoding: str = "remi",
                 melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
-                instruments: str = "merge") -> Corpus:
+                instruments: str = "all", bpe_vocabulary: int = 0) -> Corpus:
     """The corpus of `training_file`; without one, the embedded default text.
 
-    MIDI files, folders and globs of them, ``music21:NAME`` and prepared token files become
-    music events in `encoding` (`lstm_core.music`), with `instruments` merged or selected.
+    Score files (MIDI, MusicXML, Humdrum, ABC; by suffix or content), folders and globs of them,
+    ``music21:NAME`` and prepared token files become music tokens in `encoding`
+    (`lstm_core.music.tokenizer`, with MidiTok's BPE of `bpe_vocabulary` tokens when > 0) of
+    the `instruments` named (`lstm_core.music.constants.programs_named`).
     `encoding` ``jazz`` reads a solo over chords instead (`lstm_core.music.jazz`), with the
     melody and chord parts guessed unless given. Anything else is UTF-8 text.
     """
@@ -54,7 +56,11 @@ def load_corpus(training_file: str | None, encoding: str = "events",
         from lstm_core import music
 
         if music.is_music_source(training_file):
-            tokens, metadata = music.load_corpus(training_file, encoding, instruments)
+            from lstm_core.music.constants import programs_named
+
+            tokens, metadata = music.load_corpus(training_file, encoding,
+                                                 programs_named(instruments),
+                                                 bpe_vocabulary=bpe_vocabulary)
             return Corpus(tokens, metadata["encoding"], metadata, training_file)
     path = training_file or build_default_text()
     check_text_file(path)
@@ -73,6 +79,11 @@ def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool
                 f"--vocabulary_file {vocabulary_path} holds {vocabulary.kind} tokens but "
                 f"{corpus.source} gives {corpus.kind}; give the vocabulary built from this "
                 "corpus or a new path")
+        if vocabulary.family == "music":
+            from lstm_core.music.tokenizer import check_same_tokenizer
+
+            check_same_tokenizer(vocabulary.metadata, corpus.metadata,
+                                 f"--vocabulary_file {vocabulary_path}", corpus.source)
         print(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
     if corpus.is_text:
         if vocabulary is None:

@@ -1,8 +1,8 @@
 """Preprocessing: the vocabulary of a corpus and its vocabulary file.
 
 A vocabulary maps each token to an integer id. Tokens are either single characters (text) or
-music events (strings such as ``n60_d4``; see `lstm_core.music`). Ids are ordered by descending
-count, so id 0 is the most frequent token.
+music tokens (strings such as ``Pitch_60``; see `lstm_core.music.tokenizer`). Ids are ordered by
+descending count, so id 0 is the most frequent token.
 
 The vocabulary file is JSON, one token per line, readable by eye::
 
@@ -19,7 +19,7 @@ The vocabulary file is JSON, one token per line, readable by eye::
 
 ``kind`` is ``characters`` for text, or the name of a music encoding. ``unknown_token``, when
 set, is a token that stands for anything the vocabulary lacks. ``metadata`` carries what the
-decoder needs besides the tokens (for music: the grid, tempo and time signature). Each entry of
+decoder needs besides the tokens (for music: the tokenizer's whole configuration). Each entry of
 ``tokens`` is ``[token, count in the corpus it was built from]``; the id is the entry's position.
 
 The legacy format of the original lyrics generator (``CHAR->0.,0.,1.,...``, one one-hot vector
