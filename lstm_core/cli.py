@@ -35,7 +35,10 @@ def import_tensorflow_quietly() -> None:
         try:
             import tensorflow as tf
 
-            tf.config.list_logical_devices()
+            if not os.environ.get("TF_CONFIG", "").strip():
+                # Under TF_CONFIG, MultiWorkerMirroredStrategy must configure the devices first
+                # (lstm_core.distribute): starting them here would make that fail.
+                tf.config.list_logical_devices()
         except Exception:
             os.dup2(saved, 2)
             captured.seek(0)

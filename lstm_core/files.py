@@ -5,12 +5,14 @@ with `check_output` before it starts (the rules: docs/files.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import stat
 import sys
 import tempfile
+from typing import BinaryIO, Iterator
 
 from lstm_core.errors import UsageError
 
@@ -45,16 +47,23 @@ def atomic_write(path: str, data: bytes) -> None:
 
 
 def _replace(path: str, data: bytes) -> None:
-    directory = os.path.dirname(path)
+    with atomic_writer(path) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str) -> Iterator[BinaryIO]:
+    """A regular file to write in parts (the encoded ids of a corpus): a temporary file beside
+    `path`, renamed over it when the block ends, deleted when it raises."""
+    directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -30,10 +30,11 @@ Run ``python -m lstm_core.preprocessing --input_file lyrics.txt`` to write ``lyr
 
 from __future__ import annotations
 
+import codecs
 import collections
 import json
 import os
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -75,7 +76,13 @@ class Vocabulary:
     def build(cls, sequence: Iterable[str], kind: str = CHARACTERS, allow_unknown: bool = False,
               metadata: dict | None = None) -> "Vocabulary":
         """Counts the tokens of `sequence` (a string for characters, a list of events for music)."""
-        counts = collections.Counter(sequence)
+        return cls.from_counts(collections.Counter(sequence), kind, allow_unknown, metadata)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], kind: str = CHARACTERS,
+                    allow_unknown: bool = False, metadata: dict | None = None) -> "Vocabulary":
+        """The vocabulary of tokens counted `counts` times, the most frequent first."""
+        counts = dict(counts)
         unknown = None
         if allow_unknown:
             unknown = UNKNOWN_CHARACTER if kind == CHARACTERS else UNKNOWN_EVENT
@@ -211,29 +218,40 @@ def describe_tokens(tokens: Sequence[str], limit: int = 12) -> str:
     return shown + (f", ... ({len(tokens) - limit} more)" if len(tokens) > limit else "")
 
 
-def read_text_file(path: str, flag: str = "--training_file") -> str:
-    """The text of a UTF-8 corpus, or a `UsageError` naming the file and the fix."""
+def check_text_file(path: str, flag: str = "--training_file") -> None:
+    """A `UsageError` naming the file and the fix when `path` cannot be a UTF-8 corpus (its
+    first megabyte is looked at; `not_utf8` reports a bad byte found later)."""
     if not os.path.exists(path):
         raise UsageError(f"{flag} {path} does not exist; give the path of a UTF-8 text file")
     if os.path.isdir(path):
         raise UsageError(f"{flag} {path} is a folder with no MIDI files; give a UTF-8 text "
                          "file, or a folder of MIDI files")
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw:
+    if os.path.getsize(path) == 0:
         raise UsageError(f"{flag} {path} is empty; give a text file with the corpus to learn")
-    if b"\x00" in raw[:1 << 20]:
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if b"\x00" in head:
         raise UsageError(f"{flag} {path} looks binary (it contains NUL bytes); give a UTF-8 "
                          "text file")
-    try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark is no character of the corpus
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{flag} {path} is not UTF-8 (byte {e.start}: {raw[e.start:e.start+1]!r})"
-                         "; convert it, for example with iconv -t UTF-8") from None
-    if not text:
+    if head == codecs.BOM_UTF8:
         raise UsageError(f"{flag} {path} holds only a byte-order mark; give a text file with the "
                          "corpus to learn")
-    return text
+
+
+def not_utf8(path: str, flag: str, offset: int, byte: bytes) -> UsageError:
+    return UsageError(f"{flag} {path} is not UTF-8 (byte {offset}: {byte!r}); convert it, for "
+                      "example with iconv -t UTF-8")
+
+
+def read_text_file(path: str, flag: str = "--training_file") -> str:
+    """The text of a UTF-8 corpus, or a `UsageError` naming the file and the fix."""
+    check_text_file(path, flag)
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark is no character of the corpus
+    except UnicodeDecodeError as e:
+        raise not_utf8(path, flag, e.start, raw[e.start:e.start + 1]) from None
 
 
 def default_vocabulary_path(input_file: str) -> str:

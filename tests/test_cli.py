@@ -131,7 +131,7 @@ def test_rerunning_resumes_and_fresh_keeps_the_old_model(workspace, tmp_path):
     assert "resuming model tiny from step 12" in resumed.stdout
     assert "step 15/15" in resumed.stdout
     mismatch = run("train.py", *common, "--units_number", "64", cwd=path)
-    assert_usage_error(mismatch, "--units_number 64", "--fresh")
+    assert_usage_error(mismatch, "--units 64", "--fresh")  # the flag's name; the alias works
 
     # --fresh, on a copy of the model (the fixture's stays as it is for the other tests): the
     # old folder is renamed beside the new one, with its checkpoints, and a new model trains.
@@ -189,7 +189,7 @@ def test_sequence_longer_than_the_corpus(tmp_path):
     assert_usage_error(result, "--sequence_length 500", "short.txt")
 
 
-@pytest.mark.parametrize("flag, value", [("--batch_size", "0"), ("--units_number", "-3"),
+@pytest.mark.parametrize("flag, value", [("--batch_size", "0"), ("--units", "-3"),
                                          ("--learning_rate", "0"), ("--sequence_length", "x")])
 def test_zero_negative_or_malformed_sizes(tmp_path, flag, value):
     result = run("train.py", flag, value, cwd=tmp_path)

@@ -30,7 +30,7 @@ def corpus(length=1500):
 
 def make_trainer(directory, strategy=None, model=MODEL, train_length=1300, **overrides):
     config = TrainingConfig(**{"batch_size": 4, "sequence_length": 10, "epochs": 3,
-                               "log_frequency": 1000, "checkpoint_every": 1000, "seed": 3,
+                               "log_frequency": 1000, "checkpoint_every": 1000, "random_seed": 3,
                                **overrides})
     ids = corpus()
     train = Batch(ids[:train_length], config.batch_size, config.sequence_length)
@@ -96,6 +96,13 @@ def test_mirrored_step_over_two_devices_equals_single_device_step(tmp_path):
         mirrored = make_trainer({str(tmp_path / 'mirrored')!r}, model=model, max_steps=3,
             strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
         assert mirrored.replicas == 2
+        from lstm_core.errors import UsageError
+        try:
+            make_trainer({str(tmp_path / 'odd')!r}, model=model, batch_size=3,
+                         strategy=mirrored.strategy)
+            raise AssertionError("a batch of 3 over 2 replicas was accepted")
+        except UsageError as e:
+            assert "--batch_size 3 does not split evenly over 2 replicas" in str(e), e
         for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
             b.assign(a)
         single.train()
