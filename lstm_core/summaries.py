@@ -32,10 +32,8 @@ tag                                                what
 
 The gradients here are those of the training loss (mean cross-entropy over every position) on
 the fixed batch, so they compare from one summary to the next; the training step itself is left
-untouched and nothing is added to its hot path. The gate activations are recomputed from each
-cell's variables by `trace_model`, through `lstm_core.cell.lstm_activations`, the step that
-`lstm_step` itself runs (`tests/test_summaries.py` checks the logits and the top layer's final
-cell state equal the model's own).
+untouched and nothing is added to its hot path. The gate activations come from
+`lstm_core.trace.trace_model`, the model's own forward pass with every activation kept.
 
 `write_hparams` records the run's hyperparameters for TensorBoard's HParams dashboard, where runs
 compare side by side. Text models also get a generated sample as a text summary (``sample``,
@@ -48,44 +46,9 @@ import math
 import tensorflow as tf
 from tensorboard.plugins.histogram import metadata as histogram_metadata
 
-from lstm_core.cell import LSTMActivations, LSTMCell, LSTMState, lstm_activations
-from lstm_core.model import LanguageModel
+from lstm_core.trace import trace_model
 
 SATURATION_HIGH, SATURATION_LOW = 0.9, 0.1
-
-
-def trace_layer(cell: LSTMCell, inputs: tf.Tensor, state: LSTMState) -> LSTMActivations:
-    """Runs one cell over time-major `inputs` `[time, batch, input]`, keeping every activation
-    (each `[time, batch, units]`)."""
-
-    def step(previous: LSTMActivations, z_t: tf.Tensor) -> LSTMActivations:
-        return lstm_activations(z_t, LSTMState(previous.hidden, previous.cell),
-                                cell.recurrent_kernel)
-
-    zeros = tf.zeros_like(state.hidden)
-    return tf.scan(step, cell.gate_inputs(inputs),
-                   initializer=LSTMActivations(zeros, zeros, zeros, zeros, state.cell,
-                                               state.hidden))
-
-
-def trace_model(model: LanguageModel, tokens: tf.Tensor
-                ) -> tuple[list[tf.Tensor], list[LSTMActivations], tf.Tensor]:
-    """The model's forward pass from a zero state (no dropout) with every layer's activations.
-
-    Args:
-      tokens: token ids `[batch, time]`.
-    Returns:
-      each layer's input `[time, batch, features]` (the embedded tokens for layer 0), each
-      layer's `LSTMActivations` over time, and the logits `[batch, time, vocabulary]`.
-    """
-    inputs = model.embed(tokens)
-    layer_inputs, traces = [], []
-    for cell, layer_state in zip(model.lstm.cells, model.initial_state(tf.shape(tokens)[0])):
-        layer_inputs.append(inputs)
-        trace = trace_layer(cell, inputs, layer_state)
-        traces.append(trace)
-        inputs = trace.hidden
-    return layer_inputs, traces, model.logits(inputs)
 
 
 def short_name(variable: tf.Variable) -> str:

@@ -311,13 +311,13 @@ def test_files_to_write_in_a_missing_folder_are_usage_errors(workspace, tmp_path
                   "nowhere/lyrics.vocab", "--model_name", "elsewhere", cwd=path)
     assert_usage_error(trained, "--vocabulary_file nowhere/lyrics.vocab", "does not exist")
     inspected = subprocess.run(
-        [sys.executable, "-m", "lstm_core.inspect", "--model_name", "tiny", "--logdir",
+        [sys.executable, "-m", "lstm_core.inspection", "--model_name", "tiny", "--logdir",
          str(path / "logs"), "--text", "Sing", "--output_file", "nowhere/cells.html"],
         cwd=tmp_path, capture_output=True, text=True, timeout=180,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert_usage_error(inspected, "--output_file nowhere/cells.html", "does not exist")
     pictured = subprocess.run(
-        [sys.executable, "-m", "lstm_core.inspect", "--model_name", "tiny", "--logdir",
+        [sys.executable, "-m", "lstm_core.inspection", "--model_name", "tiny", "--logdir",
          str(path / "logs"), "--text", "Sing", "--output_file", "cells.html", "--png",
          "nowhere/cells.png"],
         cwd=tmp_path, capture_output=True, text=True, timeout=180,

@@ -360,7 +360,7 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
                                     "--logdir", "short"),
         "edited config": command("sample.py", *sample, "--output_file", "x.txt",
                                  "--logdir", "edited"),
-        "inspect existing": command("lstm_core.inspect", "--model_name", "tiny", "--text",
+        "inspect existing": command("lstm_core.inspection", "--model_name", "tiny", "--text",
                                     "Sing", "--output_file", "keep.html"),
         "infinite rate": command("train.py", *train, "--learning_rate", "inf"),
         "nan clip": command("train.py", *train, "--gradient_clip", "nan"),

@@ -1,4 +1,4 @@
-"""python -m lstm_core.inspect: features, ranking, the page, its picture, and a unit that tracks
+"""python -m lstm_core.inspection: features, ranking, the page, its picture, and a unit that tracks
 line position in a model trained on tinyshakespeare."""
 
 import json
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lstm_core import inspect as inspector
+from lstm_core.inspection import activations, features, page, picture
+from lstm_core.inspection.inspection import Inspection, inspect, load_input
 from lstm_core.batch import Batch
 from lstm_core.errors import UsageError
 from lstm_core.model import ModelConfig
@@ -54,7 +55,7 @@ def tiny(tmp_path_factory):
 
 
 def test_text_features():
-    f = inspector.text_features('a"b"(c)\nde')
+    f = features.text_features('a"b"(c)\nde')
     np.testing.assert_array_equal(f["inside_quotes"], [0, 1, 1, 0, 0, 0, 0, 0, 0, 0])
     np.testing.assert_array_equal(f["inside_brackets"], [0, 0, 0, 0, 1, 1, 0, 0, 0, 0])
     np.testing.assert_array_equal(f["position_in_line"], [1, 2, 3, 4, 5, 6, 7, 0, 1, 2])
@@ -63,7 +64,7 @@ def test_text_features():
 
 
 def test_music_features():
-    f = inspector.music_features(["<piece>", "Bar_None", "Position_0", "Program_0", "Pitch_60",
+    f = features.music_features(["<piece>", "Bar_None", "Position_0", "Program_0", "Pitch_60",
                                   "Velocity_63", "Position_8", "Program_33",
                                   "Pitch_40+Velocity_79", "Bar_None"])
     np.testing.assert_array_equal(f["pitch"], [60, 60, 60, 60, 60, 60, 60, 60, 40, 40])
@@ -78,7 +79,7 @@ def test_rank_units_finds_the_unit_that_is_the_feature():
     cell = rng.normal(size=[50, 4])
     cell[:, 2] = -feature + 0.01 * rng.normal(size=50)
     values = {"layer_0/cell": cell, "layer_0/hidden": rng.normal(size=[50, 4])}
-    ranked = inspector.rank_units(values, {"line": feature, "flat": np.ones(50)}, layers=1)
+    ranked = features.rank_units(values, {"line": feature, "flat": np.ones(50)}, layers=1)
     assert ranked[0][:4] == (0, "cell", 2, "line") and ranked[0].correlation < -0.99
     assert all(r.feature != "flat" for r in ranked)  # constant features are left out
     assert [abs(r.correlation) for r in ranked] == sorted((abs(r.correlation) for r in ranked),
@@ -87,8 +88,7 @@ def test_rank_units_finds_the_unit_that_is_the_feature():
 
 def test_page_has_coloured_text_gates_and_ranked_units(tiny):
     text = 'JULIET:\n"Ay me!" (aside)\nROMEO:\nBut soft!\n'
-    page, ranked, values, selected, tokens, is_text = inspector.inspect("tiny", str(tiny),
-                                                                        text=text)
+    page, ranked, values, selected, tokens, is_text = inspect("tiny", str(tiny), text=text)
     assert is_text and tokens == list(text)
     assert values["layer_1/forget_gate"].shape == (len(text), 8)
     spans = re.findall(r'<span class="k"><b style="background:(#[0-9a-f]{6})">(.*?)</b>'
@@ -109,8 +109,7 @@ def test_page_has_coloured_text_gates_and_ranked_units(tiny):
     assert selected == (ranked[0].layer, ranked[0].state, ranked[0].unit)  # the best-ranked
     assert "http" not in page.replace("http-equiv", "")  # self-contained: nothing fetched
 
-    selected = inspector.inspect("tiny", str(tiny), text=text, layer=0, unit=3,
-                                 state="hidden").selected
+    selected = inspect("tiny", str(tiny), text=text, layer=0, unit=3, state="hidden").selected
     assert selected == (0, "hidden", 3)
 
 
@@ -120,8 +119,8 @@ def page_data(page: str) -> dict:
 
 
 def test_a_long_input_keeps_only_the_ranked_and_selected_units(tiny, monkeypatch):
-    monkeypatch.setattr(inspector, "MAX_EMBEDDED_BYTES", 0)  # every input is too long
-    found = inspector.inspect("tiny", str(tiny), text=TEXT[:200], layer=1, unit=7, top=3)
+    monkeypatch.setattr(page, "MAX_EMBEDDED_BYTES", 0)  # every input is too long
+    found = inspect("tiny", str(tiny), text=TEXT[:200], layer=1, unit=7, top=3)
     kept = {f"{r.layer}/{r.unit}" for r in found.ranked} | {"1/7"}
     assert set(page_data(found.page)["units"]) == kept and len(kept) < 2 * 8
     assert "Only the ranked units are kept" in found.page
@@ -129,15 +128,15 @@ def test_a_long_input_keeps_only_the_ranked_and_selected_units(tiny, monkeypatch
 
 def test_usage_errors(tiny):
     with pytest.raises(UsageError, match="exactly one input"):
-        inspector.inspect("tiny", str(tiny))
+        inspect("tiny", str(tiny))
     with pytest.raises(UsageError, match="text model"):
-        inspector.inspect("tiny", str(tiny), midi="song.mid")
+        inspect("tiny", str(tiny), midi="song.mid")
     with pytest.raises(UsageError, match="--unit 8"):
-        inspector.inspect("tiny", str(tiny), text="ROMEO", unit=8)
+        inspect("tiny", str(tiny), text="ROMEO", unit=8)
     with pytest.raises(UsageError, match="lacks"):
-        inspector.inspect("tiny", str(tiny), text="ROMEO \u00e9")
+        inspect("tiny", str(tiny), text="ROMEO \u00e9")
     with pytest.raises(UsageError, match="no trained model"):
-        inspector.inspect("missing", str(tiny), text="ROMEO")
+        inspect("missing", str(tiny), text="ROMEO")
 
 
 def test_music_models_read_a_midi_file_as_their_tokens(tmp_path, capsys):
@@ -149,27 +148,27 @@ def test_music_models_read_a_midi_file_as_their_tokens(tmp_path, capsys):
     vocabulary = Vocabulary(["<piece>"] + sorted(set(known) - {"Pitch_67"}), kind="remi",
                             metadata=metadata)
     midi_files.write(tmp_path / "song.mid", midi_files.piano())
-    tokens = inspector.load_input(vocabulary, None, None, str(tmp_path / "song.mid"))
+    tokens = load_input(vocabulary, None, None, str(tmp_path / "song.mid"))
     assert tokens == ["<piece>"] + [t for t in known if t != "Pitch_67"]
     warning = capsys.readouterr().err
     assert "--midi" in warning and "song.mid" in warning and "'Pitch_67'" in warning
     with pytest.raises(UsageError, match="--midi"):
-        inspector.load_input(vocabulary, "some text", None, None)
+        load_input(vocabulary, "some text", None, None)
 
 
 def test_jazz_models_and_unknown_characters_are_usage_errors(tmp_path):
     jazz = Vocabulary(["C,0.250,<M-2,m-6>", "R,0.125"], kind="jazz", metadata={})
     with pytest.raises(UsageError, match="another --encoding"):
-        inspector.load_input(jazz, None, None, str(tmp_path / "solo.mid"))
+        load_input(jazz, None, None, str(tmp_path / "solo.mid"))
     (tmp_path / "speech.txt").write_text("ROMEO \u2019", encoding="utf-8")
     with pytest.raises(UsageError, match=r"--text_file .*speech\.txt has 1 character"):
-        inspector.load_input(Vocabulary(list("ROME ")), None, str(tmp_path / "speech.txt"), None)
+        load_input(Vocabulary(list("ROME ")), None, str(tmp_path / "speech.txt"), None)
 
 
 def test_command_line_writes_page_and_picture(tiny, tmp_path):
     page, picture = tmp_path / "cells.html", tmp_path / "cells.png"
     result = subprocess.run(
-        [sys.executable, "-m", "lstm_core.inspect", "--model_name", "tiny", "--logdir",
+        [sys.executable, "-m", "lstm_core.inspection", "--model_name", "tiny", "--logdir",
          str(tiny), "--text", "ROMEO:\nBut soft!\n", "--output_file", str(page), "--png",
          str(picture)], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -178,7 +177,7 @@ def test_command_line_writes_page_and_picture(tiny, tmp_path):
     assert image.shape[0] > 20 and image.shape[1] > 20
     # The characters' activation colours are in it (Chromium's screenshot or the drawing).
     assert coloured_pixels(image) > 300
-    bad = subprocess.run([sys.executable, "-m", "lstm_core.inspect", "--model_name", "tiny",
+    bad = subprocess.run([sys.executable, "-m", "lstm_core.inspection", "--model_name", "tiny",
                           "--logdir", str(tiny), "--output_file", str(page), "--overwrite"],
                          cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert bad.returncode == 2 and "exactly one input" in bad.stderr
@@ -191,22 +190,22 @@ def coloured_pixels(image: np.ndarray) -> int:
 
 
 def test_fallback_drawing_without_chromium(tiny, tmp_path, monkeypatch):
-    monkeypatch.setattr(inspector, "find_chromium", lambda: None)
-    found = inspector.inspect("tiny", str(tiny), text=TEXT[:120])
+    monkeypatch.setattr(picture, "find_chromium", lambda: None)
+    found = inspect("tiny", str(tiny), text=TEXT[:120])
     path = str(tmp_path / "drawn.png")
-    assert inspector.write_picture("unused.html", path, found) == "drawing"
+    assert picture.write_picture("unused.html", path, found) == "drawing"
     image = tf.io.decode_png(open(path, "rb").read()).numpy()
     assert image.shape[2] == 3 and coloured_pixels(image) > 100
 
 
-@pytest.mark.skipif(inspector.find_chromium() is None,
+@pytest.mark.skipif(picture.find_chromium() is None,
                     reason="Chromium is not installed (apt-get install chromium); the page's "
                            "rendering is not checked")
 def test_page_renders_in_headless_chromium(tiny, tmp_path):
-    page = inspector.inspect("tiny", str(tiny), text=TEXT[:300]).page
+    page = inspect("tiny", str(tiny), text=TEXT[:300]).page
     html_path, png_path = tmp_path / "cells.html", tmp_path / "cells.png"
     html_path.write_text(page, encoding="utf-8")
-    assert inspector.chromium_screenshot(str(html_path), str(png_path), 900, 700)
+    assert picture.chromium_screenshot(str(html_path), str(png_path), 900, 700)
     image = tf.io.decode_png(png_path.read_bytes()).numpy()
     assert image.shape[:2] == (700, 900)
     assert coloured_pixels(image) > 2000  # the coloured text is on screen
@@ -224,12 +223,12 @@ def test_a_unit_tracks_line_position_in_shakespeare(tmp_path, shared_data):
                           TrainingConfig(batch_size=32, sequence_length=50, max_steps=150,
                                          learning_rate=0.005, log_frequency=150), train=False)
     vocabulary = Vocabulary.load(ModelFolder(str(tmp_path), "ts").vocabulary)
-    features = inspector.text_features(held_out)
-    untrained = inspector.rank_units(
-        inspector.run_model(trainer.model, vocabulary.encode(held_out)),
-        {"position_in_line": features["position_in_line"]}, layers=1)[0]
+    line_position = features.text_features(held_out)["position_in_line"]
+    untrained = features.rank_units(
+        activations.run_model(trainer.model, vocabulary.encode(held_out)),
+        {"position_in_line": line_position}, layers=1)[0]
     trainer.train()
-    ranked = inspector.inspect("ts", str(tmp_path), text=held_out).ranked
+    ranked = inspect("ts", str(tmp_path), text=held_out).ranked
     best = max((r for r in ranked if r.feature in ("position_in_line", "after_newline")),
                key=lambda r: abs(r.correlation))
     print(f"best: layer {best.layer} {best.state} unit {best.unit} {best.feature} "
@@ -243,6 +242,6 @@ def test_the_picture_is_tall_enough_for_music_events():
     # An event's cell is as wide as its name: 200 events need the rows of their names as text.
     events = ["Pitch_60", "Position_12"] * 100
     as_text = " ".join(events)
-    found = inspector.Inspection("", [], {}, (0, "cell", 0), events, False)
-    text = inspector.Inspection("", [], {}, (0, "cell", 0), list(as_text), True)
-    assert inspector.picture_height(found, 1200) >= inspector.picture_height(text, 1200) > 400
+    found = Inspection("", [], {}, (0, "cell", 0), events, False)
+    text = Inspection("", [], {}, (0, "cell", 0), list(as_text), True)
+    assert picture.picture_height(found, 1200) >= picture.picture_height(text, 1200) > 400

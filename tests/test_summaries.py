@@ -12,6 +12,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from lstm_core import summaries
 from lstm_core.model import LanguageModel, ModelConfig
+from lstm_core.trace import trace_model
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH, TIME, UNITS, LAYERS = 4, 16, 8, 2
@@ -141,7 +142,7 @@ def test_trace_matches_the_model():
     """The recomputed gates come from the same equations: the logits equal the model's own."""
     model = LanguageModel(ModelConfig(11, units=5, layers=2, embedding_size=3))
     tokens = tf.constant(np.random.default_rng(0).integers(0, 11, size=[2, 9]), tf.int32)
-    layer_inputs, traces, logits = summaries.trace_model(model, tokens)
+    layer_inputs, traces, logits = trace_model(model, tokens)
     expected, state = model(tokens, model.initial_state(2))
     np.testing.assert_allclose(logits.numpy(), expected.numpy(), atol=1e-5)
     np.testing.assert_allclose(traces[-1].cell[-1].numpy(), state[-1].cell.numpy(), atol=1e-5)
