@@ -274,6 +274,49 @@ class Sampler:
             raise GenerationInterrupted(self._trace(chunks, done, len(primer))) from None
         return self._trace(chunks, length, len(primer))
 
+    def generate_in_graph(self, primer: tf.Tensor, length: tf.Tensor, random_seed: tf.Tensor,
+                          temperature: tf.Tensor, top_k: tf.Tensor, top_p: tf.Tensor
+                          ) -> tuple[tf.Tensor, tf.Tensor]:
+        """`generate_scored` as graph ops, for a `tf.function` (the exported model): the same
+        compiled chunks and draws, the loop over chunks in the graph, the settings tensors.
+        Plain sampling only (beam search traces its streams back in numpy).
+
+        Args:
+          primer: int32 `[samples, time]`, time >= 1; length: int32 scalar; random_seed: int64
+            scalar; temperature, top_k, top_p: float32, int32, float32 scalars.
+        Returns:
+          ids int32 `[samples, length]` and log-likelihoods float32 `[samples]`.
+        """
+        if self.is_beam_search:
+            raise ValueError("generate_in_graph is plain sampling; beam search runs in "
+                             "generate_scored")
+        streams = tf.shape(primer)[0]
+        state = tf.cond(tf.shape(primer)[1] > 1, lambda: self._prime(primer),
+                        lambda: self.model.initial_state(streams))
+        seed = tf.stack([random_seed, tf.constant(0, tf.int64)])
+        length = tf.cast(length, tf.int64)
+        chunks = (length + self.chunk_length - 1) // self.chunk_length
+
+        start = (primer[:, -1], state, tf.zeros([streams]))
+        shapes = tf.nest.map_structure(lambda value: value.shape, start)
+
+        def next_chunk(n, token, state, log_likelihood, all_tokens):
+            tokens, _, *carried = self._slice_chunk(
+                token, state, log_likelihood, seed, n * self.chunk_length, length, length,
+                temperature, top_k, top_p)
+            # The compiled chunk's outputs have no static shape: give back the loop's.
+            token, state, log_likelihood = tf.nest.map_structure(tf.ensure_shape, tuple(carried),
+                                                                 shapes)
+            return (n + 1, token, state, log_likelihood,
+                    all_tokens.write(tf.cast(n, tf.int32), tf.transpose(tokens)))
+
+        _, _, _, log_likelihood, all_tokens = tf.while_loop(
+            lambda n, *_: n < chunks, next_chunk,
+            (tf.constant(0, tf.int64), *start,
+             tf.TensorArray(tf.int32, size=tf.cast(chunks, tf.int32), infer_shape=False)))
+        ids = tf.transpose(all_tokens.concat())[:, :length]  # [chunks * chunk, samples] before
+        return ids, log_likelihood
+
     def _trace(self, chunks: list, length: int, samples: int) -> Generated:
         """The first `length` tokens of each of the `samples` from the chunks: with beam search,
         the likeliest stream at the end traced back through the copies it continued."""
