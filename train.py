@@ -62,6 +62,10 @@ flags.DEFINE_bool("shuffle", False, "Independent windows in random order, instea
 flags.DEFINE_integer("random_seed", 0, "Seed of the weights, dropout and shuffling.")
 flags.DEFINE_bool("allow_unknown", False, "When building a vocabulary, add an unknown token that "
                   "stands for anything it lacks.")
+flags.DEFINE_string("init_from", None, "Fine-tuning: start a new model from the weights of this "
+                    "trained model (a name in --logdir, or a model folder) with the same layers, "
+                    "units and embedding size; tokens both vocabularies share keep their rows. "
+                    "See docs/export.md.")
 flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
                   "folder is kept, renamed).")
 
@@ -214,12 +218,15 @@ def main(argv: Sequence[str]) -> None:
                             FLAGS.gradient_clip, FLAGS.log_frequency, FLAGS.checkpoint_every,
                             FLAGS.validation_every, FLAGS.random_seed)
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
+    source = init_source(folder, model_config, vocabulary)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),
               **{flag: getattr(FLAGS, flag) for flag in DATA_FLAGS},
               "preset": FLAGS.preset,
               "greedy": PRESETS.get(FLAGS.preset or "", {}).get("greedy", False),
               "training": dataclasses.asdict(config)}
+    if source:
+        record["init_from"] = source.record()
     prepare_model_folder(folder, model_config, vocabulary, record)
     if vocabulary.family == "music":  # event or note tokens: priming excerpts for sample.py
         from lstm_core import music
@@ -233,6 +240,10 @@ def main(argv: Sequence[str]) -> None:
     add_internals_summaries(trainer, train, validation, folder.root)
     if trainer.restore():
         print(f"resuming model {folder.name} from step {int(trainer.optimizer.iterations)}")
+    elif source:
+        source.copy_into(trainer.model)
+        print(f"starting from model {source.name}: {len(source.shared)} of {len(vocabulary)} "
+              "tokens keep its embedding and output rows")
     print(f"training {folder.name}: {len(train_ids):,} training and {len(validation_ids):,} "
           f"validation tokens, {train.num_batches} batches per epoch, {trainer.total_steps} "
           "steps in all")
@@ -241,6 +252,20 @@ def main(argv: Sequence[str]) -> None:
     example = "sample.txt" if vocabulary.is_text else "sample.mid"
     print(f"done: {summary}\nsaved in {folder.root}; sample with: python sample.py "
           f"--model_name {folder.name} --output_file {example}")
+
+
+def init_source(folder, model_config, vocabulary):
+    """The model --init_from names, checked against the new one (None without the flag; a run
+    that resumes from a checkpoint does not use it)."""
+    from lstm_core.transfer import Source
+
+    if not FLAGS.init_from:
+        return None
+    if os.path.abspath(os.path.join(FLAGS.logdir, FLAGS.init_from)) == os.path.abspath(
+            folder.root):
+        raise cli.UsageError(f"--init_from {FLAGS.init_from} is the model being trained; name "
+                             "another model, or leave the flag out")
+    return Source(FLAGS.logdir, FLAGS.init_from, model_config, vocabulary)
 
 
 # Flags recorded for TensorBoard's HParams dashboard (runs compare side by side).

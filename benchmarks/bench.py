@@ -515,7 +515,8 @@ def main() -> int:
     skip = set(filter(None, args.skip.split(",")))
     notes: list[str] = []
     peers = {"keras"} | ({"torch"} if peer_available("torch", notes) else set())
-    results: dict = {"cores": CORES, "quick": args.quick}
+    # Other jobs on the machine slow every contender alike; the load says how much noise to expect.
+    results: dict = {"cores": CORES, "quick": args.quick, "load_average": os.getloadavg()[0]}
     failures: dict = {}
 
     quick = args.quick
