@@ -266,7 +266,8 @@ class Sampler:
                 tokens, parents, token, state, log_likelihood = self._chunk(
                     token, state, log_likelihood, seed, tf.constant(position, tf.int64),
                     *bounds, *settings)
-                chunks.append((tokens.numpy(), parents.numpy(), log_likelihood.numpy()))
+                chunks.append((tokens.numpy(), parents.numpy() if self.is_beam_search else None,
+                               log_likelihood.numpy()))
                 done = min(position + self.chunk_length, length)
                 if progress:
                     progress(done, length)
