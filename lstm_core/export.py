@@ -68,10 +68,10 @@ class ExportedModel(tf.Module):
             self.ids = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
                 self.tokens, tf.range(len(vocabulary), dtype=tf.int32)), default_value=-1)
             self.space = vocabulary.ids.get(" ", -1)  # what characters it lacks become
+            self.generate_text = tf.function(self._generate_text, input_signature=(
+                tf.TensorSpec([], tf.string, "seed"), *SETTINGS))
         self.generate = tf.function(self._generate, input_signature=(
             tf.TensorSpec([None, None], tf.int32, "primer_ids"), *SETTINGS))
-        self.generate_text = tf.function(self._generate_text, input_signature=(
-            tf.TensorSpec([], tf.string, "seed"), *SETTINGS))
         self.step = tf.function(self._step, input_signature=(
             tf.TensorSpec([None], tf.int32, "tokens"),
             tf.TensorSpec([config.layers, 2, None, config.units], tf.float32, "state")))

@@ -16,6 +16,7 @@ from lstm_core.preprocessing import Vocabulary
 from lstm_core.saved import ModelFolder
 from lstm_core.trainer import pack_state
 from test_cli import ROOT, assert_usage_error, run
+from test_sampler import text_model  # noqa: F401 (a fixture: a small trained text model)
 
 SEED = "the "
 # Runs without lstm_core (python -I: no script folder, no PYTHONPATH): plain TensorFlow only.
@@ -43,18 +44,10 @@ def python_without_lstm_core(*arguments, cwd):
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    path = tmp_path_factory.mktemp("export")
-    (path / "words.txt").write_text("the cat sat on the mat, the dog ran far away.\n" * 200,
-                                    encoding="utf-8")
-    trained = run("train.py", "--training_file", "words.txt", "--model_name", "words",
-                  "--units_number", "16", "--embedding_size", "8", "--batch_size", "4",
-                  "--sequence_length", "16", "--max_steps", "5", "--sample_every", "0",
-                  "--histogram_frequency", "0", cwd=path)
-    assert trained.returncode == 0, trained.stdout + trained.stderr
-    result = run_module("--model_name", "words", "--output_dir", "out", cwd=path)
+def exported(text_model):
+    result = run_module("--model_name", "words", "--output_dir", "out", cwd=text_model)
     assert result.returncode == 0, result.stdout + result.stderr
-    return path
+    return text_model
 
 
 def run_module(*flags, cwd):
