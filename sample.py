@@ -10,7 +10,8 @@ import secrets
 import sys
 from typing import Sequence
 
-from lstm_core import cli
+from lstm_core import cli, limits
+from lstm_core.files import STDOUT
 from lstm_core.preprocessing import JAZZ
 
 import numpy as np
@@ -20,8 +21,11 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model_name", "lyrics", "The model to sample from (logs/<model_name>/).")
 flags.DEFINE_string("logdir", "logs", "Folder of the models.")
 flags.DEFINE_string("vocabulary_file", None, "Optional: must be the model's own vocabulary.")
+flags.DEFINE_string("checkpoint", "latest", "Which weights: latest, best (the lowest validation "
+                    "loss), or a step that has a checkpoint.")
 flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_samples N > 1, "
-                    "NAME-1.EXT ... NAME-N.EXT.")
+                    "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to standard output.")
+flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
 flags.DEFINE_integer("sample_length", 1500, "Tokens to generate after the seed.")
 flags.DEFINE_integer("log_frequency", 100, "Report progress every N tokens.")
@@ -41,9 +45,13 @@ flags.DEFINE_integer("steps_per_iteration", 1, "Beam search: tokens drawn betwee
 flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
                      "sample (default: a new one each run, printed).")
 flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise over, bars "
-                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the training solo's).")
+                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the first 32 bars of "
+                    "the training solo's).")
 flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from a MIDI file's "
                     "accompaniment or a lead sheet's chord symbols.")
+flags.DEFINE_integer("choruses", 1, "Jazz models: times the progression is played through.")
+flags.DEFINE_integer("bars", None, "Jazz models: bars of the solo: the progression repeated as "
+                     "often as it takes and cut there (default: --choruses times its length).")
 flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that hold the "
                   "accompaniment, by index or name (default: guessed).")
 flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
@@ -75,6 +83,10 @@ MODEL_KIND_FLAGS = {
     "chords": ((JAZZ,), "a model trained with --encoding jazz"),
     "chords_from": ((JAZZ,), "a model trained with --encoding jazz"),
     "chord_parts": ((JAZZ,), "a model trained with --encoding jazz"),
+    "choruses": ((JAZZ,), "a model trained with --encoding jazz"),
+    "bars": ((JAZZ,), "a model trained with --encoding jazz"),
+    "sample_length": (("text", "music"), "a text or music model (a jazz solo lasts as long as "
+                                         "its progression: give --bars or --choruses)"),
     "solo_instrument": ((JAZZ,), "a model trained with --encoding jazz"),
 }
 # Files written besides the sample, and the suffix each must have.
@@ -86,7 +98,16 @@ INTERRUPTED: list[int] = []
 def validate_flags() -> None:
     cli.require_positive(sample_length=FLAGS.sample_length, log_frequency=FLAGS.log_frequency,
                          temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
-                         top_p=FLAGS.top_p)
+                         top_p=FLAGS.top_p, choruses=FLAGS.choruses, bars=FLAGS.bars)
+    for first, second, both in (("chords", "chords_from", "give the progression"),
+                                ("bars", "choruses", "set the solo's length")):
+        if FLAGS[first].present and FLAGS[second].present:
+            raise cli.UsageError(f"--{first} and --{second} both {both}; give one of them")
+    low, high = limits.TEMPERATURE_RANGE
+    if not low <= FLAGS.temperature <= high:
+        raise cli.UsageError(f"--temperature {FLAGS.temperature} is outside [{low:g}, {high:g}]; "
+                             "below it use --greedy (always the likeliest token), above it every "
+                             "token is as likely as any other")
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
@@ -98,8 +119,12 @@ def validate_flags() -> None:
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
     validate_beam_flags()
-    cli.require_output_paths(output_file=FLAGS.output_file, audio=FLAGS.audio,
-                             piano_roll=FLAGS.piano_roll)
+    if FLAGS.output_file == STDOUT and FLAGS.num_samples > 1:
+        raise cli.UsageError("--output_file - writes one sample to standard output; give a file "
+                             "name for --num_samples > 1")
+    for flag in ("output_file", "audio", "piano_roll"):
+        for path in output_paths(getattr(FLAGS, flag), FLAGS.num_samples):
+            cli.require_output_paths(FLAGS.overwrite, **{flag: path})
     for flag, suffix in EXTRA_SUFFIXES.items():
         path = getattr(FLAGS, flag)
         if path and not path.lower().endswith(suffix):
@@ -131,6 +156,9 @@ def check_flags_fit(family: str) -> None:
             raise cli.UsageError(f"--{flag} needs {needs}; model {FLAGS.model_name} writes "
                                  f"{WRITES[family]}; leave the flag out")
     path = FLAGS.output_file
+    if path == STDOUT and family != "text":
+        raise cli.UsageError(f"--output_file -: model {FLAGS.model_name} writes MIDI, which "
+                             "standard output does not take; give a .mid file name")
     suffix = os.path.splitext(path)[1].lower()
     if family == "text" and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
         raise cli.UsageError(f"--output_file {path}: model {FLAGS.model_name} writes text, not "
@@ -166,9 +194,13 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
                                    *generated):
         text = "".join(primer) + vocabulary.decode(tokens)
         atomic_write(path, text.encode("utf-8"))
-        print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed}, "
-              f"{likelihood(score, len(tokens))})")
-    if FLAGS.num_samples == 1:
+        if path == STDOUT:  # the sample alone on standard output, what was done on stderr
+            print(f"wrote {len(tokens)} characters (--random_seed {random_seed}, "
+                  f"{likelihood(score, len(tokens))})", file=sys.stderr)
+        else:
+            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed}, "
+                  f"{likelihood(score, len(tokens))})")
+    if FLAGS.num_samples == 1 and path != STDOUT:
         print(text[:600])
 
 
@@ -227,10 +259,13 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
 
     metadata = vocabulary.metadata
     if FLAGS.chords_from:
-        progression = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+        chorus = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+    elif FLAGS.chords is not None:
+        chorus = jazz.parse_progression(FLAGS.chords, metadata["measure_length"])
     else:
-        progression = jazz.parse_progression(FLAGS.chords or metadata["progression"],
-                                             metadata["measure_length"])
+        chorus = jazz.parse_progression(metadata["progression"],
+                                        metadata["measure_length"])[:jazz.CHORUS_BARS]
+    progression = jazz.solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     length = jazz.tokens_needed(progression, metadata["mean_duration"])
     primer = np.zeros([1], np.int32)  # the most frequent token
     generated = generate(sampler, primer, length, random_seed)
@@ -283,7 +318,9 @@ def likelihood(log_likelihood: float, tokens: int) -> str:
             "token")
 
 
-def output_paths(path: str, count: int) -> list[str]:
+def output_paths(path: str | None, count: int) -> list[str]:
+    if path is None:
+        return []
     if count == 1:
         return [path]
     stem, extension = os.path.splitext(path)
@@ -296,9 +333,17 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.saved import ModelFolder
 
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
-    model, vocabulary, config = folder.load(FLAGS.vocabulary_file)
+    model, vocabulary, config = folder.load(FLAGS.vocabulary_file, FLAGS.checkpoint)
+    if FLAGS.checkpoint != "latest":
+        # On stderr: standard output may be the sample itself.
+        print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}", file=sys.stderr)
     family = vocabulary.family
     check_flags_fit(family)
+    limits.require_fits(
+        f"sampling {FLAGS.num_samples} x {FLAGS.sample_length} tokens",
+        limits.sampling_bytes(config.vocabulary_size, config.embedding_size, config.units,
+                              config.layers, FLAGS.num_samples, FLAGS.sample_length),
+        "--sample_length or --num_samples")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
     # A preset (the original jazz model) may ask for greedy decoding unless told otherwise
     # (beam search draws its branches).

@@ -38,7 +38,7 @@ if __name__ == "__main__":  # the app: TensorFlow's start-up chatter captured, a
 
 import tensorflow as tf  # noqa: E402
 
-from lstm_core.errors import UsageError
+from lstm_core.files import check_output_folder
 from lstm_core.model import LanguageModel
 from lstm_core.preprocessing import Vocabulary
 from lstm_core.sampler import Sampler
@@ -111,16 +111,12 @@ class ExportedModel(tf.Module):
 def export(model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str, output_dir: str,
            overwrite: bool = False, allowed_next: np.ndarray | None = None) -> None:
     """Writes the SavedModel and ``step.tflite`` into `output_dir`: built beside it, then
-    renamed into place, so that `output_dir` is never half written (an existing one is replaced
-    only with `overwrite`, and only once the new export is complete)."""
+    renamed into place, so that `output_dir` is never half written (an existing one that holds
+    files is replaced only with `overwrite`, and only once the new export is complete; see
+    docs/files.md)."""
+    check_output_folder("output_dir", output_dir, overwrite)
     output_dir = os.path.abspath(output_dir)
-    if os.path.exists(output_dir) and not overwrite:
-        raise UsageError(f"--output_dir {output_dir} exists already; pass --overwrite to replace "
-                         "it, or choose another folder")
     parent = os.path.dirname(output_dir)
-    if not os.path.isdir(parent):
-        raise UsageError(f"--output_dir {output_dir}: the folder {parent} does not exist; create "
-                         "it or export elsewhere")
     # Built inside a private folder beside `output_dir` (same file system: renames are atomic),
     # in a subfolder that the save creates with the user's permissions.
     workspace = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output_dir)}.partial-")
@@ -145,6 +141,7 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.saved import ModelFolder
 
     FLAGS = flags.FLAGS
+    check_output_folder("output_dir", FLAGS.output_dir, FLAGS.overwrite)  # before the work
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
     model, vocabulary, _ = folder.load()
     export(model, vocabulary, folder.vocabulary, FLAGS.output_dir, FLAGS.overwrite)

@@ -19,15 +19,16 @@ class ProgressBar:
     a second. Log lines printed through `print` appear above it."""
 
     def __init__(self, total: int, initial: int = 0, stream: TextIO | None = None,
-                 lines: bool = False):
-        """`lines`: when `stream` is not a terminal, write each update as a line of its own
-        (for updates that come seldom, such as a sampler's chunks)."""
+                 shown: bool = True, lines: bool = False):
+        """`shown`: False for a bar that is never drawn (its `print` still prints). `lines`: when
+        `stream` is not a terminal, write each update as a line of its own (for updates that
+        come seldom, such as a sampler's chunks)."""
         self.total, self.initial, self.done = max(total, 1), initial, initial
         self.stream = stream or sys.stderr
-        self.active = self.stream.isatty()
-        self.lines = lines and not self.active
+        self.active = shown and self.stream.isatty()
+        self.lines = lines and shown and not self.stream.isatty()
         self.started = self.last_drawn = time.perf_counter()
-        self.suffix = ""
+        self.suffix, self.drawn = "", False
 
     def update(self, done: int, suffix: str = "") -> None:
         self.done, self.suffix = done, suffix
@@ -51,16 +52,18 @@ class ProgressBar:
         bar = "#" * int(30 * fraction) + "." * (30 - int(30 * fraction))
         self.stream.write(f"\r[{bar}] {self._status(now)}\x1b[K")
         self.stream.flush()
+        self.drawn = True
 
-    def print(self, line: str) -> None:
+    def print(self, line: str, file: TextIO | None = None) -> None:
+        """Prints `line` to `file` (standard output by default), above the bar."""
         if self.active:
             self.stream.write("\r\x1b[K")
-        print(line, flush=True)
+        print(line, file=file, flush=True)
         if self.active:
             self._draw(time.perf_counter())
 
     def close(self) -> None:
-        if self.active:
+        if self.active and self.drawn:
             self.stream.write("\n")
             self.stream.flush()
             self.active = False

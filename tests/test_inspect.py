@@ -190,7 +190,7 @@ def test_command_line_writes_page_and_picture(tiny, tmp_path):
     # The characters' activation colours are in it (Chromium's screenshot or the drawing).
     assert coloured_pixels(image) > 300
     bad = subprocess.run([sys.executable, "-m", "lstm_core.inspect", "--model_name", "tiny",
-                          "--logdir", str(tiny), "--output_file", str(page)],
+                          "--logdir", str(tiny), "--output_file", str(page), "--overwrite"],
                          cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert bad.returncode == 2 and "exactly one input" in bad.stderr
 

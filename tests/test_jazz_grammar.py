@@ -193,3 +193,34 @@ def test_metheny_solo_is_found_without_part_numbers():
     tokens, metadata = load_jazz_corpus(str(METHENY))
     assert all(parse_token(t).token() == t for t in tokens)
     assert 150 < len(set(tokens)) < 300 and metadata["tempo"] == 112
+
+
+def test_a_short_solo_is_found_by_the_guess(tmp_path):
+    # Three notes: a short solo, and the only single-note line above G3.
+    lead = _part("Lead", [("E4", 2), ("D4", 2), ("G4", 4)], 66)
+    midi = _write_midi(tmp_path / "short.mid", lead, _comping())
+    assert read_sources(midi)[0].melody_part == "Lead"
+
+
+def test_a_solo_this_project_wrote_is_measured_by_its_part_names(tmp_path):
+    """A low solo (below G3 on average, where the guess refuses a part as a bass line), written by
+    `write_jazz_midi`: `measure` finds its Solo part by name."""
+    import subprocess
+    import sys
+
+    from lstm_core.music.jazz.chords import parse_progression
+    from lstm_core.music.jazz.melody import Note
+    from lstm_core.music.jazz.realize import write_jazz_midi
+
+    progression = parse_progression("Dm7 G7 | Cmaj7")
+    low = [[Note(0, 1, 50), Note(1, 1, 53), Note(2, 2, 50)], [Note(4, 2, 48), Note(6, 2, 52)]]
+    path = str(tmp_path / "solo.mid")
+    write_jazz_midi(low, progression, path)
+    source = read_sources(path)[0]
+    assert (source.melody_part, source.chord_parts) == ("Solo", ["Chords"])
+    measured = subprocess.run([sys.executable, "-m", "lstm_core.music.jazz.measure", "--midi",
+                               path],
+                              cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                              text=True, timeout=300)
+    assert measured.returncode == 0, measured.stderr
+    assert "melody 'Solo'" in measured.stdout and ": 5 notes" in measured.stdout

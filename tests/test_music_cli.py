@@ -20,12 +20,25 @@ def music_model(tmp_path_factory):
         corpus.parse(name).write("midi", fp=str(folder / f"chorale{n}.mid"))
     (songs / "empty.mid").write_bytes(b"")
     (songs / "notes.mid").write_text("not a MIDI file", encoding="utf-8")
-    result = run("train.py", "--training_file", "midi_songs", "--vocabulary_file", "piano.vocab",
+    # The folder as a shell's completion gives it, with a trailing slash.
+    result = run("train.py", "--training_file", "midi_songs/", "--vocabulary_file", "piano.vocab",
                  "--model_name", "piano", "--units_number", "32", "--batch_size", "4",
                  "--sequence_length", "16", "--max_steps", "20", "--sample_every", "10",
                  cwd=path)
     assert result.returncode == 0, result.stdout + result.stderr
     return path, result
+
+
+def test_hparams_name_a_folder_given_with_a_trailing_slash(music_model):
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    from test_summaries import load
+
+    path, _ = music_model
+    root = load(path / "logs" / "piano")
+    content = root.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+    hparams = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
+    assert hparams["training_file"].string_value == "midi_songs"
 
 
 def test_bad_files_are_skipped_with_one_warning_each(music_model):

@@ -42,6 +42,7 @@ from lstm_core.errors import UsageError
 from lstm_core.music import encodings, scores
 from lstm_core.music.events import BOUNDARY, TICKS_PER_QUARTER
 from lstm_core.files import atomic_write
+from lstm_core.progress import ProgressBar
 
 MUSIC21_PREFIX = "music21:"
 DEFAULT_SOURCE = "music21:bach"
@@ -152,6 +153,7 @@ def parse_files(files: list[Path], encoding: str, instruments: str, cache_dir: s
     results = [_read_cache(cache_dir, key) for key in keys]
     todo = [i for i, result in enumerate(results) if result is None]
     workers = min(len(todo), os.cpu_count() or 1)
+    progress = ProgressBar(len(files), initial=len(files) - len(todo))
     arguments = ([str(files[i]) for i in todo], repeat(encoding), repeat(instruments))
     # "spawn": the parent may run TensorFlow threads, which a fork would copy mid-flight.
     pool = concurrent.futures.ProcessPoolExecutor(
@@ -162,7 +164,9 @@ def parse_files(files: list[Path], encoding: str, instruments: str, cache_dir: s
                              else map(parse_file, *arguments)):
             results[i] = result
             atomic_write(os.path.join(cache_dir, keys[i] + ".json"), json.dumps(result).encode())
+            progress.update(progress.done + 1, "files parsed")
     finally:
+        progress.close()
         if pool:
             pool.shutdown(cancel_futures=True)
     return results

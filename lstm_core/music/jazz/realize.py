@@ -23,6 +23,7 @@ import numpy as np
 
 from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
                                          measure_beats)
+from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
 from lstm_core.music.jazz.melody import GRID, Note
 from lstm_core.music.scores import DEFAULT_TEMPO, write_score
@@ -131,14 +132,15 @@ def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: floa
     """Writes a MIDI file of two parts, atomically (`scores.write_score`): ``Solo`` (General
     MIDI `solo_program`, jazz guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and
     ``Chords``, the progression voiced for piano: the bass an octave below, the chord tones
-    closely above E3."""
+    closely above E3. The names (`extract.SOLO_PART`, `extract.CHORDS_PART`) tell
+    `extract` which part is the solo when the file is read back."""
     score = music21.stream.Score()
-    solo_part = _part("Solo", solo_program, tempo, progression)
+    solo_part = _part(SOLO_PART, solo_program, tempo, progression)
     for event in (event for measure in solo for event in measure):
         sound = (music21.note.Rest() if event.is_rest else music21.note.Note(event.pitch))
         sound.quarterLength = event.duration
         solo_part.insert(event.offset, sound)
-    chords_part = _part("Chords", chord_program, tempo, progression)
+    chords_part = _part(CHORDS_PART, chord_program, tempo, progression)
     for begin, end, chord in chord_timeline(progression):
         chords_part.insert(begin, music21.chord.Chord(voicing(chord), quarterLength=end - begin))
     score.insert(0, solo_part)
