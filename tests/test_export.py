@@ -62,14 +62,14 @@ def test_plain_tensorflow_writes_what_sample_py_writes(exported):
     assert loaded.returncode == 0, loaded.stderr
     answer = json.loads(loaded.stdout.splitlines()[-1])
     assert answer["ids_shape"] == [2, 40]
-    for (temperature, top_k, top_p, seed), (text, log_likelihood) in zip(settings,
-                                                                          answer["texts"]):
-        sampled = run("sample.py", "--model_name", "words", "--output_file", "s.txt", "--seed",
+    for n, ((temperature, top_k, top_p, seed), (text, log_likelihood)) in enumerate(
+            zip(settings, answer["texts"])):
+        sampled = run("sample.py", "--model_name", "words", "--output_file", f"s{n}.txt", "--seed",
                       SEED, "--sample_length", "150", "--temperature", str(temperature),
                       "--top_k", str(top_k), "--top_p", str(top_p), "--random_seed", str(seed),
                       cwd=exported)
         assert sampled.returncode == 0, sampled.stderr
-        assert (exported / "s.txt").read_text(encoding="utf-8") == SEED + text
+        assert (exported / f"s{n}.txt").read_text(encoding="utf-8") == SEED + text
         assert f"log-likelihood {log_likelihood:.1f}," in sampled.stdout
 
 
