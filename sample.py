@@ -37,6 +37,12 @@ flags.DEFINE_float("top_p", 1.0, "Draw only among the likeliest tokens whose pro
 flags.DEFINE_bool("greedy", False, "Always take the likeliest token (argmax), as the original "
                   "generators did.")
 flags.DEFINE_integer("num_samples", 1, "Independent samples generated in parallel.")
+flags.DEFINE_integer("beam_size", 1, "Beam search (as Magenta's): the likeliest streams kept per "
+                     "sample every --steps_per_iteration tokens (1 with --branch_factor 1: plain "
+                     "sampling). See docs/export.md.")
+flags.DEFINE_integer("branch_factor", 1, "Beam search: copies of each kept stream, each drawing "
+                     "its own continuation.")
+flags.DEFINE_integer("steps_per_iteration", 1, "Beam search: tokens drawn between two prunings.")
 flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
                      "sample (default: a new one each run, printed).")
 flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise over, bars "
@@ -82,6 +88,8 @@ MODEL_KIND_FLAGS = {
 }
 # Files written besides the sample, and the suffix each must have.
 EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
+# Set when Ctrl-C stopped the generation: the tokens each sample got (written, then status 130).
+INTERRUPTED: list[int] = []
 
 
 def validate_flags() -> None:
@@ -105,6 +113,7 @@ def validate_flags() -> None:
                                  f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
+    validate_beam_flags()
     if FLAGS.output_file == STDOUT and FLAGS.num_samples > 1:
         raise cli.UsageError("--output_file - writes one sample to standard output; give a file "
                              "name for --num_samples > 1")
@@ -116,6 +125,22 @@ def validate_flags() -> None:
         if path and not path.lower().endswith(suffix):
             raise cli.UsageError(f"--{flag} {path}: it writes a {suffix} file; give a name "
                                  f"ending in {suffix}")
+
+
+def validate_beam_flags() -> None:
+    cli.require_positive(beam_size=FLAGS.beam_size, branch_factor=FLAGS.branch_factor,
+                         steps_per_iteration=FLAGS.steps_per_iteration)
+    if FLAGS.beam_size * FLAGS.branch_factor == 1:
+        if FLAGS["steps_per_iteration"].present:
+            raise cli.UsageError("--steps_per_iteration is for beam search; give --beam_size "
+                                 "or --branch_factor above 1 too, or leave it out")
+        return
+    for flag, plain in (("top_p", 1.0), ("greedy", False)):
+        if FLAGS[flag].present and FLAGS[flag].value != plain:
+            raise cli.UsageError(f"--{flag} does not combine with beam search (--beam_size "
+                                 f"{FLAGS.beam_size} --branch_factor {FLAGS.branch_factor}): "
+                                 "beams rank streams drawn from the whole distribution; leave "
+                                 f"out --{flag} or the beam flags")
 
 
 def check_flags_fit(family: str) -> None:
@@ -159,15 +184,17 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
     from lstm_core.files import atomic_write
 
     primer = text_primer(vocabulary, FLAGS.seed)
-    generated = generate(sampler, vocabulary, primer, FLAGS.sample_length, random_seed)
-    for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
+    generated = generate(sampler, vocabulary.encode(primer), FLAGS.sample_length, random_seed)
+    for path, tokens, score in zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
+                                   *generated):
         text = "".join(primer) + vocabulary.decode(tokens)
         atomic_write(path, text.encode("utf-8"))
         if path == STDOUT:  # the sample alone on standard output, what was done on stderr
-            print(f"wrote {len(tokens)} characters (--random_seed {random_seed})",
-                  file=sys.stderr)
+            print(f"wrote {len(tokens)} characters (--random_seed {random_seed}, "
+                  f"{likelihood(score, len(tokens))})", file=sys.stderr)
         else:
-            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
+            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed}, "
+                  f"{likelihood(score, len(tokens))})")
     if FLAGS.num_samples == 1 and path != STDOUT:
         print(text[:600])
 
@@ -190,13 +217,15 @@ def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
         primer = excerpts[rng.integers(len(excerpts))]
     primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
     length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
-    generated = generate(sampler, vocabulary, primer, length, random_seed)
-    for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
-                                        generated)):
+    generated = generate(sampler, vocabulary.encode(primer), length, random_seed)
+    for n, (path, ids, log_likelihood) in enumerate(zip(output_paths(FLAGS.output_file,
+                                                                     FLAGS.num_samples),
+                                                        *generated)):
         tokens = vocabulary.decode(ids)
         score = music.write_midi(tokens, vocabulary.metadata, path, FLAGS.tempo)
         print(f"wrote {path}: {len(tokens)} tokens, {score.note_num()} notes in "
-              f"{len(score.tracks)} track(s) (--random_seed {random_seed})")
+              f"{len(score.tracks)} track(s) (--random_seed {random_seed}, "
+              f"{likelihood(log_likelihood, len(tokens))})")
         render_extras(path, n, score)
 
 
@@ -232,10 +261,10 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
                                         metadata["measure_length"])[:jazz.CHORUS_BARS]
     progression = jazz.solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     length = jazz.tokens_needed(progression, metadata["mean_duration"])
-    primer = np.zeros([FLAGS.num_samples, 1], np.int32)  # the most frequent token
-    generated = sampler.generate(primer, length, random_seed)
-    for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
-                                        generated)):
+    primer = np.zeros([1], np.int32)  # the most frequent token
+    generated = generate(sampler, primer, length, random_seed)
+    for n, (path, ids, score) in enumerate(zip(output_paths(FLAGS.output_file,
+                                                            FLAGS.num_samples), *generated)):
         solo = jazz.realize_solo(vocabulary.decode(ids), progression,
                                  np.random.default_rng([random_seed, n]),
                                  pitch_range=tuple(metadata["pitch_range"]))
@@ -244,21 +273,43 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
         opening = jazz.format_progression(progression[:SHOWN_BARS])
         more = " | ..." if len(progression) > SHOWN_BARS else ""
         print(f"wrote {path}: a solo over {len(progression)} bars of {opening}{more} "
-              f"(--random_seed {random_seed})")
+              f"(--random_seed {random_seed}, {likelihood(score, len(ids))})")
         render_extras(path, n)
 
 
-def generate(sampler, vocabulary, primer, length: int, random_seed: int) -> np.ndarray:
-    """`length` ids `[num_samples, length]` continuing `primer` (its tokens, the same for every
-    sample), with a progress bar of `length`."""
+def generate(sampler, primer, length: int, random_seed: int):
+    """`length` ids `[num_samples, length]` continuing `primer` (ids `[time]`, the same for
+    every sample) and their log-likelihoods `[num_samples]` (`lstm_core.sampler.Generated`),
+    with a progress bar of `length`. Ctrl-C returns what the finished chunks hold (the caller
+    writes it, then `main` exits with status 130); with nothing yet, it says so and stops."""
     from lstm_core.progress import ProgressBar
+    from lstm_core.sampler import GenerationInterrupted
 
-    primer_ids = np.tile(vocabulary.encode(primer).astype(np.int32), [FLAGS.num_samples, 1])
-    bar = ProgressBar(length)
-    generated = sampler.generate(primer_ids, length, random_seed,
-                                 lambda done, total: bar.update(done))
+    primer_ids = np.tile(np.asarray(primer, np.int32), [FLAGS.num_samples, 1])
+    bar = ProgressBar(length, lines=True)
+    try:
+        generated = sampler.generate_scored(primer_ids, length, random_seed,
+                                            lambda done, total: bar.update(done, "tokens"))
+    except GenerationInterrupted as stop:
+        generated = stop.generated
+        done = generated.ids.shape[1]
+        bar.close()
+        if not done:
+            print("interrupted before the first chunk of --log_frequency "
+                  f"{FLAGS.log_frequency} tokens was generated: nothing was written",
+                  file=sys.stderr)
+            sys.exit(130)
+        print(f"interrupted after {done} of {length} tokens: writing what was generated",
+              file=sys.stderr)
+        INTERRUPTED.append(done)
     bar.close()
     return generated
+
+
+def likelihood(log_likelihood: float, tokens: int) -> str:
+    """The log-likelihood of a sample, in all and per token, for comparing samples."""
+    return (f"log-likelihood {log_likelihood:.1f}, {log_likelihood / max(tokens, 1):.3f} per "
+            "token")
 
 
 def output_paths(path: str | None, count: int) -> list[str]:
@@ -288,18 +339,25 @@ def main(argv: Sequence[str]) -> None:
                               config.layers, FLAGS.num_samples, FLAGS.sample_length),
         "--sample_length or --num_samples")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
-    # A preset (the original jazz model) may ask for greedy decoding unless told otherwise.
-    greedy = FLAGS.greedy or (not FLAGS["greedy"].present
+    # A preset (the original jazz model) may ask for greedy decoding unless told otherwise
+    # (beam search draws its branches).
+    greedy = FLAGS.greedy or (not FLAGS["greedy"].present and FLAGS.beam_size
+                              * FLAGS.branch_factor == 1
                               and folder.training_record().get("greedy", False))
     sampler = Sampler(model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p, greedy,
-                      chunk_length=FLAGS.log_frequency)
+                      chunk_length=FLAGS.log_frequency, beam_size=FLAGS.beam_size,
+                      branch_factor=FLAGS.branch_factor,
+                      steps_per_iteration=FLAGS.steps_per_iteration)
     if family == JAZZ:
         sample_jazz(sampler, vocabulary, random_seed)
     elif family == "text":
         sample_text(sampler, vocabulary, random_seed)
     else:
         sample_music(sampler, vocabulary, random_seed, folder)
+    if INTERRUPTED:
+        sys.exit(130)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run(main, interrupted="interrupted: nothing more was written (a sample does not "
+                              "resume; run the command again for a new one)")

@@ -187,3 +187,15 @@ def test_a_music_model_writes_midi_only_and_takes_no_jazz_flags(music_model, fla
     result = run("sample.py", "--model_name", "piano", *flags, cwd=path)
     assert_usage_error(result, *fragments)
     assert not any((path / name).exists() for name in flags[1::2])  # nothing written
+
+
+def test_beam_search_writes_music_with_its_log_likelihood(music_model):
+    from music21 import converter
+
+    path, _ = music_model
+    result = run("sample.py", "--model_name", "piano", "--output_file", "beam.mid",
+                 "--sample_length", "64", "--beam_size", "2", "--branch_factor", "3",
+                 "--steps_per_iteration", "8", "--random_seed", "5", cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert "wrote beam.mid: 64 events" in result.stdout and "log-likelihood -" in result.stdout
+    assert len(converter.parse(str(path / "beam.mid")).flatten().notes) > 0
