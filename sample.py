@@ -12,8 +12,9 @@ from typing import Sequence
 
 from lstm_core import cli, limits
 from lstm_core.files import STDOUT
-from lstm_core.music.constants import MIDI_SUFFIXES, TEMPO_RANGE
-from lstm_core.preprocessing import JAZZ
+from lstm_core.music.constants import (DEFAULT_SOLO_INSTRUMENT, MIDI_SUFFIXES, SOLO_PROGRAMS,
+                                        TEMPO_RANGE)
+from lstm_core.kinds import Family
 
 import numpy as np
 from absl import flags
@@ -55,8 +56,8 @@ flags.DEFINE_integer("bars", None, "Jazz models: bars of the solo: the progressi
                      "often as it takes and cut there (default: --choruses times its length).")
 flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that hold the "
                   "accompaniment, by index or name (default: guessed).")
-flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
-                  "General MIDI instrument of the solo part.")
+flags.DEFINE_enum("solo_instrument", DEFAULT_SOLO_INSTRUMENT, list(SOLO_PROGRAMS), "Jazz: "
+                  "the General MIDI instrument of the solo part.")
 flags.DEFINE_float("tempo", None, "Music: beats per minute of the written MIDI (default: the "
                    "corpus tempo).")
 flags.DEFINE_string("primer_midi", None, "Music: start from this MIDI file instead of an "
@@ -68,23 +69,24 @@ flags.mark_flag_as_required("output_file")
 
 MUSIC_SAMPLE_LENGTH = 1000  # tokens, when --sample_length is not given for a music model
 SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
-WRITES = {"text": "text", "music": "music", JAZZ: "jazz solos"}
+WRITES = {Family.TEXT: "text", Family.MUSIC: "music", Family.JAZZ: "jazz solos"}
 # Flags only some families of model take (`Vocabulary.family`): those, and what the flag
 # needs, for the message.
 MODEL_KIND_FLAGS = {
-    "primer_midi": (("music",), "a music model (a jazz solo starts from the progression: "
-                                "--chords or --chords_from)"),
-    "audio": (("music", JAZZ), "a music model"),
-    "piano_roll": (("music", JAZZ), "a music model"),
-    "tempo": (("music", JAZZ), "a music model"),
-    "chords": ((JAZZ,), "a model trained with --encoding jazz"),
-    "chords_from": ((JAZZ,), "a model trained with --encoding jazz"),
-    "chord_parts": ((JAZZ,), "a model trained with --encoding jazz"),
-    "choruses": ((JAZZ,), "a model trained with --encoding jazz"),
-    "bars": ((JAZZ,), "a model trained with --encoding jazz"),
-    "sample_length": (("text", "music"), "a text or music model (a jazz solo lasts as long as "
-                                         "its progression: give --bars or --choruses)"),
-    "solo_instrument": ((JAZZ,), "a model trained with --encoding jazz"),
+    "primer_midi": ((Family.MUSIC,), "a music model (a jazz solo starts from the progression: "
+                                      "--chords or --chords_from)"),
+    "audio": ((Family.MUSIC, Family.JAZZ), "a music model"),
+    "piano_roll": ((Family.MUSIC, Family.JAZZ), "a music model"),
+    "tempo": ((Family.MUSIC, Family.JAZZ), "a music model"),
+    "chords": ((Family.JAZZ,), "a model trained with --encoding jazz"),
+    "chords_from": ((Family.JAZZ,), "a model trained with --encoding jazz"),
+    "chord_parts": ((Family.JAZZ,), "a model trained with --encoding jazz"),
+    "choruses": ((Family.JAZZ,), "a model trained with --encoding jazz"),
+    "bars": ((Family.JAZZ,), "a model trained with --encoding jazz"),
+    "sample_length": ((Family.TEXT, Family.MUSIC), "a text or music model (a jazz solo lasts "
+                                                   "as long as its progression: give --bars or "
+                                                   "--choruses)"),
+    "solo_instrument": ((Family.JAZZ,), "a model trained with --encoding jazz"),
 }
 # Files written besides the sample, and the suffix each must have.
 EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
@@ -143,7 +145,7 @@ def validate_beam_flags() -> None:
                                  f"out --{flag} or the beam flags")
 
 
-def check_flags_fit(family: str) -> None:
+def check_flags_fit(family: Family) -> None:
     """A `UsageError` for a flag the model's `family` (`Vocabulary.family`) does not take, or an --output_file whose
     suffix says another kind of file than the model writes (text in a .mid, MIDI in a .txt)."""
     for flag, (families, needs) in MODEL_KIND_FLAGS.items():
@@ -151,14 +153,14 @@ def check_flags_fit(family: str) -> None:
             raise cli.UsageError(f"--{flag} needs {needs}; model {FLAGS.model_name} writes "
                                  f"{WRITES[family]}; leave the flag out")
     path = FLAGS.output_file
-    if path == STDOUT and family != "text":
+    if path == STDOUT and family is not Family.TEXT:
         raise cli.UsageError(f"--output_file -: model {FLAGS.model_name} writes MIDI, which "
                              "standard output does not take; give a .mid file name")
     suffix = os.path.splitext(path)[1].lower()
-    if family == "text" and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
+    if family is Family.TEXT and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
         raise cli.UsageError(f"--output_file {path}: model {FLAGS.model_name} writes text, not "
                              f"{suffix}; give a .txt file name (MIDI comes from music models)")
-    if family != "text" and suffix not in MIDI_SUFFIXES:
+    if family is not Family.TEXT and suffix not in MIDI_SUFFIXES:
         raise cli.UsageError(f"--output_file {path}: model {FLAGS.model_name} writes MIDI; give "
                              "a .mid file name (--audio adds a .wav, --piano_roll a .png)")
 
@@ -269,7 +271,7 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
                                  np.random.default_rng([random_seed, n]),
                                  pitch_range=tuple(metadata["pitch_range"]))
         jazz.write_jazz_midi(solo, progression, path, tempo=FLAGS.tempo or metadata["tempo"],
-                             solo_program=jazz.SOLO_PROGRAMS[FLAGS.solo_instrument])
+                             solo_program=SOLO_PROGRAMS[FLAGS.solo_instrument])
         opening = jazz.format_progression(progression[:SHOWN_BARS])
         more = " | ..." if len(progression) > SHOWN_BARS else ""
         print(f"wrote {path}: a solo over {len(progression)} bars of {opening}{more} "
@@ -348,9 +350,9 @@ def main(argv: Sequence[str]) -> None:
                       chunk_length=FLAGS.log_frequency, beam_size=FLAGS.beam_size,
                       branch_factor=FLAGS.branch_factor,
                       steps_per_iteration=FLAGS.steps_per_iteration)
-    if family == JAZZ:
+    if family is Family.JAZZ:
         sample_jazz(sampler, vocabulary, random_seed)
-    elif family == "text":
+    elif family is Family.TEXT:
         sample_text(sampler, vocabulary, random_seed)
     else:
         sample_music(sampler, vocabulary, random_seed, folder)

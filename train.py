@@ -18,6 +18,7 @@ import time
 from typing import Sequence
 
 from lstm_core import cli, limits
+from lstm_core.kinds import MUSIC_ENCODINGS, Family, TokenKind
 
 import numpy as np
 from absl import flags
@@ -76,7 +77,7 @@ flags.DEFINE_string("init_from", None, "Fine-tuning: start a new model from the 
 flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
                   "folder is kept, renamed).")
 
-flags.DEFINE_enum("encoding", "remi", ["remi", "tsd", "midilike", "notes", "jazz"], "Music: "
+flags.DEFINE_enum("encoding", TokenKind.REMI, MUSIC_ENCODINGS, "Music: "
                   "how scores become tokens: MidiTok's remi, tsd or midilike (every instrument, "
                   "velocity, tempo, meter and pedal; see docs/music.md), notes (pitch names and "
                   "dotted chords) or jazz (chord-relative grammar of a solo).")
@@ -113,7 +114,7 @@ DATA_FLAGS = ("batch_size", "sequence_length", "validation_fraction", "shuffle",
 def apply_defaults() -> None:
     """Sets the preset's (or the jazz encoding's) values of the flags the user did not give."""
     values = PRESETS[FLAGS.preset] if FLAGS.preset else (
-        JAZZ_DEFAULTS if FLAGS.encoding == "jazz" else {})
+        JAZZ_DEFAULTS if FLAGS.encoding == TokenKind.JAZZ else {})
     for name, value in values.items():
         if name == "greedy":  # a sampling default, recorded for sample.py
             continue
@@ -263,7 +264,7 @@ def main(argv: Sequence[str]) -> None:
             folder.lock().hold_until_exit()
             checkpoints.tidy(folder.checkpoints)
             prepare_model_folder(folder, model_config, vocabulary, record)
-            if vocabulary.family == "music":  # event or note tokens: excerpts for sample.py
+            if vocabulary.family is Family.MUSIC:  # event or note tokens: excerpts for sample.py
                 from lstm_core import music
 
                 rng = np.random.default_rng(FLAGS.random_seed)
@@ -344,7 +345,7 @@ def sample_summary(model, vocabulary, ids):
     def write(step: int) -> None:
         tokens = vocabulary.decode(
             sampler.generate(np.asarray(ids[None, :20], "int32"), 200, random_seed=step)[0])
-        if vocabulary.family == "music":
+        if vocabulary.family is Family.MUSIC:
             from lstm_core.music.summaries import write_sample_summaries
 
             write_sample_summaries(tokens, vocabulary.metadata, step)

@@ -17,22 +17,23 @@ import numpy as np
 from lstm_core import encoded_text
 from lstm_core.default_corpus import build_default_text
 from lstm_core.errors import UsageError
-from lstm_core.preprocessing import CHARACTERS, JAZZ, Vocabulary, check_text_file
+from lstm_core.kinds import Family, TokenKind
+from lstm_core.preprocessing import Vocabulary, check_text_file
 
 
 @dataclasses.dataclass
 class Corpus:
     tokens: Sequence[str] | None  # a list of music events; None for text (read from `source`)
-    kind: str  # the vocabulary kind: characters or a music encoding
+    kind: TokenKind
     metadata: dict
     source: str  # names the data in messages; the file of a text corpus
 
     @property
     def is_text(self) -> bool:
-        return self.kind == CHARACTERS
+        return self.kind.is_text
 
 
-def load_corpus(training_file: str | None, encoding: str = "remi",
+def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
                 melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
                 instruments: str = "all", bpe_vocabulary: int = 0) -> Corpus:
     """The corpus of `training_file`; without one, the embedded default text.
@@ -44,7 +45,7 @@ def load_corpus(training_file: str | None, encoding: str = "remi",
     `encoding` ``jazz`` reads a solo over chords instead (`lstm_core.music.jazz`), with the
     melody and chord parts guessed unless given. Anything else is UTF-8 text.
     """
-    if encoding == JAZZ:
+    if encoding == TokenKind.JAZZ:
         from lstm_core.music import jazz
 
         if not training_file:
@@ -61,10 +62,10 @@ def load_corpus(training_file: str | None, encoding: str = "remi",
             tokens, metadata = music.load_corpus(training_file, encoding,
                                                  programs_named(instruments),
                                                  bpe_vocabulary=bpe_vocabulary)
-            return Corpus(tokens, metadata["encoding"], metadata, training_file)
+            return Corpus(tokens, TokenKind(metadata["encoding"]), metadata, training_file)
     path = training_file or build_default_text()
     check_text_file(path)
-    return Corpus(None, CHARACTERS, {}, path)
+    return Corpus(None, TokenKind.CHARACTERS, {}, path)
 
 
 def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False
@@ -79,7 +80,7 @@ def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool
                 f"--vocabulary_file {vocabulary_path} holds {vocabulary.kind} tokens but "
                 f"{corpus.source} gives {corpus.kind}; give the vocabulary built from this "
                 "corpus or a new path")
-        if vocabulary.family == "music":
+        if vocabulary.family is Family.MUSIC:
             from lstm_core.music.tokenizer import check_same_tokenizer
 
             check_same_tokenizer(vocabulary.metadata, corpus.metadata,

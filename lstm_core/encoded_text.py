@@ -24,7 +24,8 @@ import numpy as np
 
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_writer
-from lstm_core.preprocessing import CHARACTERS, Vocabulary, describe_tokens, not_utf8
+from lstm_core.kinds import TokenKind
+from lstm_core.preprocessing import Vocabulary, describe_tokens, not_utf8
 from lstm_core.progress import ProgressBar
 
 CHUNK_BYTES = 1 << 24
@@ -67,7 +68,7 @@ def build_vocabulary(path: str, allow_unknown: bool = False) -> tuple[Vocabulary
         counts += np.bincount(points, minlength=CODE_POINTS)
         digest.update(raw)
     counted = {chr(c): int(counts[c]) for c in np.flatnonzero(counts)}
-    return (Vocabulary.from_counts(counted, CHARACTERS, allow_unknown), digest.hexdigest())
+    return (Vocabulary.from_counts(counted, TokenKind.CHARACTERS, allow_unknown), digest.hexdigest())
 
 
 def corpus_digest(path: str) -> str:

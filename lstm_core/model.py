@@ -13,17 +13,22 @@ import tensorflow as tf
 
 from lstm_core.files import atomic_write
 from lstm_core.cell import glorot_uniform
+from lstm_core.kinds import TokenKind
 from lstm_core.stack import StackedLSTM, StackState
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     vocabulary_size: int
-    token_kind: str = "characters"  # the vocabulary's kind: characters or a music encoding
+    token_kind: TokenKind = TokenKind.CHARACTERS  # the vocabulary's kind
     embedding_size: int = 64
     units: int = 128
     layers: int = 2
     dropout: float = 0.0  # on each layer's output while training
+
+    def __post_init__(self):
+        # config.json holds the kind's string; a ValueError for one no model reads.
+        object.__setattr__(self, "token_kind", TokenKind(self.token_kind))
 
     def save(self, path: str) -> None:
         atomic_write(path, (json.dumps(dataclasses.asdict(self), indent=2) + "\n").encode())

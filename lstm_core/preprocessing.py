@@ -40,9 +40,8 @@ import numpy as np
 
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_write
+from lstm_core.kinds import Family, TokenKind
 
-CHARACTERS = "characters"
-JAZZ = "jazz"  # the kind (and --encoding) of jazz grammar tokens, realised over chords
 FORMAT = "lstm-core vocabulary"
 VERSION = 1
 # What an unknown character or music event becomes when the user allows unknown tokens.
@@ -58,7 +57,7 @@ class Vocabulary:
     """Tokens, their ids and counts, the token kind, and decoder metadata."""
 
     def __init__(self, tokens: Sequence[str], counts: Sequence[int] | None = None,
-                 kind: str = CHARACTERS, unknown_token: str | None = None,
+                 kind: str = TokenKind.CHARACTERS, unknown_token: str | None = None,
                  metadata: dict | None = None):
         if len(set(tokens)) != len(tokens):
             raise ValueError("vocabulary tokens must be distinct")
@@ -66,26 +65,26 @@ class Vocabulary:
             raise ValueError("the unknown token must be one of the tokens")
         self.tokens = list(tokens)
         self.counts = list(counts) if counts is not None else [0] * len(self.tokens)
-        self.kind = kind
+        self.kind = TokenKind(kind)  # a ValueError for a kind no model reads
         self.unknown_token = unknown_token
         self.metadata = dict(metadata or {})
         self.ids = {token: i for i, token in enumerate(self.tokens)}
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
-    def build(cls, sequence: Iterable[str], kind: str = CHARACTERS, allow_unknown: bool = False,
+    def build(cls, sequence: Iterable[str], kind: str = TokenKind.CHARACTERS, allow_unknown: bool = False,
               metadata: dict | None = None) -> "Vocabulary":
         """Counts the tokens of `sequence` (a string for characters, a list of events for music)."""
         return cls.from_counts(collections.Counter(sequence), kind, allow_unknown, metadata)
 
     @classmethod
-    def from_counts(cls, counts: Mapping[str, int], kind: str = CHARACTERS,
+    def from_counts(cls, counts: Mapping[str, int], kind: str = TokenKind.CHARACTERS,
                     allow_unknown: bool = False, metadata: dict | None = None) -> "Vocabulary":
         """The vocabulary of tokens counted `counts` times, the most frequent first."""
         counts = dict(counts)
         unknown = None
         if allow_unknown:
-            unknown = UNKNOWN_CHARACTER if kind == CHARACTERS else UNKNOWN_EVENT
+            unknown = UNKNOWN_CHARACTER if TokenKind(kind).is_text else UNKNOWN_EVENT
             counts.setdefault(unknown, 0)
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         return cls([t for t, _ in ordered], [c for _, c in ordered], kind, unknown, metadata)
@@ -99,13 +98,12 @@ class Vocabulary:
 
     @property
     def is_text(self) -> bool:
-        return self.kind == CHARACTERS
+        return self.kind.is_text
 
     @property
-    def family(self) -> str:
-        """What a model of this vocabulary writes: ``text`` (characters), ``jazz`` (grammar
-        tokens, realised over chords) or ``music`` (event or note tokens, decoded to notes)."""
-        return "text" if self.is_text else JAZZ if self.kind == JAZZ else "music"
+    def family(self) -> Family:
+        """What a model of this vocabulary writes (`lstm_core.kinds.Family`)."""
+        return self.kind.family
 
     @property
     def id_dtype(self) -> np.dtype:

@@ -101,9 +101,9 @@ def test_the_tflite_step_equals_the_models_step(exported):
 
 
 def test_a_music_model_exports_generate_and_step_without_text(tmp_path):
-    vocabulary = Vocabulary([f"n{p}_d4" for p in range(20)], kind="events")
+    vocabulary = Vocabulary([f"n{p}_4" for p in range(20)], kind="notes")
     vocabulary.save(str(tmp_path / "music.vocab"))
-    model = LanguageModel(ModelConfig(20, "events", embedding_size=8, units=16, layers=1))
+    model = LanguageModel(ModelConfig(20, "notes", embedding_size=8, units=16, layers=1))
     export(model, vocabulary, str(tmp_path / "music.vocab"), str(tmp_path / "out"))
     loaded = tf.saved_model.load(str(tmp_path / "out"))
     assert set(loaded.signatures) == {"generate", "step"}

@@ -98,15 +98,15 @@ def test_a_missing_model_or_another_kind_is_a_usage_error(pretrained):
     missing = run("train.py", "--training_file", "small.txt", "--model_name", "x",
                   "--init_from", "nothing", *SHAPE, cwd=pretrained)
     assert_usage_error(missing, "--init_from nothing")
-    # A music model of the same shape (events), written as train.py writes one.
+    # A music model of the same shape (note tokens), written as train.py writes one.
     folder = ModelFolder(str(pretrained / "logs"), "music")
     (pretrained / "logs" / "music" / "checkpoints").mkdir(parents=True)
-    vocabulary = Vocabulary(["n60_d4", "n62_d4"], kind="events")
-    config = ModelConfig(2, "events", embedding_size=16, units=32, layers=2)
+    vocabulary = Vocabulary(["n60_4", "n62_4"], kind="notes")
+    config = ModelConfig(2, "notes", embedding_size=16, units=32, layers=2)
     config.save(folder.config)
     vocabulary.save(folder.vocabulary)
     tf.train.Checkpoint(model=LanguageModel(config)).save(folder.checkpoints + "/ckpt")
     music = run("train.py", "--training_file", "small.txt", "--model_name", "y",
                 "--init_from", "music", *SHAPE, cwd=pretrained)
-    assert_usage_error(music, "--init_from music", "events", "characters")
+    assert_usage_error(music, "--init_from music", "notes", "characters")
     assert not (pretrained / "logs" / "x").exists() and not (pretrained / "logs" / "y").exists()

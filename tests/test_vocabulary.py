@@ -1,9 +1,12 @@
 """The vocabulary file: Unicode round trip, the legacy one-hot format, and its errors."""
 
+import json
+
 import numpy as np
 import pytest
 
 from lstm_core.errors import UsageError
+from lstm_core.kinds import Family, TokenKind
 from lstm_core.preprocessing import UNKNOWN_CHARACTER, Vocabulary, read_text_file
 
 TEXT = "Ünïcödé\tlines\nand CJK 歌詞, emoji 🎵🎶, quotes \"'\r\n"
@@ -21,17 +24,17 @@ def test_build_orders_by_count_and_round_trips_unicode(tmp_path):
     vocabulary.save(str(path))
     loaded = Vocabulary.load(str(path))
     assert loaded == vocabulary and loaded.counts == vocabulary.counts
-    assert loaded.kind == "characters"
+    assert loaded.kind is TokenKind.CHARACTERS
     assert '"kind": "characters"' in path.read_text(encoding="utf-8")  # readable by eye
     assert loaded.decode(loaded.encode(TEXT)) == TEXT
 
 
 def test_music_tokens_and_metadata_round_trip(tmp_path):
     events = ["wait_12", "n60_d12", "n64_d12", "wait_12", "n60_d12"]
-    vocabulary = Vocabulary.build(events, kind="events", metadata={"tempo": 96, "grid": 12})
+    vocabulary = Vocabulary.build(events, kind="remi", metadata={"tempo": 96, "grid": 12})
     vocabulary.save(str(tmp_path / "m.vocab"))
     loaded = Vocabulary.load(str(tmp_path / "m.vocab"))
-    assert loaded.kind == "events" and loaded.metadata == {"tempo": 96, "grid": 12}
+    assert loaded.kind is TokenKind.REMI and loaded.metadata == {"tempo": 96, "grid": 12}
     assert loaded.decode(loaded.encode(events)) == events
 
 
@@ -44,7 +47,7 @@ def test_missing_characters_are_named_or_mapped_to_unknown():
 
 
 def test_large_vocabularies_use_wider_ids():
-    assert Vocabulary.build([f"t{i}" for i in range(300)], kind="events").id_dtype == np.uint16
+    assert Vocabulary.build([f"t{i}" for i in range(300)], kind="remi").id_dtype == np.uint16
 
 
 def test_reads_the_legacy_one_hot_format_with_its_two_line_newline_entry(tmp_path):
@@ -87,7 +90,20 @@ def test_a_garbled_vocabulary_file_is_a_usage_error(tmp_path):
 def test_family_says_what_a_model_of_the_vocabulary_writes():
     from lstm_core.music.jazz import ENCODING
 
-    assert Vocabulary(list("ab")).family == "text"
-    assert Vocabulary(["n60_d12", "wait_12"], kind="events").family == "music"
-    assert Vocabulary(["n60_12"], kind="notes").family == "music"
-    assert Vocabulary(["C,0.250"], kind=ENCODING).family == "jazz"
+    assert Vocabulary(list("ab")).family is Family.TEXT
+    assert Vocabulary(["Pitch_60", "Bar_None"], kind="remi").family is Family.MUSIC
+    assert Vocabulary(["n60_12"], kind="notes").family is Family.MUSIC
+    assert Vocabulary(["C,0.250"], kind=ENCODING).family is Family.JAZZ
+    assert [kind for kind in TokenKind if kind.is_text] == [TokenKind.CHARACTERS]
+
+
+def test_the_kind_is_written_as_its_name_and_an_unknown_kind_is_a_usage_error(tmp_path):
+    path = tmp_path / "jazz.vocab"
+    Vocabulary(["C,0.250"], kind="jazz").save(str(path))
+    header = json.loads(path.read_text(encoding="utf-8"))
+    assert header["kind"] == "jazz"  # a word in the file, not an enum
+    assert Vocabulary.load(str(path)).kind is TokenKind.JAZZ
+    header["kind"] = "events"  # an encoding no tokenizer reads
+    path.write_text(json.dumps(header), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"jazz.vocab is not a valid vocabulary.*'events'"):
+        Vocabulary.load(str(path))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from lstm_core.errors import UsageError
+from lstm_core.kinds import Family
 from lstm_core.inspection.activations import run_model
 from lstm_core.inspection.features import (Ranked, music_features, rank_units,
                                             text_features)
@@ -19,7 +20,7 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
     if len(given) != 1:
         raise UsageError("give exactly one input: --text, --text_file or --midi "
                          f"(got {', '.join(given) or 'none'})")
-    if vocabulary.family == "jazz":
+    if vocabulary.family is Family.JAZZ:
         raise UsageError("this model reads jazz grammar tokens (--encoding jazz), which "
                          "lstm_core.inspection does not colour; inspect a text model, or a music "
                          "model trained with another --encoding")

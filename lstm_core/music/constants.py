@@ -23,6 +23,10 @@ DEFAULT_TIME_SIGNATURE = "4/4"
 GRID = 12  # ticks per quarter of the grid notes are compared and drawn on: 16ths, triplets exact
 DRUMS = -1  # MidiTok's program of the drum kit
 DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0 as symusic and MidiTok count
+# A jazz solo's instruments, and the piano that plays its chords (General MIDI programs).
+JAZZ_GUITAR, ALTO_SAX, TENOR_SAX, PIANO = 26, 65, 66, 0
+SOLO_PROGRAMS = {"guitar": JAZZ_GUITAR, "tenor_sax": TENOR_SAX, "alto_sax": ALTO_SAX}  # by name
+DEFAULT_SOLO_INSTRUMENT = "guitar"
 
 GENERAL_MIDI = (
     'Acoustic Grand Piano', 'Bright Acoustic Piano', 'Electric Grand Piano', 'Honky-tonk Piano',

@@ -28,7 +28,7 @@ Sampling (``sample.py [--chords "Dm7 G7 | Cmaj7" | --chords_from FILE [--chord_p
                         pitch_range=tuple(metadata["pitch_range"]))
     write_jazz_midi(solo, progression, FLAGS.output_file,
                     tempo=FLAGS.tempo or metadata["tempo"],
-                    solo_program=SOLO_PROGRAMS[FLAGS.solo_instrument])
+                    solo_program=constants.SOLO_PROGRAMS[FLAGS.solo_instrument])
 
 ``realize_solo`` also accepts a generator of tokens and stops drawing when the progression is
 full. Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
@@ -45,10 +45,8 @@ from lstm_core.music.jazz.chords import (CHORUS_BARS, Chord, Progression, format
                                          parse_chord, parse_progression, solo_form)
 from lstm_core.music.jazz.extract import read_progression, read_sources
 from lstm_core.music.jazz.grammar import ENCODING, load_jazz_corpus
-from lstm_core.music.jazz.realize import (ALTO_SAX, JAZZ_GUITAR, SOLO_PROGRAMS, TENOR_SAX, Solo,
-                                          realize_solo, tokens_needed, write_jazz_midi)
+from lstm_core.music.jazz.realize import Solo, realize_solo, tokens_needed, write_jazz_midi
 
-__all__ = ["ALTO_SAX", "CHORUS_BARS", "Chord", "ENCODING", "JAZZ_GUITAR", "Progression",
-           "SOLO_PROGRAMS", "Solo", "TENOR_SAX", "format_progression", "load_jazz_corpus", "parse_chord",
-           "parse_progression", "read_progression", "read_sources", "realize_solo",
-           "solo_form", "tokens_needed", "write_jazz_midi"]
+__all__ = ["CHORUS_BARS", "Chord", "ENCODING", "Progression", "Solo", "format_progression",
+           "load_jazz_corpus", "parse_chord", "parse_progression", "read_progression",
+           "read_sources", "realize_solo", "solo_form", "tokens_needed", "write_jazz_midi"]

@@ -26,9 +26,9 @@ from typing import Sequence
 from lstm_core.music.jazz.chords import Chord, format_progression
 from lstm_core.music.jazz.extract import PartChoice, Source, read_sources
 from lstm_core.music.jazz.melody import GRID, Note, quantize
-from lstm_core.preprocessing import JAZZ
+from lstm_core.kinds import TokenKind
 
-ENCODING = JAZZ
+ENCODING = TokenKind.JAZZ
 REST, CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER = "R", "C", "S", "A", "X"
 NOTE_CLASSES = (CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER)
 INTERVAL_SLACK = 3

@@ -22,7 +22,7 @@ import numpy as np
 import symusic
 
 from lstm_core.files import atomic_write
-from lstm_core.music.constants import DEFAULT_TEMPO
+from lstm_core.music.constants import ALTO_SAX, DEFAULT_TEMPO, JAZZ_GUITAR, PIANO, TENOR_SAX
 from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
                                          measure_beats)
 from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART
@@ -42,12 +42,6 @@ FIRST_NOTE_SPREAD = 6
 FREE_STEP = 7
 """A note without interval bounds moves at most this many semitones (when it can)."""
 
-JAZZ_GUITAR, ALTO_SAX, TENOR_SAX, PIANO = 26, 65, 66, 0
-"""General MIDI programs (numbered from 0)."""
-SOLO_PROGRAMS = {"guitar": JAZZ_GUITAR, "tenor_sax": TENOR_SAX, "alto_sax": ALTO_SAX}
-"""The solo instruments by the names `sample.py --solo_instrument` takes. sample.py spells the
-names out itself, as importing this module at its start would load music21 for text models too;
-tests/test_jazz_realize.py checks that the two lists agree."""
 
 Solo = list[list[Note]]
 """Notes and rests per measure, offsets counted from the start of the solo."""
