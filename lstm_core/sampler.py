@@ -10,6 +10,9 @@ Choosing the next token from the logits ``l`` `[streams, vocabulary]`:
 - otherwise ``l / temperature``, keep the ``top_k`` largest (0: all), keep the smallest set of
   tokens whose probability adds up to ``top_p`` (1.0: all), and draw one by the Gumbel-max
   trick (``argmax(l + g)``, ``g = -log(-log(u))``), which equals a draw from ``softmax(l)``.
+With ``allowed_next`` (a bool `[vocabulary, vocabulary]` matrix whose row ``p`` says which tokens
+may follow token ``p``), the logits of tokens that may not follow the previous one are set to
+``-inf`` before any of this, so no draw and no argmax can pick them.
 Every draw uses a stateless seed derived from ``(random_seed, position)``: the same seed gives the
 same text, however the loop is cut into chunks.
 """
@@ -26,17 +29,23 @@ from lstm_core.model import LanguageModel
 
 class Sampler:
     def __init__(self, model: LanguageModel, temperature: float = 1.0, top_k: int = 0,
-                 top_p: float = 1.0, greedy: bool = False, chunk_length: int = 1000):
+                 top_p: float = 1.0, greedy: bool = False, chunk_length: int = 1000,
+                 allowed_next: np.ndarray | None = None):
         """`chunk_length` tokens are generated per compiled call (progress is reported between
-        calls)."""
+        calls). `allowed_next`: bool `[vocabulary, vocabulary]`, row ``p`` the tokens that may
+        follow token ``p`` (None: any token may follow any)."""
         self.model, self.temperature, self.top_k, self.top_p, self.greedy = (
             model, temperature, top_k, top_p, greedy)
         self.chunk_length = chunk_length
+        self.allowed_next = None if allowed_next is None else tf.constant(allowed_next, tf.bool)
         self._prime = tf.function(self._prime_state, jit_compile=True)
         self._chunk = tf.function(self._generate_chunk, jit_compile=True)
 
-    def choose(self, logits: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        """Next token ids `[streams]` from logits `[streams, vocabulary]`."""
+    def choose(self, logits: tf.Tensor, seed: tf.Tensor, previous: tf.Tensor) -> tf.Tensor:
+        """Next token ids `[streams]` from logits `[streams, vocabulary]` following the tokens
+        `previous` `[streams]`."""
+        if self.allowed_next is not None:
+            logits = tf.where(tf.gather(self.allowed_next, previous), logits, -np.inf)
         if self.greedy:
             return tf.argmax(logits, axis=-1, output_type=tf.int32)
         logits = logits / self.temperature
@@ -65,7 +74,7 @@ class Sampler:
         for t in tf.range(self.chunk_length):
             logits, state = self.model.step(token, state)
             token = self.choose(logits, tf.random.experimental.stateless_fold_in(
-                seed, position + tf.cast(t, tf.int64)))
+                seed, position + tf.cast(t, tf.int64)), token)
             tokens = tokens.write(t, token)
         return tf.transpose(tokens.stack()), token, state
 
