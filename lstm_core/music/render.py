@@ -1,15 +1,16 @@
-"""Hearing and seeing a piece: WAV audio and piano-roll pictures.
+"""Hearing and seeing a piece (a symusic `Score`): WAV audio and piano-roll pictures.
 
-Audio comes from FluidSynth with a General MIDI soundfont when both are installed (Debian
-packages ``fluidsynth`` and ``fluid-soundfont-gm``, which puts the soundfont at `SOUNDFONT`).
-Otherwise a small built-in synthesiser plays each note as sine partials (1, 1/2, 1/4, 1/8 of the
-fundamental's amplitude) with a 5 ms attack, an exponential decay, and a release of
-`RELEASE_SECONDS` after the note ends; it needs nothing beyond numpy and the stdlib ``wave``.
+Audio comes from FluidSynth with the General MIDI soundfont when both are installed (Debian
+packages ``fluidsynth`` and ``fluid-soundfont-gm``, which puts the soundfont at `SOUNDFONT`): each
+track sounds as its General MIDI program, the drum track (MIDI channel 10) as the drum kit.
+Otherwise a small built-in synthesiser plays each pitched note as sine partials (1, 1/2, 1/4, 1/8
+of the fundamental's amplitude) and each drum hit as a burst of noise, louder with its velocity,
+with a 5 ms attack, an exponential decay and a release of `RELEASE_SECONDS` after the note ends;
+it needs nothing beyond numpy and the stdlib ``wave``.
 
-A piano roll has time from left to right (one column per sixteenth note, fewer when the piece is
-long), pitch from bottom to top (two rows per semitone, the 88 piano keys at least), a grey line
-under every C and at every bar, notes in blue with a darker first column so repeated notes stay
-apart. PNG files are written with zlib, no imaging library needed.
+A piano roll is a matplotlib plot: time from left to right with bar numbers, pitch from bottom to
+top with note names at every C (and drum hits at their General MIDI key), one colour per track
+named in the legend, each note a bar whose brightness is its velocity (pale: soft, full: loud).
 """
 
 from __future__ import annotations
@@ -21,126 +22,174 @@ import subprocess
 import sys
 import tempfile
 import wave
-from typing import Sequence
 
 import numpy as np
+import symusic
 
-from lstm_core.music import encodings, scores
-from lstm_core.music.events import TICKS_PER_QUARTER, Note
-from lstm_core.png import write_png
 from lstm_core.files import atomic_write
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RELEASE_SECONDS = 0.2
 ATTACK_SECONDS = 0.005
 DECAY_PER_SECOND = 3.0
+DRUM_DECAY_PER_SECOND = 25.0
 PARTIALS = (1.0, 0.5, 0.25, 0.125)
-PIANO_KEYS = (21, 108)  # MIDI pitches of the lowest and highest piano keys
-ROWS_PER_PITCH = 2
-MAX_WIDTH = 4096  # pixels
-BACKGROUND, GUIDE, NOTE, ONSET = (255, 255, 255), (225, 225, 225), (70, 110, 200), (20, 40, 110)
+PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+MIN_PITCHES = 24  # a piano roll shows at least two octaves
+COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
+           "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
+MAX_BAR_LABELS = 32
+DOTS_PER_INCH = 100
+
+
+def pitch_name(pitch: int) -> str:
+    """``60`` → ``C4`` (scientific pitch notation, middle C is C4)."""
+    return f"{PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def track_label(track: symusic.Track) -> str:
+    return track.name or ("Drums" if track.is_drum else f"Program {track.program}")
 
 
 # ---- audio ---------------------------------------------------------------------------------
-def synthesise(notes: Sequence[Note], seconds_per_tick: float, sample_rate: int) -> np.ndarray:
-    """Mono samples `[samples]` float32 in [-1, 1]: until the last note ends, plus its release."""
-    end = max((n.onset + n.duration for n in notes), default=0) * seconds_per_tick
+def synthesise(score: symusic.Score, sample_rate: int) -> np.ndarray:
+    """The built-in synthesiser's mono samples `[samples]` float32 in [-1, 1] of `score` (its
+    tempo map applied): until the last note ends, plus its release."""
+    timed = score.to("second")
+    notes = [(n, track.is_drum) for track in timed.tracks for n in track.notes]
+    end = max((n.time + n.duration for n, _ in notes), default=0.0)
     samples = np.zeros(int(np.ceil((end + RELEASE_SECONDS) * sample_rate)), np.float32)
-    for n in notes:
-        held = n.duration * seconds_per_tick
+    noise = np.random.default_rng(0).uniform(-1, 1, int(sample_rate * (1 + RELEASE_SECONDS)))
+    for n, is_drum in notes:
+        held = min(n.duration, 1.0) if is_drum else n.duration
         t = np.arange(int((held + RELEASE_SECONDS) * sample_rate)) / sample_rate
-        envelope = (np.minimum(1, t / ATTACK_SECONDS) * np.exp(-DECAY_PER_SECOND * t)
+        envelope = (np.minimum(1, t / ATTACK_SECONDS) * (n.velocity / 127)
                     * np.clip((held + RELEASE_SECONDS - t) / RELEASE_SECONDS, 0, 1))
-        frequency = 440.0 * 2 ** ((n.pitch - 69) / 12)
-        tone = sum(a * np.sin(2 * np.pi * k * frequency * t)
-                   for k, a in enumerate(PARTIALS, 1) if k * frequency < sample_rate / 2)
-        start = int(round(n.onset * seconds_per_tick * sample_rate))
+        if is_drum:  # a hit: noise, decaying fast
+            tone = noise[:len(t)] * np.exp(-DRUM_DECAY_PER_SECOND * t)
+        else:
+            frequency = 440.0 * 2 ** ((n.pitch - 69) / 12)
+            tone = np.exp(-DECAY_PER_SECOND * t) * sum(
+                a * np.sin(2 * np.pi * k * frequency * t)
+                for k, a in enumerate(PARTIALS, 1) if k * frequency < sample_rate / 2)
+        start = int(round(n.time * sample_rate))
         samples[start:start + len(t)] += (envelope * tone)[:len(samples) - start]
     peak = np.abs(samples).max(initial=0)
     return samples * (0.8 / peak) if peak > 0 else samples
 
 
-def seconds_per_tick(bpm: float) -> float:
-    return 60.0 / (bpm * TICKS_PER_QUARTER)
-
-
-def audio_waveform(tokens: Sequence[str], metadata: dict, sample_rate: int = 16000) -> np.ndarray:
-    """The built-in synthesiser's rendering of `tokens` at the corpus tempo, `[samples]` float32."""
-    return synthesise(encodings.decode(tokens, metadata),
-                      seconds_per_tick(metadata.get("tempo", scores.DEFAULT_TEMPO)), sample_rate)
-
-
-def write_wav(path: str, samples: np.ndarray, sample_rate: int) -> None:
-    """16-bit mono WAV, written atomically."""
+def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit mono WAV of `samples` `[samples]` in [-1, 1]."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(sample_rate)
         w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    atomic_write(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def fluidsynth_available() -> bool:
+    return shutil.which("fluidsynth") is not None and os.path.exists(SOUNDFONT)
+
+
+def fluidsynth_wav(midi_path: str, sample_rate: int) -> bytes | None:
+    """FluidSynth's WAV of the MIDI file (None, with a warning, when it fails)."""
+    with tempfile.TemporaryDirectory() as directory:
+        rendered = os.path.join(directory, "audio.wav")
+        result = subprocess.run(["fluidsynth", "-ni", "-q", "-F", rendered, "-r",
+                                 str(sample_rate), SOUNDFONT, midi_path], capture_output=True)
+        if result.returncode == 0 and os.path.exists(rendered):
+            with open(rendered, "rb") as f:
+                return f.read()
+    print(f"warning: fluidsynth failed on {midi_path} ({result.stderr.decode()[-200:]!r}); "
+          "using the built-in synthesiser", file=sys.stderr)
+    return None
 
 
 def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str:
-    """Renders a MIDI file to WAV; returns the renderer used, ``fluidsynth`` or ``built-in``."""
-    if shutil.which("fluidsynth") and os.path.exists(SOUNDFONT):
-        with tempfile.TemporaryDirectory() as directory:
-            rendered = os.path.join(directory, "audio.wav")
-            result = subprocess.run(["fluidsynth", "-ni", "-q", "-F", rendered, "-r",
-                                     str(sample_rate), SOUNDFONT, midi_path], capture_output=True)
-            if result.returncode == 0 and os.path.exists(rendered):
-                with open(rendered, "rb") as f:
-                    atomic_write(wav_path, f.read())
-                return "fluidsynth"
-        print(f"warning: fluidsynth failed on {midi_path} ({result.stderr.decode()[-200:]!r}); "
-              "using the built-in synthesiser", file=sys.stderr)
-    try:
-        piece = scores.read_file(midi_path)
-        notes, tempo = piece.notes, piece.tempo
-    except scores.NoNotes:  # a generated piece may be all waits
+    """Renders a MIDI file to WAV, atomically; returns the renderer, ``fluidsynth`` or
+    ``built-in``."""
+    if fluidsynth_available() and (rendered := fluidsynth_wav(midi_path, sample_rate)):
+        atomic_write(wav_path, rendered)
+        return "fluidsynth"
+    score = symusic.Score(midi_path)
+    if not score.note_num():
         print(f"warning: {midi_path} has no notes; {wav_path} is silent", file=sys.stderr)
-        notes, tempo = [], scores.DEFAULT_TEMPO
-    write_wav(wav_path, synthesise(notes, seconds_per_tick(tempo), sample_rate), sample_rate)
+    atomic_write(wav_path, wav_bytes(synthesise(score, sample_rate), sample_rate))
     return "built-in"
 
 
+def audio_waveform(score: symusic.Score, sample_rate: int = 16000) -> np.ndarray:
+    """How `score` sounds, mono `[samples]` float32 in [-1, 1]: FluidSynth's rendering when it is
+    installed, else the built-in synthesiser's."""
+    if fluidsynth_available():
+        with tempfile.TemporaryDirectory() as directory:
+            midi_path = os.path.join(directory, "piece.mid")
+            score.dump_midi(midi_path)
+            rendered = fluidsynth_wav(midi_path, sample_rate)
+        if rendered:
+            with wave.open(io.BytesIO(rendered)) as w:
+                frames = np.frombuffer(w.readframes(w.getnframes()), f"<i{w.getsampwidth()}")
+                channels = w.getnchannels()
+            return (frames.reshape(-1, channels).mean(axis=1) / 32768).astype(np.float32)
+    return synthesise(score, sample_rate)
+
+
 # ---- pictures ------------------------------------------------------------------------------
-def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
-    """The piano roll of `tokens`, `[height, width, 3]` uint8 RGB (see the module docstring),
-    with bar lines in the time signature `metadata` gives."""
-    return notes_piano_roll_image(encodings.decode(tokens, metadata),
-                                  metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
+def piano_roll_figure(score: symusic.Score):
+    """A matplotlib `Figure` of the piano roll of `score` (see the module docstring)."""
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    tracks = [t for t in score.tracks if t.notes]
+    pitches = [n.pitch for t in tracks for n in t.notes] or [60]
+    low, high = min(pitches), max(pitches)
+    if high - low < MIN_PITCHES:
+        low = max(0, (low + high - MIN_PITCHES) // 2)
+        high = low + MIN_PITCHES
+    downbeats = [int(b) for b in score.get_downbeats()] or [0]
+    end = max(score.end(), downbeats[-1] + 1, 1)
+    bars = len(downbeats)
+    figure = Figure(figsize=(min(26.0, 6 + 0.9 * bars), min(12.0, 2 + 0.09 * (high - low))),
+                    dpi=DOTS_PER_INCH, layout="constrained")
+    axes = figure.add_subplot()
+    for i, track in enumerate(tracks):
+        colour = np.array(to_rgb(COLOURS[i % len(COLOURS)]))
+        velocity = np.array([n.velocity for n in track.notes]) / 127
+        shades = 1 - (0.2 + 0.8 * velocity[:, None]) * (1 - colour)  # pale = soft
+        axes.barh([n.pitch for n in track.notes], [max(n.duration, 1) for n in track.notes],
+                  left=[n.time for n in track.notes], height=0.85, color=shades,
+                  edgecolor=colour, linewidth=0.4, label=track_label(track))
+    axes.set_xlim(0, end)
+    axes.set_ylim(low - 1, high + 1)
+    every = -(-bars // MAX_BAR_LABELS)
+    axes.set_xticks(downbeats[::every], [str(b + 1) for b in range(0, bars, every)])
+    axes.set_xticks(downbeats, minor=True)
+    axes.grid(axis="x", which="both", color="0.85", linewidth=0.6)
+    cs = [p for p in range(low, high + 1) if p % 12 == 0]
+    axes.set_yticks(cs, [pitch_name(p) for p in cs])
+    axes.grid(axis="y", color="0.85", linewidth=0.6)
+    axes.set_axisbelow(True)
+    axes.set_xlabel("bar")
+    axes.set_ylabel("pitch")
+    if tracks:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.005, 1), fontsize="small",
+                    frameon=False)
+    return figure
 
 
-def notes_piano_roll_image(notes: Sequence[Note],
-                           time_signature: str = scores.DEFAULT_TIME_SIGNATURE) -> np.ndarray:
-    """The piano roll of `notes`, `[height, width, 3]` uint8 RGB, a bar line every measure of
-    `time_signature` (``"3/4"``)."""
-    low = min([PIANO_KEYS[0]] + [n.pitch for n in notes])
-    high = max([PIANO_KEYS[1]] + [n.pitch for n in notes])
-    end = max((n.onset + n.duration for n in notes), default=1)
-    ticks_per_column = max(TICKS_PER_QUARTER // 4, -(-end // MAX_WIDTH))
-    width = -(-end // ticks_per_column)
-    image = np.full(((high - low + 1) * ROWS_PER_PITCH, width, 3), BACKGROUND, np.uint8)
-    for pitch in range(low, high + 1):
-        if pitch % 12 == 0:
-            image[(high - pitch + 1) * ROWS_PER_PITCH - 1] = GUIDE
-    numerator, denominator = map(int, time_signature.split("/"))
-    bar = numerator * 4 * TICKS_PER_QUARTER // denominator
-    image[:, ::max(1, bar // ticks_per_column)] = GUIDE
-    for n in notes:
-        top = (high - n.pitch) * ROWS_PER_PITCH
-        first, last = n.onset // ticks_per_column, (n.onset + n.duration - 1) // ticks_per_column
-        image[top:top + ROWS_PER_PITCH, first:last + 1] = NOTE
-        image[top:top + ROWS_PER_PITCH, first] = ONSET
-    return image
+def piano_roll_image(score: symusic.Score) -> np.ndarray:
+    """The piano roll of `score` as `[height, width, 3]` uint8 RGB (for TensorBoard)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(piano_roll_figure(score))
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def draw_piano_roll(tokens: Sequence[str], metadata: dict, png_path: str) -> None:
-    """Writes the piano roll of `tokens` as a PNG file."""
-    write_png(png_path, piano_roll_image(tokens, metadata))
-
-
-def draw_notes_piano_roll(notes: Sequence[Note], time_signature: str, png_path: str) -> None:
-    """Writes the piano roll of `notes` as a PNG file, a bar line every `time_signature` measure."""
-    write_png(png_path, notes_piano_roll_image(notes, time_signature))
+def draw_piano_roll(score: symusic.Score, png_path: str) -> None:
+    """Writes the piano roll of `score` as a PNG file, atomically."""
+    buffer = io.BytesIO()
+    piano_roll_figure(score).savefig(buffer, format="png")
+    atomic_write(png_path, buffer.getvalue())
