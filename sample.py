@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
@@ -23,7 +24,9 @@ flags.DEFINE_string("vocabulary_file", None, "Optional: must be the model's own 
 flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_samples N > 1, "
                     "NAME-1.EXT ... NAME-N.EXT.")
 flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
-flags.DEFINE_integer("sample_length", 1500, "Tokens to generate after the seed.")
+flags.DEFINE_integer("sample_length", None, "Tokens to generate after the seed or primer "
+                     "(default: 1500 characters for text models, 1000 tokens for music models; "
+                     "a jazz solo lasts its chord progression).")
 flags.DEFINE_integer("log_frequency", 100, "Report progress every N tokens.")
 flags.DEFINE_float("temperature", 1.0, "Below 1: safer and more repetitive; above 1: wilder.")
 flags.DEFINE_integer("top_k", 0, "Draw only among the K likeliest tokens (0: all).")
@@ -43,7 +46,20 @@ flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that
 flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
                   "General MIDI instrument of the solo part.")
 flags.DEFINE_float("tempo", None, "Music: beats per minute of the written MIDI (default: the "
-                   "corpus tempo).")
+                   "tempos the model writes).")
+flags.DEFINE_string("instruments", None, "Music: the instruments the piece may use, comma-"
+                    "separated General MIDI names, families (piano, bass, guitar...), programs "
+                    "0-127 or drums (default: all the model knows; with --primer_midi, the "
+                    "primer's).")
+flags.DEFINE_string("key", None, "Music: keep every pitched note in this key, e.g. \"D minor\", "
+                    "\"Bb major\", \"A dorian\" (drums are never masked).")
+flags.DEFINE_string("scale", None, "Music: keep every pitched note in the scale of these notes, "
+                    "e.g. \"C D Eb G A\".")
+flags.DEFINE_integer("bars", None, "Music: the piece's length in bars of new music (instead of "
+                     "--sample_length in tokens).")
+flags.DEFINE_float("seconds", None, "Music: the piece's length in seconds of new music.")
+flags.DEFINE_string("primer_notes", None, "Music: start from this melody, note names or MIDI "
+                    "numbers, one quarter note each, - a rest: \"C4 E4 G4\" or \"60 64 67\".")
 flags.DEFINE_string("primer_midi", None, "Music: start from this MIDI file instead of an "
                     "excerpt of the training data.")
 flags.DEFINE_string("audio", None, "Music: also render the piece as a WAV file (FluidSynth when "
@@ -51,7 +67,9 @@ flags.DEFINE_string("audio", None, "Music: also render the piece as a WAV file (
 flags.DEFINE_string("piano_roll", None, "Music: also draw the piece's piano roll as a PNG file.")
 flags.mark_flag_as_required("output_file")
 
-MUSIC_SAMPLE_LENGTH = 1000  # events, when --sample_length is not given for a music model
+TEXT_SAMPLE_LENGTH = 1500  # characters, when --sample_length is not given for a text model
+MUSIC_SAMPLE_LENGTH = 1000  # tokens, when neither --sample_length nor --bars/--seconds is given
+MAX_MUSIC_LENGTH = 100_000  # tokens, however many --bars or --seconds ask for
 SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
 # What each kind of model writes (text, else MIDI files); sample.py spells
 # the MIDI suffixes itself (lstm_core.music.scores imports music21, which text runs never load),
@@ -61,8 +79,15 @@ WRITES = {"text": "text", "music": "music", JAZZ: "jazz solos"}
 # Flags only some families of model take (`Vocabulary.family`): those, and what the flag
 # needs, for the message.
 MODEL_KIND_FLAGS = {
-    "primer_midi": (("music",), "an event-encoded music model (a jazz solo starts from the "
-                                "progression: --chords or --chords_from)"),
+    "primer_midi": (("music",), "a music model (a jazz solo starts from the progression: "
+                                "--chords or --chords_from)"),
+    "primer_notes": (("music",), "a music model (a jazz solo starts from the progression: "
+                                 "--chords or --chords_from)"),
+    "instruments": (("music",), "a music model"),
+    "key": (("music",), "a music model (a jazz solo follows its chords)"),
+    "scale": (("music",), "a music model (a jazz solo follows its chords)"),
+    "bars": (("music",), "a music model (a jazz solo lasts its progression)"),
+    "seconds": (("music",), "a music model (a jazz solo lasts its progression)"),
     "audio": (("music", JAZZ), "a music model"),
     "piano_roll": (("music", JAZZ), "a music model"),
     "tempo": (("music", JAZZ), "a music model"),
@@ -78,11 +103,17 @@ EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
 def validate_flags() -> None:
     cli.require_positive(sample_length=FLAGS.sample_length, log_frequency=FLAGS.log_frequency,
                          temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
-                         top_p=FLAGS.top_p)
+                         top_p=FLAGS.top_p, bars=FLAGS.bars, seconds=FLAGS.seconds)
+    lengths = [f"--{flag}" for flag in ("sample_length", "bars", "seconds")
+               if FLAGS[flag].value is not None]
+    if len(lengths) > 1:
+        raise cli.UsageError(f"{' and '.join(lengths)} each set the length; give one of them")
+    if FLAGS.primer_midi and FLAGS.primer_notes:
+        raise cli.UsageError("--primer_midi and --primer_notes each start the piece; give one")
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
-        from lstm_core.music.scores import TEMPO_RANGE  # imports music21: only when asked
+        from lstm_core.music.constants import TEMPO_RANGE
 
         if not TEMPO_RANGE[0] <= FLAGS.tempo <= TEMPO_RANGE[1]:
             raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats "
@@ -136,7 +167,8 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
     from lstm_core.files import atomic_write
 
     primer = text_primer(vocabulary, FLAGS.seed)
-    generated = generate(sampler, vocabulary, primer, FLAGS.sample_length, random_seed)
+    generated = generate(sampler, vocabulary, primer, FLAGS.sample_length or TEXT_SAMPLE_LENGTH,
+                         random_seed)
     for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
         text = "".join(primer) + vocabulary.decode(tokens)
         atomic_write(path, text.encode("utf-8"))
@@ -145,39 +177,67 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
         print(text[:600])
 
 
-def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
-    """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
-    optionally WAV and a piano roll. The files hold the generated events only."""
-    from lstm_core import music
-    from lstm_core.music import scores
+def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
+    """A piece continuing --primer_midi, --primer_notes or an excerpt of the training data, kept
+    to the chosen instruments, key and tempo: MIDI, and optionally WAV and a piano roll."""
+    from lstm_core.files import atomic_write
+    from lstm_core.music import constraints, generation
+    from lstm_core.music.constants import BOUNDARY, program_name
 
-    rng = np.random.default_rng(random_seed)
+    tokens, metadata = vocabulary.tokens, vocabulary.metadata
+    chosen = generation.controls(tokens, metadata, FLAGS.instruments, FLAGS.key, FLAGS.scale,
+                                 FLAGS.tempo)
     if FLAGS.primer_midi:
-        primer = music.known_events(
-            music.encode_midi_file(FLAGS.primer_midi, vocabulary.metadata), vocabulary.ids,
-            f"--primer_midi {FLAGS.primer_midi}")
+        primer = generation.primer_from_midi(FLAGS.primer_midi, tokens, metadata)
+        if chosen.programs is None:  # the piece goes on with its own instruments
+            chosen = generation.Controls(generation.primer_programs(primer) or None,
+                                         chosen.pitch_classes, chosen.tempo)
+    elif FLAGS.primer_notes:
+        primer = generation.primer_from_notes(FLAGS.primer_notes, tokens, metadata, chosen)
     else:
-        excerpts = folder.load_primers() or [[music.BOUNDARY]]
-        primer = excerpts[rng.integers(len(excerpts))]
-    primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
-    length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
-    generated = generate(sampler, vocabulary, primer, length, random_seed)
-    metadata = vocabulary.metadata
-    if FLAGS.tempo is not None:
-        metadata = {**metadata, "tempo": FLAGS.tempo}
+        excerpts = folder.load_primers() or [[BOUNDARY]]
+        primer = excerpts[np.random.default_rng(random_seed).integers(len(excerpts))]
+    keep_primer = bool(FLAGS.primer_midi or FLAGS.primer_notes)
+    sampler = make_sampler(allowed_next=chosen.allowed_next(tokens, metadata))
+
+    def piece(ids):
+        return generation.piece(primer, vocabulary.decode(ids), metadata, keep_primer,
+                                FLAGS.tempo)
+
+    def sample(length: int) -> np.ndarray:
+        return generate(sampler, vocabulary, primer, length, random_seed)
+
+    measure = generation.bars if FLAGS.bars else generation.seconds if FLAGS.seconds else None
+    if measure is None:
+        generated = sample(FLAGS.sample_length or MUSIC_SAMPLE_LENGTH)
+        target = None
+    else:
+        primed = measure(generation.piece(primer, [], metadata, True)) if keep_primer else 0
+        target = primed + (FLAGS.bars or FLAGS.seconds)
+        generated = generation.long_enough(sample, lambda ids: measure(piece(ids)), target,
+                                           MUSIC_SAMPLE_LENGTH, MAX_MUSIC_LENGTH)
     for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
                                         generated)):
-        events = vocabulary.decode(ids)
-        notes = music.write_midi(events, metadata, path)
-        print(f"wrote {path}: {len(events)} events (--random_seed {random_seed})")
-        render_extras(path, n, notes, metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
+        score = piece(ids)
+        if target is not None:
+            score = generation.clipped(score, target if FLAGS.bars else None,
+                                       None if FLAGS.bars else target)
+        atomic_write(path, score.dumps_midi())
+        written = vocabulary.decode(ids)
+        invalid = (constraints.count_errors(list(primer) + written, metadata)
+                   - constraints.count_errors(primer, metadata))
+        names = ", ".join(program_name(-1 if t.is_drum else t.program) for t in score.tracks)
+        print(f"wrote {path}: {len(score.tracks)} track(s) ({names}), {generation.bars(score)} "
+              f"bars, {generation.seconds(score):.0f} s, {len(written)} tokens, {invalid} "
+              f"invalid (--random_seed {random_seed})")
+        render_extras(path, n)
 
 
-def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None = None) -> None:
-    """--audio and --piano_roll of sample `n`: the audio from its MIDI file, the piano roll of
-    `notes` in `time_signature` (default: the notes and meter read back from the MIDI file)."""
+def render_extras(midi_path: str, n: int) -> None:
+    """--audio and --piano_roll of sample `n`, from its MIDI file as written."""
+    import symusic
+
     from lstm_core import music
-    from lstm_core.music import scores
 
     if FLAGS.audio:
         audio = output_paths(FLAGS.audio, FLAGS.num_samples)[n]
@@ -185,11 +245,7 @@ def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None
         print(f"wrote {audio} ({renderer} synthesiser)")
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
-        if notes is None:  # a jazz solo and its chords, as written, in the meter written
-            piece = scores.read_file(midi_path)
-            notes, time_signature = piece.notes, piece.time_signature
-        music.draw_notes_piano_roll(notes, time_signature or scores.DEFAULT_TIME_SIGNATURE,
-                                    picture)
+        music.draw_piano_roll(symusic.Score(midi_path), picture)
         print(f"wrote {picture}")
 
 
@@ -253,14 +309,14 @@ def main(argv: Sequence[str]) -> None:
     # A preset (the original jazz model) may ask for greedy decoding unless told otherwise.
     greedy = FLAGS.greedy or (not FLAGS["greedy"].present
                               and folder.training_record().get("greedy", False))
-    sampler = Sampler(model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p, greedy,
-                      chunk_length=FLAGS.log_frequency)
+    make_sampler = functools.partial(Sampler, model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p,
+                                     greedy, chunk_length=FLAGS.log_frequency)
     if family == JAZZ:
-        sample_jazz(sampler, vocabulary, random_seed)
+        sample_jazz(make_sampler(), vocabulary, random_seed)
     elif family == "text":
-        sample_text(sampler, vocabulary, random_seed)
+        sample_text(make_sampler(), vocabulary, random_seed)
     else:
-        sample_music(sampler, vocabulary, random_seed, folder)
+        sample_music(make_sampler, vocabulary, random_seed, folder)
 
 
 if __name__ == "__main__":
