@@ -113,8 +113,12 @@ def test_tensorboard_summaries_hold_audio_and_piano_roll(tmp_path):
     tf = pytest.importorskip("tensorflow")
     from lstm_core.music.summaries import write_sample_summaries
 
+    from lstm_core.music import tokenizer
+
+    remi = tokenizer.build("remi")
+    tokens = tokenizer.encode(band_score(bars=1), remi)
     with tf.summary.create_file_writer(str(tmp_path)).as_default():
-        write_sample_summaries(band_score(bars=1), step=7)
+        write_sample_summaries(tokens, tokenizer.metadata_of(remi), step=7)
     tags = set()
     for event_file in tmp_path.glob("events.out.tfevents.*"):
         for event in tf.compat.v1.train.summary_iterator(str(event_file)):
