@@ -162,19 +162,23 @@ def test_primers_from_notes_and_midi(band_vocabulary, tmp_path):
             generation.primer_from_midi(str(tmp_path / path), tokens, metadata)
 
 
-def test_a_continuation_starts_at_its_bar_and_lengths_cut_in_bars_and_seconds():
+def test_a_continuation_starts_at_its_first_whole_bar_and_lengths_cut_in_bars_and_seconds():
     tokenizer = encodings.build("remi")
     metadata = encodings.metadata_of(tokenizer)
     score = band_score(bars=8, seed=3)
     tokens = encodings.encode(score, tokenizer)
     bar_starts = [i for i, t in enumerate(tokens) if t == "Bar_None"]
-    primer, generated = tokens[:bar_starts[3] + 9], tokens[bar_starts[3] + 9:]  # mid bar 4
+    middle = (bar_starts[3] + bar_starts[4]) // 2  # of bar 4
+    primer, generated = tokens[:middle], tokens[middle:]
     whole = generation.piece(primer, generated, metadata, keep_primer=True)
     after = generation.piece(primer, generated, metadata, keep_primer=False, tempo=90.0)
-    assert generation.bars(whole) == 8 and generation.bars(after) == 5
+    assert generation.bars(whole) == 8 and generation.bars(after) == 4  # bars 5 to 8
     assert [t.qpm for t in after.tempos] == pytest.approx([90.0], abs=0.01)
     bar = 4 * after.ticks_per_quarter
-    assert sorted(n.time for t in after.tracks for n in t.notes)[0] < bar  # in its first bar
+    in_bar_5 = sorted((t.program, t.is_drum, n.time - 4 * bar, n.pitch) for t in whole.tracks
+                      for n in t.notes if n.time >= 4 * bar)
+    assert sorted((t.program, t.is_drum, n.time, n.pitch) for t in after.tracks
+                  for n in t.notes) == in_bar_5
     assert generation.bars(generation.clipped(whole, bar_count=3)) == 3
     assert generation.clipped(whole, bar_count=3).end() <= 3 * bar
     two_seconds = generation.clipped(after, second_count=2.0)

@@ -193,8 +193,8 @@ def piece(primer: Sequence[str], generated: Sequence[str], metadata: dict,
 
 
 def _after(whole: symusic.Score, primed: symusic.Score) -> symusic.Score:
-    """`whole` without the notes of `primed` (its first part), shifted to start at the bar of
-    the first note left; the tempo and meter in effect there start it."""
+    """`whole` without the notes of `primed` (its first part), shifted to start at the first
+    whole bar of what is left; the tempo and meter in effect there start it."""
     primer_notes = collections.Counter(_note_keys(primed))
     for track in whole.tracks:
         kept = []
@@ -210,7 +210,9 @@ def _after(whole: symusic.Score, primed: symusic.Score) -> symusic.Score:
     if not onsets:
         return whole.clip(0, 0)
     downbeats = [int(b) for b in whole.get_downbeats()]
-    start = max([b for b in downbeats if b <= min(onsets)], default=0)
+    # The first whole bar, unless the piece has notes only before it (then the bar they are in).
+    start = min([b for b in downbeats if min(onsets) <= b < max(onsets)],
+                default=max([b for b in downbeats if b <= min(onsets)], default=0))
     shifted = whole.clip(start, whole.end() + 1).shift_time(-start)
     shifted.tempos = [_at(whole.tempos, start, symusic.Tempo(0, DEFAULT_TEMPO))] + [
         t.shift_time(-start) for t in whole.tempos if t.time > start]

@@ -141,6 +141,7 @@ def piano_roll_figure(score: symusic.Score):
     """A matplotlib `Figure` of the piano roll of `score` (see the module docstring)."""
     from matplotlib.colors import to_rgb
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     tracks = [t for t in score.tracks if t.notes]
     pitches = [n.pitch for t in tracks for n in t.notes] or [60]
@@ -160,7 +161,7 @@ def piano_roll_figure(score: symusic.Score):
         shades = 1 - (0.2 + 0.8 * velocity[:, None]) * (1 - colour)  # pale = soft
         axes.barh([n.pitch for n in track.notes], [max(n.duration, 1) for n in track.notes],
                   left=[n.time for n in track.notes], height=0.85, color=shades,
-                  edgecolor=colour, linewidth=0.4, label=track_label(track))
+                  edgecolor=colour, linewidth=0.4)
     axes.set_xlim(0, end)
     axes.set_ylim(low - 1, high + 1)
     every = -(-bars // MAX_BAR_LABELS)
@@ -173,9 +174,10 @@ def piano_roll_figure(score: symusic.Score):
     axes.set_axisbelow(True)
     axes.set_xlabel("bar")
     axes.set_ylabel("pitch")
-    if tracks:
-        axes.legend(loc="upper left", bbox_to_anchor=(1.005, 1), fontsize="small",
-                    frameon=False)
+    if tracks:  # in each track's full colour: its first note's may be pale
+        axes.legend([Patch(color=COLOURS[i % len(COLOURS)]) for i in range(len(tracks))],
+                    [track_label(t) for t in tracks], loc="upper left",
+                    bbox_to_anchor=(1.005, 1), fontsize="small", frameon=False)
     return figure
 
 
