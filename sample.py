@@ -12,6 +12,7 @@ import sys
 from typing import Sequence
 
 from lstm_core import cli
+from lstm_core.music.constants import MIDI_SUFFIXES, TEMPO_RANGE
 from lstm_core.preprocessing import JAZZ
 
 import numpy as np
@@ -71,10 +72,6 @@ TEXT_SAMPLE_LENGTH = 1500  # characters, when --sample_length is not given for a
 MUSIC_SAMPLE_LENGTH = 1000  # tokens, when neither --sample_length nor --bars/--seconds is given
 MAX_MUSIC_LENGTH = 100_000  # tokens, however many --bars or --seconds ask for
 SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
-# What each kind of model writes (text, else MIDI files); sample.py spells
-# the MIDI suffixes itself (lstm_core.music.scores imports music21, which text runs never load),
-# and a test keeps the two lists equal.
-MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 WRITES = {"text": "text", "music": "music", JAZZ: "jazz solos"}
 # Flags only some families of model take (`Vocabulary.family`): those, and what the flag
 # needs, for the message.
@@ -113,8 +110,6 @@ def validate_flags() -> None:
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
-        from lstm_core.music.constants import TEMPO_RANGE
-
         if not TEMPO_RANGE[0] <= FLAGS.tempo <= TEMPO_RANGE[1]:
             raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats "
                                  f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
@@ -183,8 +178,10 @@ def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
     from lstm_core.files import atomic_write
     from lstm_core.music import constraints, generation
     from lstm_core.music.constants import BOUNDARY, program_name
+    from lstm_core.music.tokenizer import check_vocabulary
 
     tokens, metadata = vocabulary.tokens, vocabulary.metadata
+    check_vocabulary(tokens, metadata, f"the vocabulary of model {FLAGS.model_name}")
     chosen = generation.controls(tokens, metadata, FLAGS.instruments, FLAGS.key, FLAGS.scale,
                                  FLAGS.tempo)
     if FLAGS.primer_midi:
@@ -197,6 +194,7 @@ def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
     else:
         excerpts = folder.load_primers() or [[BOUNDARY]]
         primer = excerpts[np.random.default_rng(random_seed).integers(len(excerpts))]
+        primer = [BOUNDARY] + primer if primer[0] != BOUNDARY else primer
     keep_primer = bool(FLAGS.primer_midi or FLAGS.primer_notes)
     sampler = make_sampler(allowed_next=chosen.allowed_next(tokens, metadata))
 
@@ -235,17 +233,15 @@ def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
 
 def render_extras(midi_path: str, n: int) -> None:
     """--audio and --piano_roll of sample `n`, from its MIDI file as written."""
-    import symusic
-
-    from lstm_core import music
+    from lstm_core.music import render, scores
 
     if FLAGS.audio:
         audio = output_paths(FLAGS.audio, FLAGS.num_samples)[n]
-        renderer = music.render_audio(midi_path, audio)
+        renderer = render.render_audio(midi_path, audio)
         print(f"wrote {audio} ({renderer} synthesiser)")
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
-        music.draw_piano_roll(symusic.Score(midi_path), picture)
+        render.draw_piano_roll(scores.read_score(midi_path), picture)
         print(f"wrote {picture}")
 
 

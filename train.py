@@ -65,12 +65,15 @@ flags.DEFINE_bool("allow_unknown", False, "When building a vocabulary, add an un
 flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
                   "folder is kept, renamed).")
 
-flags.DEFINE_enum("encoding", "events", ["events", "notes", "jazz"], "Music: how scores become "
-                  "tokens: events (pitch, onset and duration), notes (the prior generators' "
-                  "pitch names and dotted chords) or jazz (chord-relative grammar of a solo).")
-flags.DEFINE_string("instruments", "merge", "Music: merge every pitched instrument of a file "
-                    "into one part, or keep the first, or those whose track or instrument name "
-                    "holds this word (e.g. piano); drums are always left out.")
+flags.DEFINE_enum("encoding", "remi", ["remi", "tsd", "midilike", "notes", "jazz"], "Music: "
+                  "how scores become tokens: MidiTok's remi, tsd or midilike (every instrument, "
+                  "velocity, tempo, meter and pedal; see docs/music.md), notes (pitch names and "
+                  "dotted chords) or jazz (chord-relative grammar of a solo).")
+flags.DEFINE_string("instruments", "all", "Music: all, or the instruments to learn, "
+                    "comma-separated: General MIDI names, families (piano, bass, guitar), "
+                    "program numbers 0-127, drums.")
+flags.DEFINE_integer("bpe_vocabulary", 0, "Music: learn MidiTok's BPE on the corpus up to this "
+                     "many tokens, for shorter sequences (0: none).")
 flags.DEFINE_string("melody_part", None, "Jazz: the solo's part, by index or name (default: "
                     "guessed).")
 flags.DEFINE_list("chord_parts", None, "Jazz: the accompaniment's parts, by index or name "
@@ -138,6 +141,11 @@ def vocabulary_for(corpus, path: str):
             raise cli.UsageError(
                 f"--vocabulary_file {path} holds {vocabulary.kind} tokens but {corpus.source} "
                 f"gives {corpus.kind}; give the vocabulary built from this corpus or a new path")
+        if vocabulary.family == "music":
+            from lstm_core.music.tokenizer import check_same_tokenizer
+
+            check_same_tokenizer(vocabulary.metadata, corpus.metadata,
+                                 f"--vocabulary_file {path}", corpus.source)
         print(f"using the vocabulary {path}: {len(vocabulary)} tokens")
         return vocabulary
     return Vocabulary.build(corpus.tokens, corpus.kind, FLAGS.allow_unknown, corpus.metadata)
@@ -184,7 +192,7 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.trainer import Trainer, TrainingConfig
 
     corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
-                         FLAGS.chord_parts, FLAGS.instruments)
+                         FLAGS.chord_parts, FLAGS.instruments, FLAGS.bpe_vocabulary)
     if corpus.kind == CHARACTERS and FLAGS["encoding"].present:
         raise cli.UsageError(f"--encoding {FLAGS.encoding} is for music, but {corpus.source} "
                              "is text; leave the flag out, or give MIDI files")

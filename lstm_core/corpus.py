@@ -22,13 +22,15 @@ class Corpus:
     source: str  # names the data in messages
 
 
-def load_corpus(training_file: str | None, encoding: str = "events",
+def load_corpus(training_file: str | None, encoding: str = "remi",
                 melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
-                instruments: str = "merge") -> Corpus:
+                instruments: str = "all", bpe_vocabulary: int = 0) -> Corpus:
     """The tokens of `training_file`; without one, the embedded default text.
 
-    MIDI files, folders and globs of them, ``music21:NAME`` and prepared token files become
-    music events in `encoding` (`lstm_core.music`), with `instruments` merged or selected.
+    Score files (MIDI, MusicXML, Humdrum, ABC; by suffix or content), folders and globs of them,
+    ``music21:NAME`` and prepared token files become music tokens in `encoding`
+    (`lstm_core.music.tokenizer`, with MidiTok's BPE of `bpe_vocabulary` tokens when > 0) of
+    the `instruments` named (`lstm_core.music.constants.programs_named`).
     `encoding` ``jazz`` reads a solo over chords instead (`lstm_core.music.jazz`), with the
     melody and chord parts guessed unless given. Anything else is UTF-8 text.
     """
@@ -44,7 +46,11 @@ def load_corpus(training_file: str | None, encoding: str = "events",
         from lstm_core import music
 
         if music.is_music_source(training_file):
-            tokens, metadata = music.load_corpus(training_file, encoding, instruments)
+            from lstm_core.music.constants import programs_named
+
+            tokens, metadata = music.load_corpus(training_file, encoding,
+                                                 programs_named(instruments),
+                                                 bpe_vocabulary=bpe_vocabulary)
             return Corpus(tokens, metadata["encoding"], metadata, training_file)
     path = training_file or build_default_text()
     return Corpus(read_text_file(path), CHARACTERS, {}, path)

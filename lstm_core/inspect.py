@@ -75,22 +75,28 @@ def text_features(text: str) -> dict[str, np.ndarray]:
 
 
 def music_features(tokens: Sequence[str]) -> dict[str, np.ndarray]:
-    """Per event of the ``events`` encoding: the pitch of the latest note, whether the event is
-    a note, and its position in the beat and in a 4/4 bar, in ticks from the piece's start."""
-    from lstm_core.music.events import BOUNDARY, TICKS_PER_QUARTER, timeline
+    """Per music token (`lstm_core.music.tokenizer`): the pitch of the latest note, whether the
+    token starts a note, the latest program (-1: drums), and the position in the bar (REMI's
+    ``Position`` tokens, in the tokenizer's steps; 0 in encodings without bars)."""
+    from lstm_core.music.tokenizer import base_tokens
 
-    features = {name: np.zeros(len(tokens)) for name in ("pitch", "is_note", "position_in_beat",
+    features = {name: np.zeros(len(tokens)) for name in ("pitch", "is_note", "program",
                                                          "position_in_bar")}
-    pitch, piece_start = 60, 0
-    for t, (token, (time, note)) in enumerate(zip(tokens, timeline(tokens))):
-        if token == BOUNDARY:
-            piece_start = time
-        if note is not None:
-            pitch = note.pitch
-            features["is_note"][t] = 1
-        features["pitch"][t] = pitch
-        features["position_in_beat"][t] = (time - piece_start) % TICKS_PER_QUARTER
-        features["position_in_bar"][t] = (time - piece_start) % (4 * TICKS_PER_QUARTER)
+    pitch, program, position = 60, 0, 0
+    for t, token in enumerate(tokens):
+        for base in base_tokens(token):
+            kind, _, value = base.partition("_")
+            if kind in ("Pitch", "NoteOn", "PitchDrum") and value.lstrip("-").isdigit():
+                pitch = int(value)
+                features["is_note"][t] = 1
+            elif kind == "Program" and value.lstrip("-").isdigit():
+                program = int(value)
+            elif kind == "Position" and value.isdigit():
+                position = int(value)
+            elif kind == "Bar":
+                position = 0
+        features["pitch"][t], features["program"][t] = pitch, program
+        features["position_in_bar"][t] = position
     return features
 
 
@@ -399,7 +405,7 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
     if vocabulary.family == "jazz":
         raise UsageError("this model reads jazz grammar tokens (--encoding jazz), which "
                          "lstm_core.inspect does not colour; inspect a text model, or a music "
-                         "model trained with --encoding events or notes")
+                         "model trained with another --encoding")
     if midi is not None:
         if vocabulary.is_text:
             raise UsageError(f"--midi {midi}: this is a text model ({vocabulary.kind}); give "
@@ -409,7 +415,7 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
         return known_events(encode_midi_file(midi, vocabulary.metadata, flag="--midi"),
                             vocabulary.ids, f"--midi {midi}")
     if not vocabulary.is_text:
-        raise UsageError(f"this model reads music ({vocabulary.kind} events); give --midi FILE")
+        raise UsageError(f"this model reads music ({vocabulary.kind} tokens); give --midi FILE")
     if text_file is not None:
         from lstm_core.preprocessing import read_text_file
 

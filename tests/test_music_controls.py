@@ -157,7 +157,8 @@ def test_primers_from_notes_and_midi(band_vocabulary, tmp_path):
     primer = generation.primer_from_midi(str(tmp_path / "band.mid"), tokens, metadata)
     assert generation.primer_programs(primer) == {0, 24, 33, DRUMS}
     (tmp_path / "text.mid").write_text("not MIDI")
-    for path, message in (("text.mid", "not a readable MIDI file"), ("none.mid", "does not exist")):
+    for path, message in (("text.mid", "cannot start a piece: it is not a MIDI file"),
+                          ("none.mid", "does not exist")):
         with pytest.raises(UsageError, match=f"--primer_midi .*{message}"):
             generation.primer_from_midi(str(tmp_path / path), tokens, metadata)
 

@@ -22,7 +22,7 @@ import numpy as np
 import symusic
 
 from lstm_core.errors import UsageError
-from lstm_core.music import constraints, pitches
+from lstm_core.music import constraints, pitches, scores
 from lstm_core.music import tokenizer as encodings
 from lstm_core.music.constants import (BOUNDARY, DEFAULT_TEMPO, DRUMS, program_name,
                                        programs_named)
@@ -83,14 +83,14 @@ def controls(tokens: Sequence[str], metadata: dict, instruments: str | None, key
 
 def primer_from_midi(path: str, tokens: Sequence[str], metadata: dict,
                      flag: str = "--primer_midi") -> list[str]:
-    """The tokens of the MIDI file at `path` as the model's tokenizer writes them, the ones
-    the vocabulary lacks left out with one warning naming them."""
+    """The tokens of the score file at `path` (MIDI, or a notation format music21 reads) as the
+    model's tokenizer writes them, in the vocabulary (`known_tokens`)."""
     if not os.path.isfile(path):
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file")
     try:
-        score = symusic.Score(path)
-    except Exception as e:  # a broken file can fail the parser in any way
-        raise UsageError(f"{flag} {path} is not a readable MIDI file ({e}); give another") \
+        score = scores.read_score(path)
+    except scores.Unusable as e:
+        raise UsageError(f"{flag} {path} cannot start a piece: {e}; give another file") \
             from None
     if not score.note_num():
         raise UsageError(f"{flag} {path} has no notes; give a MIDI file with some")

@@ -75,7 +75,9 @@ def metadata_of(tokenizer: Tokenizer) -> dict:
     configuration (`miditok.MusicTokenizer.to_dict`: class, TokenizerConfig, learned BPE)."""
     if tokenizer == NOTES:
         return {"encoding": NOTES}
-    return {"encoding": encoding_of(tokenizer), "tokenizer": tokenizer.to_dict()}
+    # Through JSON: the same lists (not tuples) as a vocabulary file read back holds.
+    return {"encoding": encoding_of(tokenizer),
+            "tokenizer": json.loads(json.dumps(tokenizer.to_dict()))}
 
 
 def from_metadata(metadata: dict, source: str = "the vocabulary") -> Tokenizer:
@@ -140,8 +142,13 @@ def decode(tokens: Sequence[str], metadata: dict) -> symusic.Score:
 
 
 def learn_bpe(tokenizer: miditok.MusicTokenizer, scores: Iterable[symusic.Score],
-              vocabulary_size: int) -> None:
-    """Learns MidiTok's BPE on `scores` until the tokenizer has `vocabulary_size` tokens."""
+              vocabulary_size: int, flag: str = "--bpe_vocabulary") -> None:
+    """Learns MidiTok's BPE on `scores` until the tokenizer has `vocabulary_size` tokens (base
+    tokens included); a `UsageError` naming `flag` when that is not more than the base."""
+    if vocabulary_size <= len(tokenizer):
+        raise UsageError(f"{flag} {vocabulary_size} is not more than the {len(tokenizer)} base "
+                         f"tokens of {encoding_of(tokenizer)}; give a larger size, e.g. "
+                         f"{2 * len(tokenizer)}")
     with tempfile.TemporaryDirectory() as folder:
         paths = []
         for i, score in enumerate(scores):
@@ -167,3 +174,30 @@ def _empty_score(tokenizer: miditok.MusicTokenizer) -> symusic.Score:
     score.tempos.append(symusic.Tempo(0, tokenizer.default_tempo))
     score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
     return score
+
+
+def check_vocabulary(tokens: Sequence[str], metadata: dict, source: str) -> None:
+    """A `UsageError` naming `source` when `tokens` (a vocabulary's) hold a token the tokenizer
+    `metadata` records cannot write: the vocabulary and its tokenizer do not belong together."""
+    known = base_vocabulary(from_metadata(metadata, source))
+    if known is None:
+        return
+    foreign = [t for t in tokens if t != BOUNDARY and not t.startswith("<")
+               and not all(base in known for base in base_tokens(t))]
+    if foreign:
+        raise UsageError(f"{source}: {len(foreign)} of its tokens ({', '.join(foreign[:3])}) are "
+                         "not tokens of the tokenizer it records; its tokenizer configuration "
+                         "does not match the model: use the model's own vocabulary file")
+
+
+def check_same_tokenizer(recorded: dict, corpus: dict, source: str, corpus_source: str) -> None:
+    """A `UsageError` naming `source` when the tokenizer `recorded` (a vocabulary's metadata)
+    is not the one the corpus (`corpus`: its metadata) was encoded with."""
+    def configuration(metadata: dict) -> str:
+        return json.dumps([metadata.get("encoding"), metadata.get("tokenizer")], sort_keys=True)
+
+    if configuration(recorded) != configuration(corpus):
+        raise UsageError(f"{source} records another tokenizer configuration than "
+                         f"{corpus_source} is encoded with (encoding {recorded.get('encoding')!r} "
+                         f"against {corpus.get('encoding')!r}, or other MidiTok parameters); give "
+                         "the vocabulary built with this encoding, or a new path")
