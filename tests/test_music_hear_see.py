@@ -124,3 +124,16 @@ def test_tensorboard_summaries_hold_audio_and_piano_roll(tmp_path):
         for event in tf.compat.v1.train.summary_iterator(str(event_file)):
             tags |= {(value.tag, event.step) for value in event.summary.value}
     assert tags == {("sample/audio", 7), ("sample/piano_roll", 7)}
+
+
+def test_a_piece_without_notes_is_silence_at_once(tmp_path):
+    """FluidSynth never finishes a MIDI file without notes; such a piece (an untrained model's
+    early sample may be one) is silence without it."""
+    score = symusic.Score(480)
+    score.tempos.append(symusic.Tempo(0, 100.0))
+    score.dump_midi(str(tmp_path / "empty.mid"))
+    assert render.render_audio(str(tmp_path / "empty.mid"), str(tmp_path / "empty.wav")) \
+        == "built-in"
+    samples, _ = read_wav((tmp_path / "empty.wav").read_bytes())
+    assert not samples.any()
+    assert not render.audio_waveform(score).any()
