@@ -11,7 +11,7 @@ A piece is a `symusic.Score` throughout. The public API the apps call; see each 
   `piano_roll_image`; `summaries.write_sample_summaries` for TensorBoard.
 - `generation`: a piece from a model: controls (instruments, key, tempo), primers, length;
   `constraints`: what may follow what (`Sampler(allowed_next=...)`); `pitches`: note names.
-- `primer`: `encode_midi_file`, `known_events`, `random_excerpt`, `random_excerpts`.
+- `primer`: `encode_midi_file`, `random_excerpt`, `random_excerpts`.
 
 The names below load their module on first use: importing `lstm_core.music.constants` (as
 ``sample.py`` does for every model) loads neither MidiTok nor music21.
@@ -22,7 +22,7 @@ import importlib
 from lstm_core.music.constants import BOUNDARY
 
 _HOMES = {"is_music_source": "corpus", "load_corpus": "corpus", "ENCODINGS": "tokenizer",
-          "encode_midi_file": "primer", "known_events": "primer", "random_excerpt": "primer",
+          "encode_midi_file": "primer", "random_excerpt": "primer",
           "random_excerpts": "primer", "write_midi": "scores", "audio_waveform": "render",
           "draw_piano_roll": "render", "piano_roll_image": "render", "render_audio": "render"}
 

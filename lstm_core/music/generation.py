@@ -22,10 +22,11 @@ import numpy as np
 import symusic
 
 from lstm_core.errors import UsageError
-from lstm_core.music import constraints, pitches, scores
+from lstm_core.music import constraints, pitches
 from lstm_core.music import tokenizer as encodings
 from lstm_core.music.constants import (BOUNDARY, DEFAULT_TEMPO, DRUMS, program_name,
                                        programs_named)
+from lstm_core.music.primer import encode_midi_file
 from lstm_core.preprocessing import describe_tokens
 
 PRIMER_NOTE_TICKS = 480  # a quarter note at symusic's and MidiTok's usual resolution
@@ -83,19 +84,12 @@ def controls(tokens: Sequence[str], metadata: dict, instruments: str | None, key
 
 def primer_from_midi(path: str, tokens: Sequence[str], metadata: dict,
                      flag: str = "--primer_midi") -> list[str]:
-    """The tokens of the score file at `path` (MIDI, or a notation format music21 reads) as the
-    model's tokenizer writes them, in the vocabulary (`known_tokens`)."""
+    """The tokens of the score file at `path` as the model's corpus was read (`BOUNDARY`, then
+    the instruments it was trained on, by its tokenizer), in the vocabulary (`known_tokens`):
+    a piece the model wrote reads back as the tokens it wrote."""
     if not os.path.isfile(path):
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file")
-    try:
-        score = scores.read_score(path)
-    except scores.Unusable as e:
-        raise UsageError(f"{flag} {path} cannot start a piece: {e}; give another file") \
-            from None
-    if not score.note_num():
-        raise UsageError(f"{flag} {path} has no notes; give a MIDI file with some")
-    return known_tokens(encodings.encode(score, encodings.from_metadata(metadata)), tokens,
-                        f"{flag} {path}")
+    return known_tokens(encode_midi_file(path, metadata, flag), tokens, f"{flag} {path}")
 
 
 def primer_from_notes(text: str, tokens: Sequence[str], metadata: dict,
