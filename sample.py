@@ -11,7 +11,8 @@ import secrets
 import sys
 from typing import Sequence
 
-from lstm_core import cli
+from lstm_core import cli, limits
+from lstm_core.files import STDOUT
 from lstm_core.music.constants import MIDI_SUFFIXES, TEMPO_RANGE
 from lstm_core.preprocessing import JAZZ
 
@@ -22,8 +23,11 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model_name", "lyrics", "The model to sample from (logs/<model_name>/).")
 flags.DEFINE_string("logdir", "logs", "Folder of the models.")
 flags.DEFINE_string("vocabulary_file", None, "Optional: must be the model's own vocabulary.")
+flags.DEFINE_string("checkpoint", "latest", "Which weights: latest, best (the lowest validation "
+                    "loss), or a step that has a checkpoint.")
 flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_samples N > 1, "
-                    "NAME-1.EXT ... NAME-N.EXT.")
+                    "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to standard output.")
+flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
 flags.DEFINE_integer("sample_length", None, "Tokens to generate after the seed or primer "
                      "(default: 1500 characters for text models, 1000 tokens for music models; "
@@ -39,9 +43,14 @@ flags.DEFINE_integer("num_samples", 1, "Independent samples generated in paralle
 flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
                      "sample (default: a new one each run, printed).")
 flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise over, bars "
-                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the training solo's).")
+                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the first 32 bars of "
+                    "the training solo's).")
 flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from a MIDI file's "
                     "accompaniment or a lead sheet's chord symbols.")
+flags.DEFINE_integer("choruses", 1, "Jazz models: times the progression is played through.")
+flags.DEFINE_integer("bars", None, "Music: the piece's length in bars of new music (instead of "
+                     "--sample_length in tokens). Jazz: bars of the solo, the progression repeated "
+                     "as often as it takes and cut there (default: --choruses times its length).")
 flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that hold the "
                   "accompaniment, by index or name (default: guessed).")
 flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
@@ -56,8 +65,6 @@ flags.DEFINE_string("key", None, "Music: keep every pitched note in this key, e.
                     "\"Bb major\", \"A dorian\" (drums are never masked).")
 flags.DEFINE_string("scale", None, "Music: keep every pitched note in the scale of these notes, "
                     "e.g. \"C D Eb G A\".")
-flags.DEFINE_integer("bars", None, "Music: the piece's length in bars of new music (instead of "
-                     "--sample_length in tokens).")
 flags.DEFINE_float("seconds", None, "Music: the piece's length in seconds of new music.")
 flags.DEFINE_string("primer_notes", None, "Music: start from this melody, note names or MIDI "
                     "numbers, one quarter note each, - a rest: \"C4 E4 G4\" or \"60 64 67\".")
@@ -83,7 +90,7 @@ MODEL_KIND_FLAGS = {
     "instruments": (("music",), "a music model"),
     "key": (("music",), "a music model (a jazz solo follows its chords)"),
     "scale": (("music",), "a music model (a jazz solo follows its chords)"),
-    "bars": (("music",), "a music model (a jazz solo lasts its progression)"),
+    "bars": (("music", JAZZ), "a music model"),
     "seconds": (("music",), "a music model (a jazz solo lasts its progression)"),
     "audio": (("music", JAZZ), "a music model"),
     "piano_roll": (("music", JAZZ), "a music model"),
@@ -91,6 +98,9 @@ MODEL_KIND_FLAGS = {
     "chords": ((JAZZ,), "a model trained with --encoding jazz"),
     "chords_from": ((JAZZ,), "a model trained with --encoding jazz"),
     "chord_parts": ((JAZZ,), "a model trained with --encoding jazz"),
+    "choruses": ((JAZZ,), "a model trained with --encoding jazz"),
+    "sample_length": (("text", "music"), "a text or music model (a jazz solo lasts as long as "
+                                         "its progression: give --bars or --choruses)"),
     "solo_instrument": ((JAZZ,), "a model trained with --encoding jazz"),
 }
 # Files written besides the sample, and the suffix each must have.
@@ -100,13 +110,22 @@ EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
 def validate_flags() -> None:
     cli.require_positive(sample_length=FLAGS.sample_length, log_frequency=FLAGS.log_frequency,
                          temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
-                         top_p=FLAGS.top_p, bars=FLAGS.bars, seconds=FLAGS.seconds)
+                         top_p=FLAGS.top_p, choruses=FLAGS.choruses, bars=FLAGS.bars,
+                         seconds=FLAGS.seconds)
     lengths = [f"--{flag}" for flag in ("sample_length", "bars", "seconds")
                if FLAGS[flag].value is not None]
     if len(lengths) > 1:
         raise cli.UsageError(f"{' and '.join(lengths)} each set the length; give one of them")
-    if FLAGS.primer_midi and FLAGS.primer_notes:
-        raise cli.UsageError("--primer_midi and --primer_notes each start the piece; give one")
+    for first, second, both in (("chords", "chords_from", "give the progression"),
+                                ("bars", "choruses", "set the solo's length"),
+                                ("primer_midi", "primer_notes", "start the piece")):
+        if FLAGS[first].present and FLAGS[second].present:
+            raise cli.UsageError(f"--{first} and --{second} both {both}; give one of them")
+    low, high = limits.TEMPERATURE_RANGE
+    if not low <= FLAGS.temperature <= high:
+        raise cli.UsageError(f"--temperature {FLAGS.temperature} is outside [{low:g}, {high:g}]; "
+                             "below it use --greedy (always the likeliest token), above it every "
+                             "token is as likely as any other")
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
@@ -115,8 +134,12 @@ def validate_flags() -> None:
                                  f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
-    cli.require_output_paths(output_file=FLAGS.output_file, audio=FLAGS.audio,
-                             piano_roll=FLAGS.piano_roll)
+    if FLAGS.output_file == STDOUT and FLAGS.num_samples > 1:
+        raise cli.UsageError("--output_file - writes one sample to standard output; give a file "
+                             "name for --num_samples > 1")
+    for flag in ("output_file", "audio", "piano_roll"):
+        for path in output_paths(getattr(FLAGS, flag), FLAGS.num_samples):
+            cli.require_output_paths(FLAGS.overwrite, **{flag: path})
     for flag, suffix in EXTRA_SUFFIXES.items():
         path = getattr(FLAGS, flag)
         if path and not path.lower().endswith(suffix):
@@ -132,6 +155,9 @@ def check_flags_fit(family: str) -> None:
             raise cli.UsageError(f"--{flag} needs {needs}; model {FLAGS.model_name} writes "
                                  f"{WRITES[family]}; leave the flag out")
     path = FLAGS.output_file
+    if path == STDOUT and family != "text":
+        raise cli.UsageError(f"--output_file -: model {FLAGS.model_name} writes MIDI, which "
+                             "standard output does not take; give a .mid file name")
     suffix = os.path.splitext(path)[1].lower()
     if family == "text" and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
         raise cli.UsageError(f"--output_file {path}: model {FLAGS.model_name} writes text, not "
@@ -167,8 +193,12 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
     for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
         text = "".join(primer) + vocabulary.decode(tokens)
         atomic_write(path, text.encode("utf-8"))
-        print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
-    if FLAGS.num_samples == 1:
+        if path == STDOUT:  # the sample alone on standard output, what was done on stderr
+            print(f"wrote {len(tokens)} characters (--random_seed {random_seed})",
+                  file=sys.stderr)
+        else:
+            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
+    if FLAGS.num_samples == 1 and path != STDOUT:
         print(text[:600])
 
 
@@ -251,10 +281,13 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
 
     metadata = vocabulary.metadata
     if FLAGS.chords_from:
-        progression = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+        chorus = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+    elif FLAGS.chords is not None:
+        chorus = jazz.parse_progression(FLAGS.chords, metadata["measure_length"])
     else:
-        progression = jazz.parse_progression(FLAGS.chords or metadata["progression"],
-                                             metadata["measure_length"])
+        chorus = jazz.parse_progression(metadata["progression"],
+                                        metadata["measure_length"])[:jazz.CHORUS_BARS]
+    progression = jazz.solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     length = jazz.tokens_needed(progression, metadata["mean_duration"])
     primer = np.zeros([FLAGS.num_samples, 1], np.int32)  # the most frequent token
     generated = sampler.generate(primer, length, random_seed)
@@ -285,7 +318,9 @@ def generate(sampler, vocabulary, primer, length: int, random_seed: int) -> np.n
     return generated
 
 
-def output_paths(path: str, count: int) -> list[str]:
+def output_paths(path: str | None, count: int) -> list[str]:
+    if path is None:
+        return []
     if count == 1:
         return [path]
     stem, extension = os.path.splitext(path)
@@ -298,9 +333,19 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.saved import ModelFolder
 
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
-    model, vocabulary, config = folder.load(FLAGS.vocabulary_file)
+    model, vocabulary, config = folder.load(FLAGS.vocabulary_file, FLAGS.checkpoint)
+    if FLAGS.checkpoint != "latest":
+        # On stderr: standard output may be the sample itself.
+        print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}", file=sys.stderr)
     family = vocabulary.family
     check_flags_fit(family)
+    length = FLAGS.sample_length or (TEXT_SAMPLE_LENGTH if family == "text"
+                                     else MUSIC_SAMPLE_LENGTH)
+    limits.require_fits(
+        f"sampling {FLAGS.num_samples} x {length} tokens",
+        limits.sampling_bytes(config.vocabulary_size, config.embedding_size, config.units,
+                              config.layers, FLAGS.num_samples, length),
+        "--sample_length or --num_samples")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
     # A preset (the original jazz model) may ask for greedy decoding unless told otherwise.
     greedy = FLAGS.greedy or (not FLAGS["greedy"].present

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import shutil
 import time
 from typing import Sequence
 
-from lstm_core import cli
+from lstm_core import cli, limits
 
 import numpy as np
 from absl import flags
@@ -23,10 +24,10 @@ from absl import flags
 from lstm_core.preprocessing import CHARACTERS
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI "
-                    "file, a folder or glob of them, music21:NAME, a prepared token file (jazz: "
-                    "also MusicXML). Default: the lyrics of music21's Bach chorales, built into "
-                    "data/ at first use.")
+flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI, "
+                    "MusicXML, Humdrum or ABC file, a folder or glob of them, music21:NAME, a "
+                    "prepared token file. Default: the lyrics of music21's Bach chorales, built "
+                    "into data/ at first use.")
 flags.DEFINE_string("vocabulary_file", None, "Vocabulary file: reused when it exists, else "
                     "created (default: the training file's name with .vocab; for a folder, glob or "
                     "music21:NAME, data/<model_name>.vocab).")
@@ -46,7 +47,11 @@ flags.DEFINE_integer("layers_number", 2, "Stacked LSTM layers.")
 flags.DEFINE_integer("embedding_size", 64, "Size of the token embedding.")
 flags.DEFINE_float("dropout", 0.0, "Dropout rate on each LSTM layer's output while training.")
 flags.DEFINE_float("validation_fraction", 0.05, "Share of the corpus held out, from its end.")
-flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch).")
+flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch, but no "
+                     "more often than --log_frequency nor less than twice a run).")
+flags.DEFINE_integer("early_stopping", 0, "Stop after N validations in a row without a lower "
+                     "validation loss (0: never). The best checkpoint is kept either way "
+                     "(sample.py --checkpoint best).")
 flags.DEFINE_integer("log_frequency", 100, "Log the training metrics every N steps.")
 flags.DEFINE_integer("checkpoint_every", 1000, "Save a checkpoint every N steps (and at the "
                      "end, and on Ctrl-C).")
@@ -88,6 +93,7 @@ flags.DEFINE_enum("preset", None, list(PRESETS := {
 # A jazz solo has about a thousand tokens: smaller batches than text (flags override these).
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epoch": 60}
 
+MEANINGFUL_VALIDATION = 1000  # tokens: below this, a validation loss is mostly noise
 PRIMER_LENGTH = 64  # tokens of each training excerpt kept to start a music sample from
 
 # Flags that shape the model: a resumed run must give the values it was started with.
@@ -117,12 +123,23 @@ def validate_flags() -> None:
                          log_frequency=FLAGS.log_frequency,
                          checkpoint_every=FLAGS.checkpoint_every)
     if (FLAGS.max_steps < 0 or FLAGS.validation_every < 0 or FLAGS.sample_every < 0
-            or FLAGS.histogram_frequency < 0):
-        raise cli.UsageError("--max_steps, --validation_every, --sample_every and "
-                             "--histogram_frequency must be 0 (off) or positive")
-    cli.require_output_paths(vocabulary_file=FLAGS.vocabulary_file)  # written when absent
+            or FLAGS.histogram_frequency < 0 or FLAGS.early_stopping < 0):
+        raise cli.UsageError("--max_steps, --validation_every, --sample_every, "
+                             "--histogram_frequency and --early_stopping must be 0 (off) or "
+                             "positive")
+    if FLAGS.vocabulary_file and not os.path.exists(FLAGS.vocabulary_file):  # before the corpus
+        cli.require_output_paths(vocabulary_file=FLAGS.vocabulary_file)
     if os.path.exists(FLAGS.logdir) and not os.path.isdir(FLAGS.logdir):
         raise cli.UsageError(f"--logdir {FLAGS.logdir} is a file; give a folder for the models")
+    if FLAGS.learning_rate > limits.MAX_LEARNING_RATE:
+        raise cli.UsageError(f"--learning_rate {FLAGS.learning_rate} is too large for Adam, whose "
+                             f"steps are about that size; give at most {limits.MAX_LEARNING_RATE:g}"
+                             " (the default is 0.002)")
+    if FLAGS.learning_rate_decay > 1.0:
+        raise cli.UsageError(f"--learning_rate_decay {FLAGS.learning_rate_decay} would raise the "
+                             "learning rate every epoch; give a factor in (0, 1]")
+    limits.require_training_fits(1, FLAGS.embedding_size, FLAGS.units_number,
+                                 FLAGS.layers_number, FLAGS.batch_size, FLAGS.sequence_length)
     if not 0.0 <= FLAGS.dropout < 1.0:
         raise cli.UsageError(f"--dropout is {FLAGS.dropout}; give a rate in [0, 1)")
     if not 0.0 <= FLAGS.validation_fraction < 1.0:
@@ -153,13 +170,15 @@ def vocabulary_for(corpus, path: str):
 
 def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None:
     """Checks a resumed model matches the flags; writes config, vocabulary and record."""
+    from lstm_core import checkpoints
+
     if folder.exists() and FLAGS.fresh:
         kept = f"{folder.root}.previous-{time.strftime('%Y%m%d-%H%M%S')}"
         shutil.move(folder.root, kept)
         print(f"--fresh: the previous model is kept in {kept}")
     elif folder.exists():
-        saved = folder.model_config()
-        if folder.model_vocabulary() != vocabulary:
+        saved, saved_vocabulary = folder.verify(checkpoints.latest(folder.checkpoints))
+        if saved_vocabulary != vocabulary:
             raise cli.UsageError(
                 f"--vocabulary_file differs from the vocabulary model {folder.name} was trained "
                 f"with ({folder.vocabulary}); use that one, or --fresh to start a new model")
@@ -184,6 +203,7 @@ def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None
 def main(argv: Sequence[str]) -> None:
     apply_defaults()
     validate_flags()
+    from lstm_core import checkpoints
     from lstm_core.batch import Batch, split_validation
     from lstm_core.corpus import load_corpus
     from lstm_core.model import ModelConfig
@@ -191,6 +211,7 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.saved import ModelFolder
     from lstm_core.trainer import Trainer, TrainingConfig
 
+    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)  # a bad name fails before the work
     corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
                          FLAGS.chord_parts, FLAGS.instruments, FLAGS.bpe_vocabulary)
     if corpus.kind == CHARACTERS and FLAGS["encoding"].present:
@@ -199,6 +220,8 @@ def main(argv: Sequence[str]) -> None:
     vocabulary_path = FLAGS.vocabulary_file or (
         default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
         else os.path.join("data", FLAGS.model_name + ".vocab"))
+    if not os.path.exists(vocabulary_path):  # written, never replaced
+        cli.require_output_paths(vocabulary_file=vocabulary_path)
     vocabulary = vocabulary_for(corpus, vocabulary_path)
     ids = vocabulary.encode(corpus.tokens, source=corpus.source)
     train_ids, validation_ids = split_validation(ids, FLAGS.validation_fraction)
@@ -210,7 +233,12 @@ def main(argv: Sequence[str]) -> None:
     if validation is None and FLAGS.validation_fraction > 0:
         print(f"warning: the validation split ({len(validation_ids)} tokens) is shorter than one "
               "sequence; no validation. Raise --validation_fraction or lower --sequence_length")
+    elif validation is not None and len(validation_ids) < MEANINGFUL_VALIDATION:
+        print(f"note: the validation split holds only {len(validation_ids)} tokens, too few for "
+              "its loss to mean much; raise --validation_fraction for a steadier figure")
 
+    limits.require_training_fits(len(vocabulary), FLAGS.embedding_size, FLAGS.units_number,
+                                 FLAGS.layers_number, FLAGS.batch_size, FLAGS.sequence_length)
     if not os.path.exists(vocabulary_path):
         vocabulary.save(vocabulary_path)
         print(f"wrote the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
@@ -220,14 +248,15 @@ def main(argv: Sequence[str]) -> None:
     config = TrainingConfig(FLAGS.batch_size, FLAGS.sequence_length, FLAGS.epoch,
                             FLAGS.max_steps, FLAGS.learning_rate, FLAGS.learning_rate_decay,
                             FLAGS.gradient_clip, FLAGS.log_frequency, FLAGS.checkpoint_every,
-                            FLAGS.validation_every, FLAGS.random_seed)
-    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
+                            FLAGS.validation_every, FLAGS.random_seed, FLAGS.early_stopping)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),
               **{flag: getattr(FLAGS, flag) for flag in DATA_FLAGS},
               "preset": FLAGS.preset,
               "greedy": PRESETS.get(FLAGS.preset or "", {}).get("greedy", False),
               "training": dataclasses.asdict(config)}
+    folder.lock().hold_until_exit()
+    checkpoints.tidy(folder.checkpoints)
     prepare_model_folder(folder, model_config, vocabulary, record)
     if vocabulary.family == "music":  # event or note tokens: priming excerpts for sample.py
         from lstm_core import music
@@ -248,7 +277,7 @@ def main(argv: Sequence[str]) -> None:
     summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     example = "sample.txt" if vocabulary.is_text else "sample.mid"
     print(f"done: {summary}\nsaved in {folder.root}; sample with: python sample.py "
-          f"--model_name {folder.name} --output_file {example}")
+          f"--model_name {shlex.quote(folder.name)} --output_file {example}")
 
 
 # Flags recorded for TensorBoard's HParams dashboard (runs compare side by side).
@@ -262,7 +291,8 @@ def add_internals_summaries(trainer, train, validation, model_root: str) -> None
     from lstm_core import summaries
 
     hparams = {flag: getattr(FLAGS, flag) for flag in HPARAM_FLAGS}
-    hparams["training_file"] = os.path.basename(FLAGS.training_file or "default corpus")
+    hparams["training_file"] = os.path.basename(os.path.normpath(FLAGS.training_file
+                                                                 or "default corpus"))
     summaries.write_hparams(model_root, hparams)
     if FLAGS.histogram_frequency:
         hook = summaries.InternalsSummaries(trainer, *summaries.fixed_batch(validation, train))

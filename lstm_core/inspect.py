@@ -39,6 +39,7 @@ import numpy as np
 
 from lstm_core import cli
 from lstm_core.errors import UsageError
+from lstm_core.files import atomic_write
 from lstm_core.png import write_png
 
 from absl import flags
@@ -354,20 +355,23 @@ def chromium_screenshot(html_path: str, png_path: str, width: int, height: int,
     if browser is None:
         return False
     with tempfile.TemporaryDirectory() as profile:
+        # Into the temporary folder, then written as every output is (lstm_core.files).
+        screenshot = os.path.join(profile, "screenshot.png")
         command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                    "--disable-background-networking", "--disable-component-update",
                    "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
-                   f"--screenshot={os.path.abspath(png_path)}",
-                   f"--window-size={width},{height}",
+                   f"--screenshot={screenshot}", f"--window-size={width},{height}",
                    "file://" + os.path.abspath(html_path)]
-        if os.path.exists(png_path):
-            os.remove(png_path)
         try:
             subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return False
-    return os.path.exists(png_path) and os.path.getsize(png_path) > 0
+        if not os.path.exists(screenshot) or os.path.getsize(screenshot) == 0:
+            return False
+        with open(screenshot, "rb") as f:
+            atomic_write(png_path, f.read())
+    return True
 
 
 def draw_cells(tokens: Sequence[str], is_text: bool, backgrounds: list, stripes: list,
@@ -491,15 +495,14 @@ def define_flags() -> None:
                       "best-ranked unit is shown in its own state).")
     flags.DEFINE_integer("top", 20, "Units in the ranked list.")
     flags.DEFINE_integer("png_width", 1200, "Width of the picture in pixels.")
+    flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 
 
 def main(argv: Sequence[str]) -> None:
     cli.require_positive(top=FLAGS.top, png_width=FLAGS.png_width)
-    cli.require_output_paths(output_file=FLAGS.output_file, png=FLAGS.png)
+    cli.require_output_paths(FLAGS.overwrite, output_file=FLAGS.output_file, png=FLAGS.png)
     found = inspect(FLAGS.model_name, FLAGS.logdir, FLAGS.text, FLAGS.text_file, FLAGS.midi,
                     FLAGS.layer, FLAGS.unit, FLAGS.state, FLAGS.top)
-    from lstm_core.files import atomic_write
-
     atomic_write(FLAGS.output_file, found.page.encode("utf-8"))
     layer, state, unit = found.selected
     print(f"wrote {FLAGS.output_file}: coloured by layer {layer}, {state} state, unit {unit}")

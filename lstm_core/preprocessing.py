@@ -1,8 +1,8 @@
 """Preprocessing: the vocabulary of a corpus and its vocabulary file.
 
 A vocabulary maps each token to an integer id. Tokens are either single characters (text) or
-music events (strings such as ``n60_d4``; see `lstm_core.music`). Ids are ordered by descending
-count, so id 0 is the most frequent token.
+music tokens (strings such as ``Pitch_60``; see `lstm_core.music.tokenizer`). Ids are ordered by
+descending count, so id 0 is the most frequent token.
 
 The vocabulary file is JSON, one token per line, readable by eye::
 
@@ -19,7 +19,7 @@ The vocabulary file is JSON, one token per line, readable by eye::
 
 ``kind`` is ``characters`` for text, or the name of a music encoding. ``unknown_token``, when
 set, is a token that stands for anything the vocabulary lacks. ``metadata`` carries what the
-decoder needs besides the tokens (for music: the grid, tempo and time signature). Each entry of
+decoder needs besides the tokens (for music: the tokenizer's whole configuration). Each entry of
 ``tokens`` is ``[token, count in the corpus it was built from]``; the id is the entry's position.
 
 The legacy format of the original lyrics generator (``CHAR->0.,0.,1.,...``, one one-hot vector
@@ -47,6 +47,10 @@ VERSION = 1
 # What an unknown character or music event becomes when the user allows unknown tokens.
 UNKNOWN_CHARACTER = "\ufffd"
 UNKNOWN_EVENT = "<unknown>"
+# What to do about a vocabulary file that cannot be used.
+REBUILD = ("build a new one from the corpus: python -m lstm_core.preprocessing --input_file "
+           "CORPUS --vocabulary_file NEW.vocab (or leave --vocabulary_file out and train.py builds "
+           "one)")
 
 
 class Vocabulary:
@@ -146,14 +150,14 @@ class Vocabulary:
     def load(cls, path: str, flag: str = "--vocabulary_file") -> "Vocabulary":
         """Reads a vocabulary file in this project's format or the legacy one-hot format."""
         try:
-            with open(path, encoding="utf-8", newline="") as f:
+            with open(path, encoding="utf-8-sig", newline="") as f:
                 text = f.read()
         except FileNotFoundError:
             raise UsageError(f"{flag} {path} does not exist; give an existing vocabulary file, "
                              "or a new path for train.py to create") from None
         except (UnicodeDecodeError, IsADirectoryError, PermissionError) as e:
-            raise UsageError(f"{flag} {path} is not a readable UTF-8 vocabulary file ({e})") \
-                from None
+            raise UsageError(f"{flag} {path} is not a readable UTF-8 vocabulary file ({e}); give "
+                             f"the .vocab file that train.py wrote, or {REBUILD}") from None
         if text.lstrip().startswith("{"):
             return cls._from_json(text, path, flag)
         return cls._from_legacy(text, path, flag)
@@ -169,8 +173,8 @@ class Vocabulary:
             return cls(tokens, counts, data["kind"], data.get("unknown_token"),
                        data.get("metadata"))
         except (ValueError, KeyError, TypeError) as e:
-            raise UsageError(f"{flag} {path} is not a valid vocabulary file ({e}); delete it to "
-                             "have train.py build a new one") from None
+            raise UsageError(f"{flag} {path} is not a valid vocabulary file ({e}); {REBUILD}") \
+                from None
 
     @classmethod
     def _from_legacy(cls, text: str, path: str, flag: str) -> "Vocabulary":
@@ -191,9 +195,13 @@ class Vocabulary:
             except ValueError as e:
                 raise UsageError(f"{flag} {path} is neither an lstm-core vocabulary nor a legacy "
                                  f"CHAR->one-hot file ({e} near {entry[:20]!r})") from None
-        if sorted(by_index) != list(range(len(by_index))) or not by_index:
-            raise UsageError(f"{flag} {path}: the legacy one-hot vectors do not cover ids "
-                             f"0..{len(by_index) - 1}")
+        if not by_index:
+            raise UsageError(f"{flag} {path} is empty; give the .vocab file that train.py wrote, "
+                             f"or {REBUILD}")
+        if sorted(by_index) != list(range(len(by_index))):
+            gaps = sorted(set(range(max(by_index) + 1)) - set(by_index))
+            raise UsageError(f"{flag} {path}: the legacy one-hot vectors of its "
+                             f"{len(by_index)} characters leave out ids {gaps[:5]}; {REBUILD}")
         return cls([by_index[i] for i in range(len(by_index))])
 
 
@@ -218,10 +226,14 @@ def read_text_file(path: str, flag: str = "--training_file") -> str:
         raise UsageError(f"{flag} {path} looks binary (it contains NUL bytes); give a UTF-8 "
                          "text file")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark is no character of the corpus
     except UnicodeDecodeError as e:
         raise UsageError(f"{flag} {path} is not UTF-8 (byte {e.start}: {raw[e.start:e.start+1]!r})"
                          "; convert it, for example with iconv -t UTF-8") from None
+    if not text:
+        raise UsageError(f"{flag} {path} holds only a byte-order mark; give a text file with the "
+                         "corpus to learn")
+    return text
 
 
 def default_vocabulary_path(input_file: str) -> str:
@@ -237,10 +249,7 @@ def main(argv: Sequence[str]) -> None:
     FLAGS = flags.FLAGS
     text = read_text_file(FLAGS.input_file, "--input_file")
     path = FLAGS.vocabulary_file or default_vocabulary_path(FLAGS.input_file)
-    require_output_paths(vocabulary_file=path)
-    if os.path.exists(path) and not FLAGS.overwrite:
-        raise UsageError(f"--vocabulary_file {path} exists already; pass --overwrite to replace "
-                         "it, or choose another path")
+    require_output_paths(FLAGS.overwrite, vocabulary_file=path)
     vocabulary = Vocabulary.build(text, allow_unknown=FLAGS.allow_unknown)
     vocabulary.save(path)
     print(f"wrote {path}: {len(vocabulary)} characters from {len(text):,} in {FLAGS.input_file}")

@@ -24,7 +24,9 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from lstm_core import checkpoints
 from lstm_core.batch import Batch
+from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
@@ -47,8 +49,9 @@ class TrainingConfig:
     clip_norm: float = 5.0
     log_frequency: int = 100
     checkpoint_every: int = 1000
-    validation_every: int = 0  # 0: at the end of every epoch only
+    validation_every: int = 0  # 0: `validation_interval` chooses
     seed: int = 0
+    early_stopping: int = 0  # stop after this many validations without a lower loss (0: never)
 
 
 # A hook runs every `every` steps, with the train summary writer as the default writer.
@@ -111,6 +114,10 @@ class Trainer:
             model=self.model, optimizer=self.optimizer, rng=self.rng,
             carried_state=self.carried_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
+        if config.early_stopping and validation is None:
+            raise UsageError("--early_stopping needs a validation split to watch; raise "
+                             "--validation_fraction, or leave --early_stopping out")
+        self.best = BestCheckpoint(self.checkpoint, checkpoint_dir, config.early_stopping)
         self.log_dir = log_dir
         self.hooks: list[Hook] = []
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
@@ -211,7 +218,9 @@ class Trainer:
 
     def save(self, state) -> str:
         self._remember_state(state)
-        return self.manager.save(checkpoint_number=int(self.optimizer.iterations.numpy()))
+        size = checkpoints.variables_size(
+            [*self.model.variables, *self.optimizer.variables, self.carried_state])
+        return checkpoints.save(self.manager, int(self.optimizer.iterations.numpy()), size)
 
     # ---- the loop -------------------------------------------------------------------------
     def writer(self, split: str) -> tf.summary.SummaryWriter:
@@ -244,11 +253,15 @@ class Trainer:
         progress, window = ProgressBar(self.total_steps, initial=step), _Window()
         last_good = self.manager.latest_checkpoint
         metrics: dict = {}
-        validated_at = None
-        stop = _StopOnInterrupt()
+        validated_at, validation_interval = None, self.validation_interval
+        self.best.resume_at(step)
+        if self.best.should_stop():  # stopped early before (or --early_stopping was lowered)
+            print(f"nothing to train: {self.best.stop(step)}")
+            return self.best.metrics()
+        stop = _StopOnInterrupt(progress.print)
         try:
             for epoch in range(step // batches, config.epochs):
-                if step >= self.total_steps:
+                if step >= self.total_steps or self.best.should_stop():
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state
                     state = zeros
@@ -267,11 +280,11 @@ class Trainer:
                     progress.update(step, f"loss {loss:.3f}")
                     if step % config.log_frequency == 0 or step == self.total_steps:
                         metrics.update(self._log_training(step, epoch, window, progress))
-                    end_of_epoch = step % batches == 0 and not config.validation_every
-                    if end_of_epoch or (config.validation_every
-                                        and step % config.validation_every == 0):
-                        metrics.update(self.validate(step))
+                    if step % validation_interval == 0:
+                        metrics.update(self.validate(step, progress.print))
                         validated_at = step
+                        if self._keep_best(step, metrics, progress):
+                            break
                     for every, hook in self.hooks:
                         if step % every == 0:
                             with self.writer("train").as_default(step=step):
@@ -286,14 +299,37 @@ class Trainer:
                     if step >= self.total_steps:
                         break
             if validated_at != step:
-                metrics.update(self.validate(step))
+                metrics.update(self.validate(step, progress.print))
+                self._keep_best(step, metrics, progress)
             self.save(state)
+            metrics.update(self.best.metrics())
         finally:
             stop.release()
             progress.close()
             for writer in self._writers.values():
                 writer.flush()
         return metrics
+
+    @property
+    def validation_interval(self) -> int:
+        """Steps between validations: `validation_every` when given, else once an epoch, but no
+        more often than the log lines (a corpus of a few batches would validate every few steps)
+        nor less often than twice in the run."""
+        if self.config.validation_every:
+            return self.config.validation_every
+        epoch = self.train_batches.num_batches
+        return max(1, min(max(epoch, self.config.log_frequency), -(-self.total_steps // 2)))
+
+    def _keep_best(self, step: int, metrics: dict, progress: ProgressBar) -> bool:
+        """Keeps the checkpoint of the lowest validation loss; returns whether to stop early
+        (saying so on a line)."""
+        if "validation_loss" not in metrics:
+            return False
+        self.best.add(step, metrics["validation_loss"])
+        if not self.best.should_stop():
+            return False
+        progress.print(self.best.stop(step))
+        return True
 
     def _log_training(self, step: int, epoch: int, window: "_Window", progress: ProgressBar):
         loss, accuracy, norm = window.mean()
@@ -312,8 +348,9 @@ class Trainer:
         window.reset()
         return metrics
 
-    def validate(self, step: int) -> dict:
-        """Loss, bits per token and accuracy over the whole held-out split."""
+    def validate(self, step: int, report: Callable[[str], None] = print) -> dict:
+        """Loss, bits per token and accuracy over the whole held-out split, reported as one
+        line through `report` (while training, `ProgressBar.print`, which clears the bar)."""
         if self.validation_batches is None:
             return {}
         batches = self.validation_batches
@@ -329,26 +366,27 @@ class Trainer:
         with self.writer("validation").as_default(step=step):
             for name in ("loss", "bits_per_token", "accuracy"):
                 tf.summary.scalar(name, metrics["validation_" + name])
-        print(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
-              f"{metrics['validation_bits_per_token']:.3f}, accuracy "
-              f"{metrics['validation_accuracy']:.3f}", flush=True)
+        report(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
+               f"{metrics['validation_bits_per_token']:.3f}, accuracy "
+               f"{metrics['validation_accuracy']:.3f}")
         return metrics
 
 
 class _StopOnInterrupt:
     """Turns the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into a request to stop after the
-    current step; a second one interrupts at once."""
+    current step; a second one interrupts at once. `report` prints its line (above the
+    progress bar)."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self):
-        self.requested = False
+    def __init__(self, report: Callable[[str], None] = print):
+        self.requested, self.report = False, report
         self.exit_status = 0  # 128 + the signal's number, as a shell reports a process it ended
         self.previous = {signum: signal.signal(signum, self._request) for signum in self.SIGNALS}
 
     def _request(self, signum, frame) -> None:
         self.requested, self.exit_status = True, 128 + signum
-        print("\nstopping after this step (Ctrl-C again to stop now)...", flush=True)
+        self.report("stopping after this step (Ctrl-C again to stop now)...")
         self.release()
 
     def release(self) -> None:

@@ -47,8 +47,9 @@ from lstm_core.progress import ProgressBar
 TOKEN_FILE_HEADER = "#lstm-core music tokens v2 "
 CACHE_VERSION = 2  # bump when reading or tokenizing changes, so old cache entries are ignored
 # Worker processes pay off past this much work (a MIDI file is 1, a score music21 converts is
-# `NOTATION_COST`): each spends seconds importing MidiTok, a MIDI file takes about 10 ms.
-PARALLEL_FROM, NOTATION_COST = 400, 20
+# `NOTATION_COST`): each spends seconds importing MidiTok, tokenizing a MIDI file takes 20 to
+# 200 ms (benchmarks/midi_prepare.py).
+PARALLEL_FROM, NOTATION_COST = 100, 10
 
 Pieces = list[tuple[str, list[str]]]  # (file it came from, its tokens), in corpus order
 

@@ -18,9 +18,7 @@ import symusic
 
 from lstm_core.errors import UsageError
 from lstm_core.music import scores
-from lstm_core.music.constants import program_name
-
-TICKS_PER_QUARTER = 12  # the grid rhythm is described on: sixteenths and triplets exact
+from lstm_core.music.constants import GRID, program_name
 
 
 def describe(pieces: Sequence[symusic.Score]) -> dict:
@@ -28,7 +26,7 @@ def describe(pieces: Sequence[symusic.Score]) -> dict:
     steps, chords, onsets, durations, velocities = set(), [], 0, [], []
     programs, tracks, tempo_changes, pedals, pitches = collections.Counter(), 0, 0, 0, []
     for piece in pieces:
-        grid = piece.resample(TICKS_PER_QUARTER, min_dur=1)
+        grid = piece.resample(GRID, min_dur=1)
         tempo_changes += max(0, len({round(t.qpm, 2) for t in grid.tempos}) - 1)
         by_onset = collections.defaultdict(list)
         for track in grid.tracks:
@@ -61,7 +59,7 @@ def describe(pieces: Sequence[symusic.Score]) -> dict:
         "onset_steps": len(steps),
         "chord_share": len(chords) / max(onsets, 1),
         "chords_wider_than_an_octave": sum(max(c) - min(c) > 12 for c in chords),
-        "common_durations": [d / TICKS_PER_QUARTER for d, _ in
+        "common_durations": [d / GRID for d, _ in
                              collections.Counter(durations).most_common(5)],
     }
 

@@ -2,7 +2,7 @@
 
 Every onset becomes one token: a lone note is its pitch name with octave (``E5``, ``C#4``,
 ``B-3``); notes starting together are a chord, the dotted pitch classes of its normal order
-(``4.7.11``), octaves lost. Onsets are read on a grid of `TICKS_PER_QUARTER`; drums are left out.
+(``4.7.11``), octaves lost. Onsets are read on the `GRID`; drums are left out.
 Rhythm, velocity and instruments are lost too: decoding writes one piano event every eighth
 note, each lasting an eighth at `VELOCITY`, chords in the octave above middle C. Boundaries and
 unknown tokens are skipped.
@@ -18,17 +18,16 @@ import symusic
 from music21 import chord, pitch
 from music21.exceptions21 import Music21Exception
 
-from lstm_core.music.constants import DEFAULT_TEMPO
+from lstm_core.music.constants import DEFAULT_TEMPO, GRID
 
-TICKS_PER_QUARTER = 12  # holds sixteenths and triplets: notes played together share an onset
-STEP = TICKS_PER_QUARTER // 2
+STEP = GRID // 2
 CHORD_OCTAVE_BASE = 60
 VELOCITY = 80
 
 
 def encode(score: symusic.Score) -> list[str]:
     """One token per distinct onset of the pitched notes of `score`."""
-    grid = score.resample(TICKS_PER_QUARTER, min_dur=1)
+    grid = score.resample(GRID, min_dur=1)
     notes = sorted((n.time, n.pitch) for track in grid.tracks if not track.is_drum
                    for n in track.notes)
     return [_token(tuple(sorted({p for _, p in group})))
@@ -46,7 +45,7 @@ def _token(pitches: tuple[int, ...]) -> str:
 
 def decode(tokens: Sequence[str]) -> symusic.Score:
     """A one-piano Score of `tokens`, one event every `STEP` ticks."""
-    score = symusic.Score(TICKS_PER_QUARTER)
+    score = symusic.Score(GRID)
     score.tempos.append(symusic.Tempo(0, DEFAULT_TEMPO))
     score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
     track = symusic.Track("Acoustic Grand Piano", program=0)

@@ -10,13 +10,11 @@ token file (format in `lstm_core.music.corpus`) then trains without reading any 
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Sequence
 
 from absl import flags
 
-from lstm_core.errors import UsageError
 from lstm_core.music import corpus, tokenizer
 from lstm_core.music.constants import programs_named
 from lstm_core.preprocessing import Vocabulary
@@ -39,11 +37,8 @@ def prepare(source: str, training_file: str, vocabulary_file: str, encoding: str
 def main(argv: Sequence[str]) -> None:
     from lstm_core.cli import require_output_paths
 
-    require_output_paths(training_file=FLAGS.training_file, vocabulary_file=FLAGS.vocabulary_file)
-    for flag in ("training_file", "vocabulary_file"):
-        if os.path.exists(getattr(FLAGS, flag)) and not FLAGS.overwrite:
-            raise UsageError(f"--{flag} {getattr(FLAGS, flag)} exists already; pass --overwrite "
-                             "to replace it, or choose another path")
+    require_output_paths(FLAGS.overwrite, training_file=FLAGS.training_file,
+                         vocabulary_file=FLAGS.vocabulary_file)
     start = time.perf_counter()
     vocabulary = prepare(FLAGS.midi_dir, FLAGS.training_file, FLAGS.vocabulary_file,
                          FLAGS.encoding, FLAGS.instruments, FLAGS.cache_dir,

@@ -24,7 +24,6 @@ from typing import Sequence
 
 import numpy as np
 import symusic
-from miditok.utils.utils import np_get_closest
 
 from lstm_core.errors import UsageError
 from lstm_core.music import corpus, scores, tokenizer
@@ -43,11 +42,18 @@ def notes_of(score: symusic.Score, velocity_bins: np.ndarray) -> list[tuple]:
         durations = np.where(quarters <= LONG, np.round(quarters * ONSET_STEPS),
                              2 * np.round(quarters * ONSET_STEPS / 2))
         onsets = np.round(notes["time"] * ONSET_STEPS / score.ticks_per_quarter)
-        velocities = np_get_closest(velocity_bins, notes["velocity"].astype(np.int64))
+        velocities = nearest(velocity_bins, notes["velocity"].astype(np.int64))
         rows += [(track.is_drum, track.program, *row) for row in
                  zip(notes["pitch"].tolist(), onsets.astype(int).tolist(),
                      durations.astype(int).tolist(), velocities.tolist())]
     return rows
+
+
+def nearest(bins: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The value of `bins` (ascending) nearest each of `values`, halfway going up."""
+    above = np.minimum(np.searchsorted(bins, values), len(bins) - 1)
+    below = np.maximum(above - 1, 0)
+    return np.where(values - bins[below] < bins[above] - values, bins[below], bins[above])
 
 
 def measure(score: symusic.Score, music_tokenizer) -> collections.Counter:

@@ -30,15 +30,33 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 import tempfile
 from typing import Iterable, Sequence
 
-import miditok
 import symusic
-from miditok.constants import CHR_ID_START
 
 from lstm_core.errors import UsageError
 from lstm_core.music.constants import BOUNDARY
+
+
+def _import_miditok():
+    """MidiTok, without the PyTorch data helpers it imports when PyTorch is installed: they are
+    not used here, and importing PyTorch costs every music run seconds (tens on a busy
+    machine). A later ``import torch`` elsewhere still works."""
+    if "miditok" in sys.modules or "torch" in sys.modules:
+        import miditok
+        return miditok
+    sys.modules["torch"] = None  # makes ``import torch`` fail, so MidiTok skips its helpers
+    try:
+        import miditok
+    finally:
+        del sys.modules["torch"]
+    return miditok
+
+
+miditok = _import_miditok()
+CHR_ID_START = miditok.constants.CHR_ID_START
 
 ENCODINGS = {"remi": "REMI", "tsd": "TSD", "midilike": "MIDILike", "notes": None}
 DEFAULT = "remi"

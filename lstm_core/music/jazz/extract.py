@@ -1,11 +1,13 @@
 """Melody and harmony from a score: a MIDI file, a lead sheet, or a music21 corpus work.
 
-Nothing is hard-coded to one file. The melody is the pitched part that plays one note at a time
-most often (at least 60 % of its onsets single notes, mean pitch at or above G3, so a bass line
-is not a melody), with the most single-note onsets and then the highest mean pitch; the harmony
-comes from the score's chord symbols when it has any (lead sheets), otherwise from the other
-pitched parts: each half measure's sounding pitch classes, weighted by duration with the lowest
-note counted twice, become the chord that explains them best (`chords.identify_chord`).
+Nothing is hard-coded to one file. The melody is the part named `SOLO_PART` (as this project
+writes it), else the pitched part that plays one note at a time most often (at least 60 % of its
+onsets single notes, mean pitch at or above G3, so a bass line is not a melody), with the most
+single-note onsets (however few: a short solo is still a solo) and then the highest mean pitch;
+the harmony comes from the score's chord symbols when it has any (lead sheets), otherwise from
+the other pitched parts: each half measure's sounding pitch classes, weighted by duration with
+the lowest note counted twice, become the chord that explains them best
+(`chords.identify_chord`).
 `melody_part` and `chord_parts` (part indices or names) override the guesses.
 
 MIDI files are read with music21's default quantisation (onsets and durations snapped to
@@ -33,12 +35,14 @@ from lstm_core.music.jazz.chords import (QUALITIES, Chord, Measure, Progression,
                                          chord_finder, chord_tones, identify_chord, make_chord)
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
 from lstm_core.music.constants import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MIDI_SUFFIXES
+from lstm_core.progress import ProgressBar
 
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
 MIN_MEAN_PITCH = 55
-MIN_MELODY_NOTES = 4
 CHORDS_PER_MEASURE = 2
+SOLO_PART, CHORDS_PART = "Solo", "Chords"
+"""The part names `realize.write_jazz_midi` gives: a solo this project wrote is read by them."""
 
 PartChoice = int | str
 
@@ -83,7 +87,7 @@ def read_sources(path: str, melody_part: PartChoice | None = None,
     is, a `UsageError` says why (a single score: its own reason and the flag that fixes it).
     """
     sources, skipped = [], []
-    for name, score in load_scores(path, flag):
+    for name, score in load_scores(path, flag, progress=True):
         try:
             sources.append(_source(name, score, melody_part, chord_parts))
         except UsageError as e:
@@ -113,16 +117,19 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
 
 
 # ---- loading ----------------------------------------------------------------------------------
-def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Score]]:
+def load_scores(path: str, flag: str, progress: bool = False
+                ) -> Iterator[tuple[str, music21.stream.Score]]:
     """``(name, score)`` for each work in `path` (`corpus.source_files`), lazily: a file is
     parsed only when the scores before it have been taken, so ``next(load_scores(...))`` parses
     up to the first readable one. A file music21 cannot read is skipped with a warning line; a
-    `UsageError` when that was the only file, or, at the end, when no file held a score."""
+    `UsageError` when that was the only file, or, at the end, when no file held a score.
+    `progress`: draw a progress bar of the files (on a terminal), for a caller that takes all."""
     from lstm_core.music.corpus import source_files
 
     files = [str(f) for f in source_files(path, flag)]
-    found = False
-    for file in files:
+    found, bar = False, ProgressBar(len(files), shown=progress)
+    for done, file in enumerate(files, start=1):
+        bar.update(done - 1, "scores read")
         try:
             # By content for MIDI suffixes: music21 guesses formats by extension and knows no .kar.
             parsed = music21.converter.parse(
@@ -130,13 +137,15 @@ def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Scor
         except Exception as e:  # music21 raises many kinds of errors on a broken file
             if len(files) == 1:
                 raise UsageError(f"{flag} {file} cannot be read as a score ({e})") from None
-            print(f"warning: skipping {file}, which cannot be read as a score ({e})",
-                  file=sys.stderr)
+            bar.print(f"warning: skipping {file}, which cannot be read as a score ({e})",
+                      file=sys.stderr)
             continue
         works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
         for i, work in enumerate(works):
             found = True
             yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
+    bar.update(len(files), "scores read")
+    bar.close()
     if not found:
         raise UsageError(f"{flag} {path} holds no score music21 can read")
 
@@ -210,11 +219,15 @@ def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
 def _guess_melody(parts: Sequence[music21.stream.Stream],
                   sounds: Sequence[list[tuple[float, float, int]]]) -> int | None:
     """The index of the part that looks most like a melody, or None."""
+    named = [i for i, part in enumerate(parts)
+             if sounds[i] and _part_name(part, i).lower() == SOLO_PART.lower()]
+    if named:
+        return named[0]
     best, best_key = None, None
     for index, part_sounds in enumerate(sounds):
         per_onset = collections.Counter(offset for offset, _, _ in part_sounds)
         single = sum(1 for count in per_onset.values() if count == 1)
-        if single < MIN_MELODY_NOTES or single / len(per_onset) < MIN_SINGLE_SHARE:
+        if not single or single / len(per_onset) < MIN_SINGLE_SHARE:
             continue
         mean_pitch = sum(p for _, _, p in part_sounds) / len(part_sounds)
         if mean_pitch >= MIN_MEAN_PITCH and (best_key is None or (single, mean_pitch) > best_key):

@@ -19,15 +19,15 @@ from fractions import Fraction
 from typing import Iterable
 
 import numpy as np
-
-from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
-                                         measure_beats)
-from lstm_core.music.jazz.grammar import Element, classify, parse_token
-from lstm_core.music.jazz.melody import GRID, Note
 import symusic
 
 from lstm_core.files import atomic_write
 from lstm_core.music.constants import DEFAULT_TEMPO
+from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
+                                         measure_beats)
+from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART
+from lstm_core.music.jazz.grammar import Element, classify, parse_token
+from lstm_core.music.jazz.melody import GRID, Note
 
 TICKS_PER_QUARTER = 480  # of the written MIDI file: holds the grammar's triplets exactly
 SOLO_VELOCITY, CHORD_VELOCITY = 96, 72  # the solo stands out over its accompaniment
@@ -134,18 +134,20 @@ def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: floa
                     solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
     """Writes a MIDI file of two tracks, atomically: ``Solo`` (General MIDI `solo_program`, jazz
     guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the progression
-    voiced for piano: the bass an octave below, the chord tones closely above E3."""
+    voiced for piano: the bass an octave below, the chord tones closely above E3. The names
+    (`extract.SOLO_PART`, `extract.CHORDS_PART`) tell `extract` which part is the solo when the
+    file is read back."""
     score = symusic.Score(TICKS_PER_QUARTER)
     score.tempos.append(symusic.Tempo(0, tempo))
     quarters = Fraction(measure_beats(progression[0]) if progression else 4)
     denominator = 4 if quarters.denominator == 1 else 8
     score.time_signatures.append(symusic.TimeSignature(0, int(quarters * denominator / 4),
                                                        denominator))
-    solo_track = symusic.Track("Solo", program=solo_program)
+    solo_track = symusic.Track(SOLO_PART, program=solo_program)
     for event in (event for measure in solo for event in measure if not event.is_rest):
         solo_track.notes.append(symusic.Note(_ticks(event.offset), _ticks(event.duration),
                                              event.pitch, SOLO_VELOCITY))
-    chords_track = symusic.Track("Chords", program=chord_program)
+    chords_track = symusic.Track(CHORDS_PART, program=chord_program)
     for begin, end, chord in chord_timeline(progression):
         for pitch in voicing(chord):
             chords_track.notes.append(symusic.Note(_ticks(begin), _ticks(end - begin), pitch,
