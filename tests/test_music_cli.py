@@ -227,3 +227,12 @@ def test_bad_controls_are_usage_errors_and_write_nothing(music_model, flags, fra
     assert_usage_error(result, *fragments)
     assert not (path / "bad.mid").exists()
 
+
+
+def test_sample_length_help_names_each_kinds_default(music_model):
+    path, _ = music_model
+    text = " ".join(run("sample.py", "--helpfull", cwd=path).stdout.split())
+    assert "(default: 1500 characters for text models, 1000 tokens for music models;" in text
+    result = run("sample.py", "--model_name", "piano", "--output_file", "default.mid",
+                 "--random_seed", "5", cwd=path)
+    assert result.returncode == 0 and "1000 tokens" in result.stdout, result.stderr
