@@ -111,12 +111,16 @@ def test_train_step_in_slices_equals_one_computation(tmp_path, shards):
     one = make_trainer(tmp_path, "one", shards=1)
     sliced = make_trainer(tmp_path, f"sliced{shards}", shards=shards, like=one)
     assert (one.shards_per_replica, sliced.shards_per_replica) == (1, shards)
-    reference, sliced = run_steps(one, steps=3), run_steps(sliced, steps=3)
-    np.testing.assert_allclose(sliced[0], reference[0], rtol=1e-5, atol=1e-6)
-    for fast, expected in zip(tf.nest.flatten(sliced[1]), tf.nest.flatten(reference[1])):
-        np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
-    for fast, expected in zip(sliced[2], reference[2]):
-        np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
+    assert_same_steps(sliced, one)
+
+
+def assert_same_steps(trainer, reference, steps=3):
+    """Losses, carried states and weights after `steps` steps of `trainer` equal `reference`'s."""
+    results, expected = run_steps(trainer, steps), run_steps(reference, steps)
+    np.testing.assert_allclose(results[0], expected[0], rtol=1e-5, atol=1e-6)
+    for fast, slow in zip(tf.nest.flatten(results[1]) + results[2],
+                          tf.nest.flatten(expected[1]) + expected[2]):
+        np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
@@ -125,15 +129,21 @@ def test_train_step_with_the_embedding_folded_equals_the_model_step(tmp_path, dr
     folded = make_trainer(tmp_path, "folded", shards=2, dropout=dropout, fold=True,
                           like=reference)
     assert (reference.fold_embedding, folded.fold_embedding) == (False, True)
-    reference, folded = run_steps(reference, steps=3), run_steps(folded, steps=3)
-    np.testing.assert_allclose(folded[0], reference[0], rtol=1e-5, atol=1e-6)
-    for fast, expected in zip(tf.nest.flatten(folded[1]) + folded[2],
-                              tf.nest.flatten(reference[1]) + reference[2]):
-        np.testing.assert_allclose(fast, expected, rtol=1e-5, atol=1e-6)
+    assert_same_steps(folded, reference)
+
+
+def test_this_machine_trains_one_slice_per_core_with_the_one_slice_step(tmp_path):
+    one = make_trainer(tmp_path, "one", shards=1, batch_size=6)
+    chosen = make_trainer(tmp_path, "chosen", batch_size=6, like=one)
+    # A batch of 6 rows splits into 1, 2, 3 or 6 slices: as many as there are cores, on a CPU.
+    on_gpu = bool(tf.config.list_logical_devices("GPU"))
+    cores = trainer_module.cpu_cores()
+    assert chosen.shards_per_replica == (1 if on_gpu else max(n for n in (1, 2, 3, 6)
+                                                              if n <= cores))
+    assert_same_steps(chosen, one)
 
 
 def test_shards_divide_the_batch(tmp_path, monkeypatch):
-    assert 5 % make_trainer(tmp_path, "odd", batch_size=5).shards_per_replica == 0
     # On 4 cores (CPU only): the largest count up to 4 that divides the batch.
     monkeypatch.setattr(trainer_module, "cpu_cores", lambda: 4)
     monkeypatch.setattr(trainer_module.tf.config, "list_logical_devices", lambda kind=None: [])
