@@ -37,6 +37,7 @@ from typing import Iterable, Sequence
 import symusic
 
 from lstm_core.errors import UsageError
+from lstm_core.kinds import TokenKind
 from lstm_core.music.constants import BOUNDARY
 
 
@@ -58,9 +59,11 @@ def _import_miditok():
 miditok = _import_miditok()
 CHR_ID_START = miditok.constants.CHR_ID_START
 
-ENCODINGS = {"remi": "REMI", "tsd": "TSD", "midilike": "MIDILike", "notes": None}
-DEFAULT = "remi"
-NOTES = "notes"
+# The music token kinds (`lstm_core.kinds`) and the MidiTok tokenizer class of each.
+ENCODINGS = {TokenKind.REMI: "REMI", TokenKind.TSD: "TSD", TokenKind.MIDILIKE: "MIDILike",
+             TokenKind.NOTES: None}
+DEFAULT = TokenKind.REMI
+NOTES = TokenKind.NOTES
 BPE_JOINER = "+"
 # The configuration of every MidiTok encoding (MidiTok's own TokenizerConfig parameters).
 CONFIG = dict(pitch_range=(0, 127), drums_pitch_range=(0, 127), num_velocities=32,
