@@ -277,9 +277,9 @@ def test_a_text_model_writes_no_midi_and_takes_no_music_flags(workspace, flags, 
     existing.unlink()
 
 
-def test_the_music_constants_sample_py_imports_load_neither_music21_nor_miditok():
-    code = ("import sys, lstm_core.music.constants; "
-            "print(sorted(m for m in ('music21', 'miditok', 'symusic') if m in sys.modules))")
+def test_the_constants_and_kinds_sample_py_imports_load_no_music_library_nor_tensorflow():
+    code = ("import sys, lstm_core.kinds, lstm_core.music.constants; print(sorted(m for m in "
+            "('music21', 'miditok', 'symusic', 'tensorflow') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]"
