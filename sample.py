@@ -10,7 +10,9 @@ import secrets
 import sys
 from typing import Sequence
 
-from lstm_core import cli
+from lstm_core import cli, limits
+from lstm_core.files import STDOUT
+from lstm_core.music.constants import MIDI_SUFFIXES, TEMPO_RANGE
 from lstm_core.preprocessing import JAZZ
 
 import numpy as np
@@ -20,8 +22,11 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model_name", "lyrics", "The model to sample from (logs/<model_name>/).")
 flags.DEFINE_string("logdir", "logs", "Folder of the models.")
 flags.DEFINE_string("vocabulary_file", None, "Optional: must be the model's own vocabulary.")
+flags.DEFINE_string("checkpoint", "latest", "Which weights: latest, best (the lowest validation "
+                    "loss), or a step that has a checkpoint.")
 flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_samples N > 1, "
-                    "NAME-1.EXT ... NAME-N.EXT.")
+                    "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to standard output.")
+flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
 flags.DEFINE_integer("sample_length", 1500, "Tokens to generate after the seed.")
 flags.DEFINE_integer("log_frequency", 100, "Report progress every N tokens.")
@@ -35,9 +40,13 @@ flags.DEFINE_integer("num_samples", 1, "Independent samples generated in paralle
 flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
                      "sample (default: a new one each run, printed).")
 flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise over, bars "
-                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the training solo's).")
+                    "separated by |, e.g. \"Dm7 G7 | Cmaj7 | A7\" (default: the first 32 bars of "
+                    "the training solo's).")
 flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from a MIDI file's "
                     "accompaniment or a lead sheet's chord symbols.")
+flags.DEFINE_integer("choruses", 1, "Jazz models: times the progression is played through.")
+flags.DEFINE_integer("bars", None, "Jazz models: bars of the solo: the progression repeated as "
+                     "often as it takes and cut there (default: --choruses times its length).")
 flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that hold the "
                   "accompaniment, by index or name (default: guessed).")
 flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
@@ -51,24 +60,24 @@ flags.DEFINE_string("audio", None, "Music: also render the piece as a WAV file (
 flags.DEFINE_string("piano_roll", None, "Music: also draw the piece's piano roll as a PNG file.")
 flags.mark_flag_as_required("output_file")
 
-MUSIC_SAMPLE_LENGTH = 1000  # events, when --sample_length is not given for a music model
+MUSIC_SAMPLE_LENGTH = 1000  # tokens, when --sample_length is not given for a music model
 SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
-# What each kind of model writes (text, else MIDI files); sample.py spells
-# the MIDI suffixes itself (lstm_core.music.scores imports music21, which text runs never load),
-# and a test keeps the two lists equal.
-MIDI_SUFFIXES = (".mid", ".midi", ".kar")
 WRITES = {"text": "text", "music": "music", JAZZ: "jazz solos"}
 # Flags only some families of model take (`Vocabulary.family`): those, and what the flag
 # needs, for the message.
 MODEL_KIND_FLAGS = {
-    "primer_midi": (("music",), "an event-encoded music model (a jazz solo starts from the "
-                                "progression: --chords or --chords_from)"),
+    "primer_midi": (("music",), "a music model (a jazz solo starts from the progression: "
+                                "--chords or --chords_from)"),
     "audio": (("music", JAZZ), "a music model"),
     "piano_roll": (("music", JAZZ), "a music model"),
     "tempo": (("music", JAZZ), "a music model"),
     "chords": ((JAZZ,), "a model trained with --encoding jazz"),
     "chords_from": ((JAZZ,), "a model trained with --encoding jazz"),
     "chord_parts": ((JAZZ,), "a model trained with --encoding jazz"),
+    "choruses": ((JAZZ,), "a model trained with --encoding jazz"),
+    "bars": ((JAZZ,), "a model trained with --encoding jazz"),
+    "sample_length": (("text", "music"), "a text or music model (a jazz solo lasts as long as "
+                                         "its progression: give --bars or --choruses)"),
     "solo_instrument": ((JAZZ,), "a model trained with --encoding jazz"),
 }
 # Files written besides the sample, and the suffix each must have.
@@ -78,19 +87,30 @@ EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
 def validate_flags() -> None:
     cli.require_positive(sample_length=FLAGS.sample_length, log_frequency=FLAGS.log_frequency,
                          temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
-                         top_p=FLAGS.top_p)
+                         top_p=FLAGS.top_p, choruses=FLAGS.choruses, bars=FLAGS.bars)
+    for first, second, both in (("chords", "chords_from", "give the progression"),
+                                ("bars", "choruses", "set the solo's length")):
+        if FLAGS[first].present and FLAGS[second].present:
+            raise cli.UsageError(f"--{first} and --{second} both {both}; give one of them")
+    low, high = limits.TEMPERATURE_RANGE
+    if not low <= FLAGS.temperature <= high:
+        raise cli.UsageError(f"--temperature {FLAGS.temperature} is outside [{low:g}, {high:g}]; "
+                             "below it use --greedy (always the likeliest token), above it every "
+                             "token is as likely as any other")
     if FLAGS.top_k < 0:
         raise cli.UsageError(f"--top_k is {FLAGS.top_k}; give 0 (off) or a positive count")
     if FLAGS.tempo is not None:
-        from lstm_core.music.scores import TEMPO_RANGE  # imports music21: only when asked
-
         if not TEMPO_RANGE[0] <= FLAGS.tempo <= TEMPO_RANGE[1]:
             raise cli.UsageError(f"--tempo {FLAGS.tempo} is not a playable tempo; give beats "
                                  f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
-    cli.require_output_paths(output_file=FLAGS.output_file, audio=FLAGS.audio,
-                             piano_roll=FLAGS.piano_roll)
+    if FLAGS.output_file == STDOUT and FLAGS.num_samples > 1:
+        raise cli.UsageError("--output_file - writes one sample to standard output; give a file "
+                             "name for --num_samples > 1")
+    for flag in ("output_file", "audio", "piano_roll"):
+        for path in output_paths(getattr(FLAGS, flag), FLAGS.num_samples):
+            cli.require_output_paths(FLAGS.overwrite, **{flag: path})
     for flag, suffix in EXTRA_SUFFIXES.items():
         path = getattr(FLAGS, flag)
         if path and not path.lower().endswith(suffix):
@@ -106,6 +126,9 @@ def check_flags_fit(family: str) -> None:
             raise cli.UsageError(f"--{flag} needs {needs}; model {FLAGS.model_name} writes "
                                  f"{WRITES[family]}; leave the flag out")
     path = FLAGS.output_file
+    if path == STDOUT and family != "text":
+        raise cli.UsageError(f"--output_file -: model {FLAGS.model_name} writes MIDI, which "
+                             "standard output does not take; give a .mid file name")
     suffix = os.path.splitext(path)[1].lower()
     if family == "text" and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
         raise cli.UsageError(f"--output_file {path}: model {FLAGS.model_name} writes text, not "
@@ -140,17 +163,23 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
     for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
         text = "".join(primer) + vocabulary.decode(tokens)
         atomic_write(path, text.encode("utf-8"))
-        print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
-    if FLAGS.num_samples == 1:
+        if path == STDOUT:  # the sample alone on standard output, what was done on stderr
+            print(f"wrote {len(tokens)} characters (--random_seed {random_seed})",
+                  file=sys.stderr)
+        else:
+            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
+    if FLAGS.num_samples == 1 and path != STDOUT:
         print(text[:600])
 
 
 def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
     """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
-    optionally WAV and a piano roll. The files hold the generated events only."""
+    optionally WAV and a piano roll. The files hold the generated tokens only."""
     from lstm_core import music
-    from lstm_core.music import scores
+    from lstm_core.music.tokenizer import check_vocabulary
 
+    check_vocabulary(vocabulary.tokens, vocabulary.metadata, f"the vocabulary of model "
+                     f"{FLAGS.model_name}")
     rng = np.random.default_rng(random_seed)
     if FLAGS.primer_midi:
         primer = music.known_events(
@@ -162,20 +191,18 @@ def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
     primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
     length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
     generated = generate(sampler, vocabulary, primer, length, random_seed)
-    metadata = vocabulary.metadata
-    if FLAGS.tempo is not None:
-        metadata = {**metadata, "tempo": FLAGS.tempo}
     for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
                                         generated)):
-        events = vocabulary.decode(ids)
-        notes = music.write_midi(events, metadata, path)
-        print(f"wrote {path}: {len(events)} events (--random_seed {random_seed})")
-        render_extras(path, n, notes, metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
+        tokens = vocabulary.decode(ids)
+        score = music.write_midi(tokens, vocabulary.metadata, path, FLAGS.tempo)
+        print(f"wrote {path}: {len(tokens)} tokens, {score.note_num()} notes in "
+              f"{len(score.tracks)} track(s) (--random_seed {random_seed})")
+        render_extras(path, n, score)
 
 
-def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None = None) -> None:
+def render_extras(midi_path: str, n: int, score=None) -> None:
     """--audio and --piano_roll of sample `n`: the audio from its MIDI file, the piano roll of
-    `notes` in `time_signature` (default: the notes and meter read back from the MIDI file)."""
+    `score` (default: the MIDI file read back)."""
     from lstm_core import music
     from lstm_core.music import scores
 
@@ -185,11 +212,9 @@ def render_extras(midi_path: str, n: int, notes=None, time_signature: str | None
         print(f"wrote {audio} ({renderer} synthesiser)")
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
-        if notes is None:  # a jazz solo and its chords, as written, in the meter written
-            piece = scores.read_file(midi_path)
-            notes, time_signature = piece.notes, piece.time_signature
-        music.draw_notes_piano_roll(notes, time_signature or scores.DEFAULT_TIME_SIGNATURE,
-                                    picture)
+        if score is None:  # a jazz solo and its chords, as written
+            score = scores.read_score(midi_path)
+        music.draw_notes_piano_roll(score, picture)
         print(f"wrote {picture}")
 
 
@@ -199,10 +224,13 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
 
     metadata = vocabulary.metadata
     if FLAGS.chords_from:
-        progression = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+        chorus = jazz.read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+    elif FLAGS.chords is not None:
+        chorus = jazz.parse_progression(FLAGS.chords, metadata["measure_length"])
     else:
-        progression = jazz.parse_progression(FLAGS.chords or metadata["progression"],
-                                             metadata["measure_length"])
+        chorus = jazz.parse_progression(metadata["progression"],
+                                        metadata["measure_length"])[:jazz.CHORUS_BARS]
+    progression = jazz.solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     length = jazz.tokens_needed(progression, metadata["mean_duration"])
     primer = np.zeros([FLAGS.num_samples, 1], np.int32)  # the most frequent token
     generated = sampler.generate(primer, length, random_seed)
@@ -233,7 +261,9 @@ def generate(sampler, vocabulary, primer, length: int, random_seed: int) -> np.n
     return generated
 
 
-def output_paths(path: str, count: int) -> list[str]:
+def output_paths(path: str | None, count: int) -> list[str]:
+    if path is None:
+        return []
     if count == 1:
         return [path]
     stem, extension = os.path.splitext(path)
@@ -246,9 +276,17 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.saved import ModelFolder
 
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
-    model, vocabulary, config = folder.load(FLAGS.vocabulary_file)
+    model, vocabulary, config = folder.load(FLAGS.vocabulary_file, FLAGS.checkpoint)
+    if FLAGS.checkpoint != "latest":
+        # On stderr: standard output may be the sample itself.
+        print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}", file=sys.stderr)
     family = vocabulary.family
     check_flags_fit(family)
+    limits.require_fits(
+        f"sampling {FLAGS.num_samples} x {FLAGS.sample_length} tokens",
+        limits.sampling_bytes(config.vocabulary_size, config.embedding_size, config.units,
+                              config.layers, FLAGS.num_samples, FLAGS.sample_length),
+        "--sample_length or --num_samples")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
     # A preset (the original jazz model) may ask for greedy decoding unless told otherwise.
     greedy = FLAGS.greedy or (not FLAGS["greedy"].present

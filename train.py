@@ -10,30 +10,31 @@ beside it, renamed).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shlex
 import shutil
 import time
 from typing import Sequence
 
-from lstm_core import cli
+from lstm_core import cli, limits
 
 import numpy as np
 from absl import flags
 
-from lstm_core.preprocessing import CHARACTERS
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI "
-                    "file, a folder or glob of them, music21:NAME, a prepared token file (jazz: "
-                    "also MusicXML). Default: the lyrics of music21's Bach chorales, built into "
-                    "data/ at first use.")
+flags.DEFINE_string("training_file", None, "What to learn: a UTF-8 text file, or music: a MIDI, "
+                    "MusicXML, Humdrum or ABC file, a folder or glob of them, music21:NAME, a "
+                    "prepared token file. Default: the lyrics of music21's Bach chorales, built "
+                    "into data/ at first use.")
 flags.DEFINE_string("vocabulary_file", None, "Vocabulary file: reused when it exists, else "
                     "created (default: the training file's name with .vocab; for a folder, glob or "
                     "music21:NAME, data/<model_name>.vocab).")
 flags.DEFINE_string("model_name", "lyrics", "Name of the model: logs/<model_name>/ holds it.")
 flags.DEFINE_string("logdir", "logs", "Folder of the models, their checkpoints and TensorBoard "
                     "logs (as in tensorboard --logdir logs).")
-flags.DEFINE_integer("epoch", 10, "Full passes over the training data.")
+flags.DEFINE_integer("epochs", 10, "Full passes over the training data.")
 flags.DEFINE_integer("max_steps", 0, "Stop after this many steps in all (0: no limit).")
 flags.DEFINE_integer("batch_size", 50, "Streams per batch.")
 flags.DEFINE_integer("sequence_length", 50, "Tokens per stream per batch (steps of "
@@ -41,12 +42,16 @@ flags.DEFINE_integer("sequence_length", 50, "Tokens per stream per batch (steps 
 flags.DEFINE_float("learning_rate", 0.002, "Adam's learning rate.")
 flags.DEFINE_float("learning_rate_decay", 0.97, "Factor applied to the learning rate per epoch.")
 flags.DEFINE_float("gradient_clip", 5.0, "Clip gradients to this global norm.")
-flags.DEFINE_integer("units_number", 128, "LSTM units per layer.")
-flags.DEFINE_integer("layers_number", 2, "Stacked LSTM layers.")
+flags.DEFINE_integer("units", 128, "LSTM units per layer.")
+flags.DEFINE_integer("layers", 2, "Stacked LSTM layers.")
 flags.DEFINE_integer("embedding_size", 64, "Size of the token embedding.")
 flags.DEFINE_float("dropout", 0.0, "Dropout rate on each LSTM layer's output while training.")
 flags.DEFINE_float("validation_fraction", 0.05, "Share of the corpus held out, from its end.")
-flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch).")
+flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch, but no "
+                     "more often than --log_frequency nor less than twice a run).")
+flags.DEFINE_integer("early_stopping", 0, "Stop after N validations in a row without a lower "
+                     "validation loss (0: never). The best checkpoint is kept either way "
+                     "(sample.py --checkpoint best).")
 flags.DEFINE_integer("log_frequency", 100, "Log the training metrics every N steps.")
 flags.DEFINE_integer("checkpoint_every", 1000, "Save a checkpoint every N steps (and at the "
                      "end, and on Ctrl-C).")
@@ -62,15 +67,20 @@ flags.DEFINE_bool("shuffle", False, "Independent windows in random order, instea
 flags.DEFINE_integer("random_seed", 0, "Seed of the weights, dropout and shuffling.")
 flags.DEFINE_bool("allow_unknown", False, "When building a vocabulary, add an unknown token that "
                   "stands for anything it lacks.")
+flags.DEFINE_integer("cluster_timeout", 600, "Under TF_CONFIG: seconds to wait for every "
+                     "worker to come up before giving up with an error (see docs/distributed.md).")
 flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
                   "folder is kept, renamed).")
 
-flags.DEFINE_enum("encoding", "events", ["events", "notes", "jazz"], "Music: how scores become "
-                  "tokens: events (pitch, onset and duration), notes (the prior generators' "
-                  "pitch names and dotted chords) or jazz (chord-relative grammar of a solo).")
-flags.DEFINE_string("instruments", "merge", "Music: merge every pitched instrument of a file "
-                    "into one part, or keep the first, or those whose track or instrument name "
-                    "holds this word (e.g. piano); drums are always left out.")
+flags.DEFINE_enum("encoding", "remi", ["remi", "tsd", "midilike", "notes", "jazz"], "Music: "
+                  "how scores become tokens: MidiTok's remi, tsd or midilike (every instrument, "
+                  "velocity, tempo, meter and pedal; see docs/music.md), notes (pitch names and "
+                  "dotted chords) or jazz (chord-relative grammar of a solo).")
+flags.DEFINE_string("instruments", "all", "Music: all, or the instruments to learn, "
+                    "comma-separated: General MIDI names, families (piano, bass, guitar), "
+                    "program numbers 0-127, drums.")
+flags.DEFINE_integer("bpe_vocabulary", 0, "Music: learn MidiTok's BPE on the corpus up to this "
+                     "many tokens, for shorter sequences (0: none).")
 flags.DEFINE_string("melody_part", None, "Jazz: the solo's part, by index or name (default: "
                     "guessed).")
 flags.DEFINE_list("chord_parts", None, "Jazz: the accompaniment's parts, by index or name "
@@ -78,18 +88,20 @@ flags.DEFINE_list("chord_parts", None, "Jazz: the accompaniment's parts, by inde
 flags.DEFINE_enum("preset", None, list(PRESETS := {
     # The original jazz model: windows of 30 values, one layer of 64 units, Adam 0.01, 100
     # epochs, zero initial state for each window, greedy decoding when sampling.
-    "djmodel": {"sequence_length": 30, "layers_number": 1, "units_number": 64,
-                "learning_rate": 0.01, "learning_rate_decay": 1.0, "epoch": 100,
+    "djmodel": {"sequence_length": 30, "layers": 1, "units": 64,
+                "learning_rate": 0.01, "learning_rate_decay": 1.0, "epochs": 100,
                 "batch_size": 16, "shuffle": True, "greedy": True},
 }), "A named setup; flags given explicitly override it. djmodel: the original jazz model.")
 # A jazz solo has about a thousand tokens: smaller batches than text (flags override these).
-JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epoch": 60}
+JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epochs": 60}
 
+# The flags' names before they were named as the fields of TrainingConfig and ModelConfig.
+for alias, name in (("epoch", "epochs"), ("units_number", "units"), ("layers_number", "layers")):
+    flags.DEFINE_alias(alias, name)
+
+MEANINGFUL_VALIDATION = 1000  # tokens: below this, a validation loss is mostly noise
 PRIMER_LENGTH = 64  # tokens of each training excerpt kept to start a music sample from
 
-# Flags that shape the model: a resumed run must give the values it was started with.
-MODEL_FLAGS = {"units": "units_number", "layers": "layers_number",
-               "embedding_size": "embedding_size", "dropout": "dropout"}
 # Flags that decide which token each batch row reads: a resumed run must keep them too.
 DATA_FLAGS = ("batch_size", "sequence_length", "validation_fraction", "shuffle", "random_seed")
 
@@ -106,20 +118,28 @@ def apply_defaults() -> None:
 
 
 def validate_flags() -> None:
-    cli.require_positive(epoch=FLAGS.epoch, batch_size=FLAGS.batch_size,
-                         sequence_length=FLAGS.sequence_length, learning_rate=FLAGS.learning_rate,
-                         learning_rate_decay=FLAGS.learning_rate_decay,
-                         gradient_clip=FLAGS.gradient_clip, units_number=FLAGS.units_number,
-                         layers_number=FLAGS.layers_number, embedding_size=FLAGS.embedding_size,
-                         log_frequency=FLAGS.log_frequency,
-                         checkpoint_every=FLAGS.checkpoint_every)
+    cli.require_positive(**{name: getattr(FLAGS, name) for name in (
+        "epochs", "batch_size", "sequence_length", "learning_rate", "learning_rate_decay",
+        "gradient_clip", "units", "layers", "embedding_size", "log_frequency",
+        "checkpoint_every", "cluster_timeout")})
     if (FLAGS.max_steps < 0 or FLAGS.validation_every < 0 or FLAGS.sample_every < 0
-            or FLAGS.histogram_frequency < 0):
-        raise cli.UsageError("--max_steps, --validation_every, --sample_every and "
-                             "--histogram_frequency must be 0 (off) or positive")
-    cli.require_output_paths(vocabulary_file=FLAGS.vocabulary_file)  # written when absent
+            or FLAGS.histogram_frequency < 0 or FLAGS.early_stopping < 0):
+        raise cli.UsageError("--max_steps, --validation_every, --sample_every, "
+                             "--histogram_frequency and --early_stopping must be 0 (off) or "
+                             "positive")
+    if FLAGS.vocabulary_file and not os.path.exists(FLAGS.vocabulary_file):  # before the corpus
+        cli.require_output_paths(vocabulary_file=FLAGS.vocabulary_file)
     if os.path.exists(FLAGS.logdir) and not os.path.isdir(FLAGS.logdir):
         raise cli.UsageError(f"--logdir {FLAGS.logdir} is a file; give a folder for the models")
+    if FLAGS.learning_rate > limits.MAX_LEARNING_RATE:
+        raise cli.UsageError(f"--learning_rate {FLAGS.learning_rate} is too large for Adam, whose "
+                             f"steps are about that size; give at most {limits.MAX_LEARNING_RATE:g}"
+                             " (the default is 0.002)")
+    if FLAGS.learning_rate_decay > 1.0:
+        raise cli.UsageError(f"--learning_rate_decay {FLAGS.learning_rate_decay} would raise the "
+                             "learning rate every epoch; give a factor in (0, 1]")
+    limits.require_training_fits(1, FLAGS.embedding_size, FLAGS.units,
+                                 FLAGS.layers, FLAGS.batch_size, FLAGS.sequence_length)
     if not 0.0 <= FLAGS.dropout < 1.0:
         raise cli.UsageError(f"--dropout is {FLAGS.dropout}; give a rate in [0, 1)")
     if not 0.0 <= FLAGS.validation_fraction < 1.0:
@@ -127,40 +147,27 @@ def validate_flags() -> None:
                              "share in [0, 1)")
 
 
-def vocabulary_for(corpus, path: str):
-    """Reuses the vocabulary file at `path`, or builds it from the corpus (`main` saves it there
-    once the corpus has passed its checks)."""
-    from lstm_core.preprocessing import Vocabulary
-
-    if os.path.exists(path):
-        vocabulary = Vocabulary.load(path)
-        if vocabulary.kind != corpus.kind:
-            raise cli.UsageError(
-                f"--vocabulary_file {path} holds {vocabulary.kind} tokens but {corpus.source} "
-                f"gives {corpus.kind}; give the vocabulary built from this corpus or a new path")
-        print(f"using the vocabulary {path}: {len(vocabulary)} tokens")
-        return vocabulary
-    return Vocabulary.build(corpus.tokens, corpus.kind, FLAGS.allow_unknown, corpus.metadata)
-
-
 def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None:
     """Checks a resumed model matches the flags; writes config, vocabulary and record."""
+    from lstm_core import checkpoints
+
     if folder.exists() and FLAGS.fresh:
         kept = f"{folder.root}.previous-{time.strftime('%Y%m%d-%H%M%S')}"
         shutil.move(folder.root, kept)
         print(f"--fresh: the previous model is kept in {kept}")
     elif folder.exists():
-        saved = folder.model_config()
-        if folder.model_vocabulary() != vocabulary:
+        saved, saved_vocabulary = folder.verify(checkpoints.latest(folder.checkpoints))
+        if saved_vocabulary != vocabulary:
             raise cli.UsageError(
                 f"--vocabulary_file differs from the vocabulary model {folder.name} was trained "
                 f"with ({folder.vocabulary}); use that one, or --fresh to start a new model")
-        for field, flag in MODEL_FLAGS.items():
-            if getattr(saved, field) != getattr(model_config, field):
+        for field in dataclasses.fields(saved):
+            if field.name in FLAGS and getattr(saved, field.name) != getattr(model_config,
+                                                                             field.name):
                 raise cli.UsageError(
-                    f"--{flag} {getattr(model_config, field)} differs from model {folder.name} "
-                    f"({getattr(saved, field)}); give the same value to resume, or --fresh to "
-                    "start a new model")
+                    f"--{field.name} {getattr(model_config, field.name)} differs from model "
+                    f"{folder.name} ({getattr(saved, field.name)}); give the same value to "
+                    "resume, or --fresh to start a new model")
         previous = folder.training_record()
         for flag in DATA_FLAGS:
             if flag in previous and previous[flag] != record[flag]:
@@ -173,89 +180,128 @@ def prepare_model_folder(folder, model_config, vocabulary, record: dict) -> None
     folder.save_training_record(record)
 
 
+def from_flags(config_class, **values):
+    """A `TrainingConfig` or `ModelConfig` of the flags named as its fields, and `values`."""
+    return config_class(**values, **{field.name: getattr(FLAGS, field.name)
+                                     for field in dataclasses.fields(config_class)
+                                     if field.name in FLAGS and field.name not in values})
+
+
 def main(argv: Sequence[str]) -> None:
     apply_defaults()
     validate_flags()
+    from lstm_core import checkpoints, distribute
+
+    # Before any other TensorFlow work: MultiWorkerMirroredStrategy configures the process.
+    strategy = distribute.build_strategy(distribute.cluster_from_environment(),
+                                         FLAGS.cluster_timeout)
+    print(distribute.describe(strategy), flush=True)
+    is_chief = strategy.extended.should_checkpoint
+
     from lstm_core.batch import Batch, split_validation
-    from lstm_core.corpus import load_corpus
+    from lstm_core.corpus import load_corpus, vocabulary_and_ids
     from lstm_core.model import ModelConfig
     from lstm_core.preprocessing import default_vocabulary_path
     from lstm_core.saved import ModelFolder
-    from lstm_core.trainer import Trainer, TrainingConfig
+    from lstm_core.trainer import Interrupted, Trainer, TrainingConfig
 
-    corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
-                         FLAGS.chord_parts, FLAGS.instruments)
-    if corpus.kind == CHARACTERS and FLAGS["encoding"].present:
-        raise cli.UsageError(f"--encoding {FLAGS.encoding} is for music, but {corpus.source} "
-                             "is text; leave the flag out, or give MIDI files")
-    vocabulary_path = FLAGS.vocabulary_file or (
-        default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
-        else os.path.join("data", FLAGS.model_name + ".vocab"))
-    vocabulary = vocabulary_for(corpus, vocabulary_path)
-    ids = vocabulary.encode(corpus.tokens, source=corpus.source)
-    train_ids, validation_ids = split_validation(ids, FLAGS.validation_fraction)
-    train = Batch(train_ids, FLAGS.batch_size, FLAGS.sequence_length, FLAGS.shuffle,
-                  FLAGS.random_seed, source=corpus.source)
+    config = from_flags(TrainingConfig)
+    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)  # a bad name fails before the work
+    with distribute.failing_together(strategy):
+        corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
+                             FLAGS.chord_parts, FLAGS.instruments, FLAGS.bpe_vocabulary)
+        if corpus.is_text and FLAGS["encoding"].present:
+            raise cli.UsageError(f"--encoding {FLAGS.encoding} is for music, but "
+                                 f"{corpus.source} is text; leave the flag out, or give MIDI files")
+        vocabulary_path = FLAGS.vocabulary_file or (
+            default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
+            else os.path.join("data", FLAGS.model_name + ".vocab"))
+        if not os.path.exists(vocabulary_path):  # written, never replaced
+            cli.require_output_paths(vocabulary_file=vocabulary_path)
+        vocabulary, ids, corpus_digest = vocabulary_and_ids(corpus, vocabulary_path,
+                                                            FLAGS.allow_unknown)
+        train_ids, validation_ids = split_validation(ids, FLAGS.validation_fraction)
+        train = Batch(train_ids, FLAGS.batch_size, FLAGS.sequence_length, FLAGS.shuffle,
+                      FLAGS.random_seed, source=corpus.source)
     validation_streams = min(FLAGS.batch_size, len(validation_ids) // (FLAGS.sequence_length + 1))
     validation = (Batch(validation_ids, validation_streams, FLAGS.sequence_length)
                   if validation_streams else None)
     if validation is None and FLAGS.validation_fraction > 0:
         print(f"warning: the validation split ({len(validation_ids)} tokens) is shorter than one "
               "sequence; no validation. Raise --validation_fraction or lower --sequence_length")
+    elif validation is not None and len(validation_ids) < MEANINGFUL_VALIDATION:
+        print(f"note: the validation split holds only {len(validation_ids)} tokens, too few for "
+              "its loss to mean much; raise --validation_fraction for a steadier figure")
 
+    limits.require_training_fits(len(vocabulary), FLAGS.embedding_size, FLAGS.units,
+                                 FLAGS.layers, FLAGS.batch_size, FLAGS.sequence_length)
     if not os.path.exists(vocabulary_path):
         vocabulary.save(vocabulary_path)
         print(f"wrote the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
 
-    model_config = ModelConfig(len(vocabulary), vocabulary.kind, FLAGS.embedding_size,
-                               FLAGS.units_number, FLAGS.layers_number, FLAGS.dropout)
-    config = TrainingConfig(FLAGS.batch_size, FLAGS.sequence_length, FLAGS.epoch,
-                            FLAGS.max_steps, FLAGS.learning_rate, FLAGS.learning_rate_decay,
-                            FLAGS.gradient_clip, FLAGS.log_frequency, FLAGS.checkpoint_every,
-                            FLAGS.validation_every, FLAGS.random_seed)
-    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
+    model_config = from_flags(ModelConfig, vocabulary_size=len(vocabulary),
+                              token_kind=vocabulary.kind)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),
               **{flag: getattr(FLAGS, flag) for flag in DATA_FLAGS},
               "preset": FLAGS.preset,
               "greedy": PRESETS.get(FLAGS.preset or "", {}).get("greedy", False),
               "training": dataclasses.asdict(config)}
-    prepare_model_folder(folder, model_config, vocabulary, record)
-    if vocabulary.family == "music":  # event or note tokens: priming excerpts for sample.py
-        from lstm_core import music
+    distribute.require_same_run(strategy, json.dumps(
+        [dataclasses.asdict(config), dataclasses.asdict(model_config),
+         [record[flag] for flag in DATA_FLAGS], corpus_digest, vocabulary.tokens],
+        sort_keys=True))
+    with distribute.failing_together(strategy):
+        if is_chief:  # only the chief locks and writes the model folder
+            folder.lock().hold_until_exit()
+            checkpoints.tidy(folder.checkpoints)
+            prepare_model_folder(folder, model_config, vocabulary, record)
+            if vocabulary.family == "music":  # event or note tokens: excerpts for sample.py
+                from lstm_core import music
 
-        rng = np.random.default_rng(FLAGS.random_seed)
-        folder.save_primers(music.random_excerpts(corpus.tokens, PRIMER_LENGTH, 32, rng))
+                rng = np.random.default_rng(FLAGS.random_seed)
+                folder.save_primers(music.random_excerpts(corpus.tokens, PRIMER_LENGTH, 32, rng))
 
-    trainer = Trainer(model_config, config, train, validation, folder.checkpoints, folder.root)
+    trainer = Trainer(model_config, config, train, validation, folder.checkpoints, folder.root,
+                      strategy=strategy)
     if FLAGS.sample_every:
         trainer.hooks.append((FLAGS.sample_every, sample_summary(trainer.model, vocabulary, ids)))
     add_internals_summaries(trainer, train, validation, folder.root)
     if trainer.restore():
-        print(f"resuming model {folder.name} from step {int(trainer.optimizer.iterations)}")
+        print(f"resuming model {folder.name} from step {trainer.current_step}")
     print(f"training {folder.name}: {len(train_ids):,} training and {len(validation_ids):,} "
           f"validation tokens, {train.num_batches} batches per epoch, {trainer.total_steps} "
           "steps in all")
-    metrics = trainer.train()
+    try:
+        metrics = trainer.train()
+    except Interrupted as stop:
+        cause = "" if stop.here else " (another worker was interrupted)"
+        print(f"interrupted at step {stop.step}: saved {stop.checkpoint}{cause}; run the same "
+              "command to resume", flush=True)
+        raise SystemExit(128 + stop.signal_number)
     summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     example = "sample.txt" if vocabulary.is_text else "sample.mid"
-    print(f"done: {summary}\nsaved in {folder.root}; sample with: python sample.py "
-          f"--model_name {folder.name} --output_file {example}")
+    print(f"done: {summary}")
+    if trainer.is_chief:
+        print(f"saved in {folder.root}; sample with: python sample.py --model_name "
+              f"{shlex.quote(folder.name)} --output_file {example}")
 
 
 # Flags recorded for TensorBoard's HParams dashboard (runs compare side by side).
-HPARAM_FLAGS = ("units_number", "layers_number", "embedding_size", "dropout", "batch_size",
+HPARAM_FLAGS = ("units", "layers", "embedding_size", "dropout", "batch_size",
                 "sequence_length", "learning_rate", "learning_rate_decay", "gradient_clip",
-                "shuffle", "random_seed", "epoch", "max_steps")
+                "shuffle", "random_seed", "epochs", "max_steps")
 
 
 def add_internals_summaries(trainer, train, validation, model_root: str) -> None:
     """HParams of the run, and the internals hook every --histogram_frequency steps."""
     from lstm_core import summaries
 
-    hparams = {flag: getattr(FLAGS, flag) for flag in HPARAM_FLAGS}
-    hparams["training_file"] = os.path.basename(FLAGS.training_file or "default corpus")
-    summaries.write_hparams(model_root, hparams)
+    if trainer.is_chief:
+        hparams = {flag: getattr(FLAGS, flag) for flag in HPARAM_FLAGS}
+        hparams["training_file"] = os.path.basename(os.path.normpath(FLAGS.training_file
+                                                                     or "default corpus"))
+        summaries.write_hparams(model_root, hparams)
     if FLAGS.histogram_frequency:
         hook = summaries.InternalsSummaries(trainer, *summaries.fixed_batch(validation, train))
         trainer.hooks.append((FLAGS.histogram_frequency, hook))
@@ -272,7 +318,7 @@ def sample_summary(model, vocabulary, ids):
 
     def write(step: int) -> None:
         tokens = vocabulary.decode(
-            sampler.generate(ids[None, :20].astype("int32"), 200, random_seed=step)[0])
+            sampler.generate(np.asarray(ids[None, :20], "int32"), 200, random_seed=step)[0])
         if vocabulary.family == "music":
             from lstm_core.music.summaries import write_sample_summaries
 

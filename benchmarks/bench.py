@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import statistics
 import subprocess
@@ -100,11 +101,14 @@ def lstm_core_trainer(units, batch, sequence, vocabulary, workdir):
                       Batch(ids, batch, sequence), None,
                       os.path.join(workdir, "checkpoints"), os.path.join(workdir, "logs"))
     inputs, targets = next(iter(trainer.train_batches.dataset()))
-    state = [trainer._distributed_state(trainer.carried_state)]
+    state = [trainer.carried()]
 
     def step():
-        loss, accuracy, norm, state[0] = trainer._train_step(inputs, targets, state[0])
-        float(loss), float(accuracy), float(norm)  # what the training loop reads every step
+        result = trainer.step(inputs, targets, state[0])
+        state[0] = result.state
+        # What the training loop reads every step.
+        float(result.loss), float(result.accuracy), float(result.gradient_norm)
+        result.stop_votes.numpy()
 
     return step
 
@@ -417,42 +421,59 @@ def write_corpus(path: str, megabytes: float) -> None:
             f.write(chars.tobytes())
 
 
+def measured_train_py(flags: list[str], workdir: str) -> dict:
+    """Runs `train.py` with `flags` in a subprocess; returns its output, exit status, wall time,
+    the seconds until it printed its first step (``step N/``; None if it never did) and its peak
+    resident memory in MB (VmHWM at its exit)."""
+    report = os.path.join(workdir, "peak_rss_kb")
+    # ru_maxrss of a child started from this (large) process reports this process's peak as
+    # well; the high-water mark of the child's own memory (VmHWM) is read at its exit.
+    wrapper = ("import atexit, runpy, sys\n"
+               "def report():\n"
+               "    for line in open('/proc/self/status'):\n"
+               "        if line.startswith('VmHWM:'):\n"
+               f"            open({report!r}, 'w').write(line.split()[1])\n"
+               "atexit.register(report)\n"
+               "sys.argv = sys.argv[1:]\n"
+               "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    command = [sys.executable, "-c", wrapper, os.path.join(ROOT, "train.py"), *flags]
+    start = time.perf_counter()
+    first_step, lines = None, []
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        lines.append(line)
+        if first_step is None and re.match(r"step \d+/", line):
+            first_step = time.perf_counter() - start
+    status = process.wait()
+    rss = None
+    if os.path.exists(report):
+        with open(report) as f:
+            rss = int(f.read()) / 1024.0  # kB
+        os.remove(report)
+    return {"output": "".join(lines), "status": status, "rss_mb": rss, "first_step": first_step,
+            "seconds": time.perf_counter() - start}
+
+
 def memory_benchmark(megabytes, results, failures):
     """Peak RSS of `train.py` training a few steps on a generated corpus of `megabytes` MB."""
     with tempfile.TemporaryDirectory() as workdir:
         corpus = os.path.join(workdir, "corpus.txt")
         write_corpus(corpus, megabytes)
-        report = os.path.join(workdir, "peak_rss_kb")
-        # ru_maxrss of a child started from this (large) process reports this process's peak as
-        # well; the high-water mark of the child's own memory (VmHWM) is read at its exit.
-        wrapper = ("import atexit, runpy, sys\n"
-                   "def report():\n"
-                   "    for line in open('/proc/self/status'):\n"
-                   "        if line.startswith('VmHWM:'):\n"
-                   f"            open({report!r}, 'w').write(line.split()[1])\n"
-                   "atexit.register(report)\n"
-                   "sys.argv = sys.argv[1:]\n"
-                   "runpy.run_path(sys.argv[0], run_name='__main__')\n")
-        command = [sys.executable, "-c", wrapper, os.path.join(ROOT, "train.py"),
-                   "--training_file", corpus,
-                   "--vocabulary_file", os.path.join(workdir, "corpus.vocab"),
-                   "--logdir", os.path.join(workdir, "logs"), "--model_name", "memory",
-                   "--max_steps", "5", "--sample_every", "0", "--log_frequency", "5"]
-        log(f"training on a {megabytes:g} MB corpus: {' '.join(command[3:])}")
-        start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT)
-        output = process.stdout.read()
-        if process.wait() or not os.path.exists(report):
-            failures["rss"] = output.decode(errors="replace")[-3000:]
+        flags = ["--training_file", corpus,
+                 "--vocabulary_file", os.path.join(workdir, "corpus.vocab"),
+                 "--logdir", os.path.join(workdir, "logs"), "--model_name", "memory",
+                 "--max_steps", "5", "--sample_every", "0", "--log_frequency", "5"]
+        log(f"training on a {megabytes:g} MB corpus: train.py {' '.join(flags)}")
+        run = measured_train_py(flags, workdir)
+        if run["status"] or run["rss_mb"] is None:
+            failures["rss"] = run["output"][-3000:]
             log(f"train.py failed:\n{failures['rss']}")
             return
-        with open(report) as f:
-            rss = int(f.read()) / 1024.0  # kB
-        results[f"rss_{megabytes:g}mb_corpus_mb"] = rss
+        results[f"rss_{megabytes:g}mb_corpus_mb"] = run["rss_mb"]
         results["rss_corpus_mb"] = megabytes
-        results["rss_over_corpus"] = rss / megabytes
-        results["rss_train_py_seconds"] = time.perf_counter() - start
+        results["rss_over_corpus"] = run["rss_mb"] / megabytes
+        results["rss_train_py_seconds"] = run["seconds"]
 
 
 def ratio(results, key, numerator, denominator):

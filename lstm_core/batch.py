@@ -9,6 +9,10 @@ so the LSTM state left by batch ``k`` is the right starting state for batch ``k 
 (truncated backpropagation through time). With ``shuffle=True`` the windows are independent
 instead: drawn from anywhere in the corpus in a new order every epoch, each starting from a
 zero state. One epoch is one pass over the windows.
+
+The ids may be memory-mapped (`lstm_core.encoded_text`): a batch reads only its windows, so a
+corpus larger than memory trains. Under several workers each reads only its ``rows`` of every
+batch (`dataset`), and together they read the whole batch.
 """
 
 from __future__ import annotations
@@ -32,22 +36,21 @@ class Batch:
                  shuffle: bool = False, seed: int = 0, source: str = "the corpus"):
         """
         Args:
-          ids: token ids `[length]`, any integer dtype (kept as given: memory stays compact).
+          ids: token ids `[length]`, any integer dtype, in memory or memory-mapped (kept as
+            given: each batch reads only its windows, so a corpus larger than memory trains).
           batch_size, sequence_length: the shape `[batch, time]` of every batch.
           shuffle: independent windows in a new order each epoch, rather than contiguous streams.
           seed: the order of shuffled windows in epoch ``e`` depends on ``(seed, e)`` only.
           source: names the data in errors.
         """
-        self.batch_size, self.sequence_length, self.shuffle, self.seed = (
-            batch_size, sequence_length, shuffle, seed)
+        self.ids, self.batch_size, self.sequence_length, self.shuffle, self.seed = (
+            ids, batch_size, sequence_length, shuffle, seed)
         if shuffle:
-            self.ids = tf.constant(ids)
             self.windows = (len(ids) - 1) // sequence_length
             self.num_batches = self.windows // batch_size
         else:
             stream_length = len(ids) // batch_size
-            self.streams = tf.constant(
-                ids[:batch_size * stream_length].reshape(batch_size, stream_length))
+            self.streams = ids[:batch_size * stream_length].reshape(batch_size, stream_length)
             self.num_batches = (stream_length - 1) // sequence_length
         if self.num_batches < 1:
             raise UsageError(
@@ -55,26 +58,26 @@ class Batch:
                 f"{len(ids):,} tokens make no batch of {batch_size} x {sequence_length + 1}; "
                 "lower --sequence_length or --batch_size, or give a longer corpus")
 
-    def dataset(self, epoch: int = 0, start: int = 0) -> tf.data.Dataset:
-        """Batches ``start, start + 1, ...`` of epoch `epoch`: (inputs, targets) `[batch, time]`
-        int32."""
-        if self.shuffle:
-            order = np.random.default_rng([self.seed, epoch]).permutation(self.windows)
-            starts = tf.constant(order[:self.num_batches * self.batch_size].reshape(
-                self.num_batches, self.batch_size) * self.sequence_length)
-            offsets = tf.range(self.sequence_length + 1)
+    def dataset(self, epoch: int = 0, start: int = 0, rows: slice = slice(None)
+                ) -> tf.data.Dataset:
+        """Batches ``start, start + 1, ...`` of epoch `epoch`: (inputs, targets) `[rows, time]`
+        int32, of the batch's `rows` (a worker's share of the global batch)."""
+        count = len(range(self.batch_size)[rows])
+        order = (np.random.default_rng([self.seed, epoch]).permutation(self.windows)
+                 if self.shuffle else None)
 
-            def window(k):
-                return tf.gather(self.ids, starts[k][:, None] + tf.cast(offsets, starts.dtype))
-        else:
-            def window(k):
-                begin = k * self.sequence_length
-                return self.streams[:, begin:begin + self.sequence_length + 1]
+        def windows():
+            for k in range(start, self.num_batches):
+                if order is None:
+                    begin = k * self.sequence_length
+                    window = self.streams[rows, begin:begin + self.sequence_length + 1]
+                else:
+                    starts = order[k * self.batch_size:(k + 1) * self.batch_size][rows]
+                    window = self.ids[starts[:, None] * self.sequence_length
+                                      + np.arange(self.sequence_length + 1)]
+                yield np.asarray(window, np.int32)
 
-        def split(k):
-            tokens = tf.cast(window(k), tf.int32)
-            return tokens[:, :-1], tokens[:, 1:]
-
-        return (tf.data.Dataset.range(start, self.num_batches)
-                .map(split, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        spec = tf.TensorSpec([count, self.sequence_length + 1], tf.int32)
+        return (tf.data.Dataset.from_generator(windows, output_signature=spec)
+                .map(lambda tokens: (tokens[:, :-1], tokens[:, 1:]))
                 .prefetch(tf.data.AUTOTUNE))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
@@ -10,6 +11,7 @@ from typing import Callable, Sequence
 from absl import app, flags, logging
 
 from lstm_core.errors import UsageError
+from lstm_core.files import check_output
 
 
 def fail(message: str) -> None:
@@ -33,7 +35,10 @@ def import_tensorflow_quietly() -> None:
         try:
             import tensorflow as tf
 
-            tf.config.list_logical_devices()
+            if not os.environ.get("TF_CONFIG", "").strip():
+                # Under TF_CONFIG, MultiWorkerMirroredStrategy must configure the devices first
+                # (lstm_core.distribute): starting them here would make that fail.
+                tf.config.list_logical_devices()
         except Exception:
             os.dup2(saved, 2)
             captured.seek(0)
@@ -44,11 +49,21 @@ def import_tensorflow_quietly() -> None:
             os.close(saved)
 
 
+INT64 = 2 ** 63  # integers a flag may hold: TensorFlow and numpy take them as int64
+
+
 def _parse_flags(argv: Sequence[str]) -> Sequence[str]:
     try:
-        return flags.FLAGS(argv)
+        rest = flags.FLAGS(argv)
     except flags.Error as e:
         fail(f"{e}; run with --helpfull to list the flags")
+    for name in flags.FLAGS:
+        value = flags.FLAGS[name].value
+        if isinstance(value, float) and not math.isfinite(value):
+            fail(f"--{name} is {value}; give a finite number")
+        if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+            fail(f"--{name} {value} is too large; give a number below 2**63")
+    return rest
 
 
 def run(main: Callable[[Sequence[str]], None]) -> None:
@@ -83,16 +98,10 @@ def require_positive(**values: float) -> None:
             raise UsageError(f"--{name} is {value}; it must be greater than zero")
 
 
-def require_output_paths(**paths: str | None) -> None:
-    """Raises a `UsageError` for the first file to write (by flag; None: not asked for) that
-    names a folder, or whose folder does not exist: nothing creates folders the user did not
-    ask for."""
+def require_output_paths(overwrite: bool = False, **paths: str | None) -> None:
+    """`lstm_core.files.check_output` for each file to write, by flag (None: not asked for):
+    a folder, a missing folder, a model folder, or an existing file without `overwrite` is a
+    `UsageError`."""
     for name, path in paths.items():
-        if path is None:
-            continue
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise UsageError(f"--{name} {path}: the folder {directory} does not exist; create "
-                             "it or write elsewhere")
-        if os.path.isdir(path):
-            raise UsageError(f"--{name} {path} is a folder; give a file name")
+        if path is not None:
+            check_output(name, path, overwrite)

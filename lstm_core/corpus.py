@@ -1,34 +1,46 @@
 """Where training data comes from: a text file, or music (see `lstm_core.music`).
 
-`load_corpus` turns ``--training_file`` into a token sequence, the vocabulary kind and the
-metadata the decoder needs, whatever the source.
+`load_corpus` turns ``--training_file`` into a corpus: music as its token sequence, text as the
+checked path of the file (never read whole: see `lstm_core.encoded_text`). `vocabulary_and_ids`
+gives its vocabulary (reused from the vocabulary file, or built) and its token ids.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from typing import Sequence
 
+import numpy as np
+
+from lstm_core import encoded_text
 from lstm_core.default_corpus import build_default_text
 from lstm_core.errors import UsageError
-from lstm_core.preprocessing import CHARACTERS, JAZZ, read_text_file
+from lstm_core.preprocessing import CHARACTERS, JAZZ, Vocabulary, check_text_file
 
 
 @dataclasses.dataclass
 class Corpus:
-    tokens: str | Sequence[str]  # text, or a list of music events
+    tokens: Sequence[str] | None  # a list of music events; None for text (read from `source`)
     kind: str  # the vocabulary kind: characters or a music encoding
     metadata: dict
-    source: str  # names the data in messages
+    source: str  # names the data in messages; the file of a text corpus
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == CHARACTERS
 
 
-def load_corpus(training_file: str | None, encoding: str = "events",
+def load_corpus(training_file: str | None, encoding: str = "remi",
                 melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
-                instruments: str = "merge") -> Corpus:
-    """The tokens of `training_file`; without one, the embedded default text.
+                instruments: str = "all", bpe_vocabulary: int = 0) -> Corpus:
+    """The corpus of `training_file`; without one, the embedded default text.
 
-    MIDI files, folders and globs of them, ``music21:NAME`` and prepared token files become
-    music events in `encoding` (`lstm_core.music`), with `instruments` merged or selected.
+    Score files (MIDI, MusicXML, Humdrum, ABC; by suffix or content), folders and globs of them,
+    ``music21:NAME`` and prepared token files become music tokens in `encoding`
+    (`lstm_core.music.tokenizer`, with MidiTok's BPE of `bpe_vocabulary` tokens when > 0) of
+    the `instruments` named (`lstm_core.music.constants.programs_named`).
     `encoding` ``jazz`` reads a solo over chords instead (`lstm_core.music.jazz`), with the
     melody and chord parts guessed unless given. Anything else is UTF-8 text.
     """
@@ -44,7 +56,43 @@ def load_corpus(training_file: str | None, encoding: str = "events",
         from lstm_core import music
 
         if music.is_music_source(training_file):
-            tokens, metadata = music.load_corpus(training_file, encoding, instruments)
+            from lstm_core.music.constants import programs_named
+
+            tokens, metadata = music.load_corpus(training_file, encoding,
+                                                 programs_named(instruments),
+                                                 bpe_vocabulary=bpe_vocabulary)
             return Corpus(tokens, metadata["encoding"], metadata, training_file)
     path = training_file or build_default_text()
-    return Corpus(read_text_file(path), CHARACTERS, {}, path)
+    check_text_file(path)
+    return Corpus(None, CHARACTERS, {}, path)
+
+
+def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False
+                       ) -> tuple[Vocabulary, np.ndarray, str]:
+    """The corpus's vocabulary (the file at `vocabulary_path` when it exists, else built: the
+    caller saves it), its token ids `[tokens]` (memory-mapped for text) and its SHA-256."""
+    vocabulary = None
+    if os.path.exists(vocabulary_path):
+        vocabulary = Vocabulary.load(vocabulary_path)
+        if vocabulary.kind != corpus.kind:
+            raise UsageError(
+                f"--vocabulary_file {vocabulary_path} holds {vocabulary.kind} tokens but "
+                f"{corpus.source} gives {corpus.kind}; give the vocabulary built from this "
+                "corpus or a new path")
+        if vocabulary.family == "music":
+            from lstm_core.music.tokenizer import check_same_tokenizer
+
+            check_same_tokenizer(vocabulary.metadata, corpus.metadata,
+                                 f"--vocabulary_file {vocabulary_path}", corpus.source)
+        print(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
+    if corpus.is_text:
+        if vocabulary is None:
+            vocabulary, digest = encoded_text.build_vocabulary(corpus.source, allow_unknown)
+        else:
+            digest = encoded_text.corpus_digest(corpus.source)
+        ids = encoded_text.encoded_ids(corpus.source, vocabulary, vocabulary_path, digest)
+        return vocabulary, ids, digest
+    vocabulary = vocabulary or Vocabulary.build(corpus.tokens, corpus.kind, allow_unknown,
+                                                corpus.metadata)
+    digest = hashlib.sha256("\n".join(corpus.tokens).encode()).hexdigest()
+    return vocabulary, vocabulary.encode(corpus.tokens, source=corpus.source), digest

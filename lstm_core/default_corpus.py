@@ -1,8 +1,9 @@
 """The embedded default text corpus: the lyrics of the Bach chorales bundled with music21.
 
-Built into ``data/`` the first time it is needed (about half a minute), never committed. Each
-chorale's lyrics are taken once, from its first part that has any (the other voices sing the
-same words), every verse, cut into lines at punctuation so that the text reads like a song.
+Built into ``data/`` the first time it is needed (about two minutes of parsing 433 scores with
+music21 on one core, with a progress bar on a terminal), never committed. Each chorale's lyrics
+are taken once, from its first part that has any (the other voices sing the same words), every
+verse, cut into lines at punctuation so that the text reads like a song.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 
 from lstm_core.files import atomic_write
+from lstm_core.progress import ProgressBar
 
 DEFAULT_TEXT_FILE = os.path.join("data", "bach_chorale_lyrics.txt")
 
@@ -34,12 +36,16 @@ def build_default_text(path: str = DEFAULT_TEXT_FILE) -> str:
     from music21 import corpus
 
     print(f"building the default corpus {path} from the lyrics of music21's Bach chorales "
-          "(first use only, about half a minute)", flush=True)
+          "(first use only, about two minutes)", flush=True)
     songs: dict[str, None] = {}
-    for source in corpus.getComposer("bach"):
+    sources = corpus.getComposer("bach")
+    progress = ProgressBar(len(sources))
+    for done, source in enumerate(sources, start=1):
         lyrics = chorale_lyrics(corpus.parse(source))
         if lyrics:
             songs.setdefault(lyrics)
+        progress.update(done, "scores read")
+    progress.close()
     atomic_write(path, ("\n\n".join(songs) + "\n").encode("utf-8"))
     print(f"wrote {path}: {len(songs)} chorales", flush=True)
     return path

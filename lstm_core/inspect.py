@@ -39,6 +39,7 @@ import numpy as np
 
 from lstm_core import cli
 from lstm_core.errors import UsageError
+from lstm_core.files import atomic_write
 from lstm_core.png import write_png
 
 from absl import flags
@@ -75,22 +76,28 @@ def text_features(text: str) -> dict[str, np.ndarray]:
 
 
 def music_features(tokens: Sequence[str]) -> dict[str, np.ndarray]:
-    """Per event of the ``events`` encoding: the pitch of the latest note, whether the event is
-    a note, and its position in the beat and in a 4/4 bar, in ticks from the piece's start."""
-    from lstm_core.music.events import BOUNDARY, TICKS_PER_QUARTER, timeline
+    """Per music token (`lstm_core.music.tokenizer`): the pitch of the latest note, whether the
+    token starts a note, the latest program (-1: drums), and the position in the bar (REMI's
+    ``Position`` tokens, in the tokenizer's steps; 0 in encodings without bars)."""
+    from lstm_core.music.tokenizer import base_tokens
 
-    features = {name: np.zeros(len(tokens)) for name in ("pitch", "is_note", "position_in_beat",
+    features = {name: np.zeros(len(tokens)) for name in ("pitch", "is_note", "program",
                                                          "position_in_bar")}
-    pitch, piece_start = 60, 0
-    for t, (token, (time, note)) in enumerate(zip(tokens, timeline(tokens))):
-        if token == BOUNDARY:
-            piece_start = time
-        if note is not None:
-            pitch = note.pitch
-            features["is_note"][t] = 1
-        features["pitch"][t] = pitch
-        features["position_in_beat"][t] = (time - piece_start) % TICKS_PER_QUARTER
-        features["position_in_bar"][t] = (time - piece_start) % (4 * TICKS_PER_QUARTER)
+    pitch, program, position = 60, 0, 0
+    for t, token in enumerate(tokens):
+        for base in base_tokens(token):
+            kind, _, value = base.partition("_")
+            if kind in ("Pitch", "NoteOn", "PitchDrum") and value.lstrip("-").isdigit():
+                pitch = int(value)
+                features["is_note"][t] = 1
+            elif kind == "Program" and value.lstrip("-").isdigit():
+                program = int(value)
+            elif kind == "Position" and value.isdigit():
+                position = int(value)
+            elif kind == "Bar":
+                position = 0
+        features["pitch"][t], features["program"][t] = pitch, program
+        features["position_in_bar"][t] = position
     return features
 
 
@@ -348,20 +355,23 @@ def chromium_screenshot(html_path: str, png_path: str, width: int, height: int,
     if browser is None:
         return False
     with tempfile.TemporaryDirectory() as profile:
+        # Into the temporary folder, then written as every output is (lstm_core.files).
+        screenshot = os.path.join(profile, "screenshot.png")
         command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                    "--disable-background-networking", "--disable-component-update",
                    "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
-                   f"--screenshot={os.path.abspath(png_path)}",
-                   f"--window-size={width},{height}",
+                   f"--screenshot={screenshot}", f"--window-size={width},{height}",
                    "file://" + os.path.abspath(html_path)]
-        if os.path.exists(png_path):
-            os.remove(png_path)
         try:
             subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return False
-    return os.path.exists(png_path) and os.path.getsize(png_path) > 0
+        if not os.path.exists(screenshot) or os.path.getsize(screenshot) == 0:
+            return False
+        with open(screenshot, "rb") as f:
+            atomic_write(png_path, f.read())
+    return True
 
 
 def draw_cells(tokens: Sequence[str], is_text: bool, backgrounds: list, stripes: list,
@@ -399,7 +409,7 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
     if vocabulary.family == "jazz":
         raise UsageError("this model reads jazz grammar tokens (--encoding jazz), which "
                          "lstm_core.inspect does not colour; inspect a text model, or a music "
-                         "model trained with --encoding events or notes")
+                         "model trained with another --encoding")
     if midi is not None:
         if vocabulary.is_text:
             raise UsageError(f"--midi {midi}: this is a text model ({vocabulary.kind}); give "
@@ -409,7 +419,7 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
         return known_events(encode_midi_file(midi, vocabulary.metadata, flag="--midi"),
                             vocabulary.ids, f"--midi {midi}")
     if not vocabulary.is_text:
-        raise UsageError(f"this model reads music ({vocabulary.kind} events); give --midi FILE")
+        raise UsageError(f"this model reads music ({vocabulary.kind} tokens); give --midi FILE")
     if text_file is not None:
         from lstm_core.preprocessing import read_text_file
 
@@ -486,15 +496,14 @@ def define_flags() -> None:
                       "best-ranked unit is shown in its own state).")
     flags.DEFINE_integer("top", 20, "Units in the ranked list.")
     flags.DEFINE_integer("png_width", 1200, "Width of the picture in pixels.")
+    flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 
 
 def main(argv: Sequence[str]) -> None:
     cli.require_positive(top=FLAGS.top, png_width=FLAGS.png_width)
-    cli.require_output_paths(output_file=FLAGS.output_file, png=FLAGS.png)
+    cli.require_output_paths(FLAGS.overwrite, output_file=FLAGS.output_file, png=FLAGS.png)
     found = inspect(FLAGS.model_name, FLAGS.logdir, FLAGS.text, FLAGS.text_file, FLAGS.midi,
                     FLAGS.layer, FLAGS.unit, FLAGS.state, FLAGS.top)
-    from lstm_core.files import atomic_write
-
     atomic_write(FLAGS.output_file, found.page.encode("utf-8"))
     layer, state, unit = found.selected
     print(f"wrote {FLAGS.output_file}: coloured by layer {layer}, {state} state, unit {unit}")

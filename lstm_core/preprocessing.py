@@ -1,8 +1,8 @@
 """Preprocessing: the vocabulary of a corpus and its vocabulary file.
 
 A vocabulary maps each token to an integer id. Tokens are either single characters (text) or
-music events (strings such as ``n60_d4``; see `lstm_core.music`). Ids are ordered by descending
-count, so id 0 is the most frequent token.
+music tokens (strings such as ``Pitch_60``; see `lstm_core.music.tokenizer`). Ids are ordered by
+descending count, so id 0 is the most frequent token.
 
 The vocabulary file is JSON, one token per line, readable by eye::
 
@@ -19,7 +19,7 @@ The vocabulary file is JSON, one token per line, readable by eye::
 
 ``kind`` is ``characters`` for text, or the name of a music encoding. ``unknown_token``, when
 set, is a token that stands for anything the vocabulary lacks. ``metadata`` carries what the
-decoder needs besides the tokens (for music: the grid, tempo and time signature). Each entry of
+decoder needs besides the tokens (for music: the tokenizer's whole configuration). Each entry of
 ``tokens`` is ``[token, count in the corpus it was built from]``; the id is the entry's position.
 
 The legacy format of the original lyrics generator (``CHAR->0.,0.,1.,...``, one one-hot vector
@@ -30,10 +30,11 @@ Run ``python -m lstm_core.preprocessing --input_file lyrics.txt`` to write ``lyr
 
 from __future__ import annotations
 
+import codecs
 import collections
 import json
 import os
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -47,6 +48,10 @@ VERSION = 1
 # What an unknown character or music event becomes when the user allows unknown tokens.
 UNKNOWN_CHARACTER = "\ufffd"
 UNKNOWN_EVENT = "<unknown>"
+# What to do about a vocabulary file that cannot be used.
+REBUILD = ("build a new one from the corpus: python -m lstm_core.preprocessing --input_file "
+           "CORPUS --vocabulary_file NEW.vocab (or leave --vocabulary_file out and train.py builds "
+           "one)")
 
 
 class Vocabulary:
@@ -71,7 +76,13 @@ class Vocabulary:
     def build(cls, sequence: Iterable[str], kind: str = CHARACTERS, allow_unknown: bool = False,
               metadata: dict | None = None) -> "Vocabulary":
         """Counts the tokens of `sequence` (a string for characters, a list of events for music)."""
-        counts = collections.Counter(sequence)
+        return cls.from_counts(collections.Counter(sequence), kind, allow_unknown, metadata)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], kind: str = CHARACTERS,
+                    allow_unknown: bool = False, metadata: dict | None = None) -> "Vocabulary":
+        """The vocabulary of tokens counted `counts` times, the most frequent first."""
+        counts = dict(counts)
         unknown = None
         if allow_unknown:
             unknown = UNKNOWN_CHARACTER if kind == CHARACTERS else UNKNOWN_EVENT
@@ -146,14 +157,14 @@ class Vocabulary:
     def load(cls, path: str, flag: str = "--vocabulary_file") -> "Vocabulary":
         """Reads a vocabulary file in this project's format or the legacy one-hot format."""
         try:
-            with open(path, encoding="utf-8", newline="") as f:
+            with open(path, encoding="utf-8-sig", newline="") as f:
                 text = f.read()
         except FileNotFoundError:
             raise UsageError(f"{flag} {path} does not exist; give an existing vocabulary file, "
                              "or a new path for train.py to create") from None
         except (UnicodeDecodeError, IsADirectoryError, PermissionError) as e:
-            raise UsageError(f"{flag} {path} is not a readable UTF-8 vocabulary file ({e})") \
-                from None
+            raise UsageError(f"{flag} {path} is not a readable UTF-8 vocabulary file ({e}); give "
+                             f"the .vocab file that train.py wrote, or {REBUILD}") from None
         if text.lstrip().startswith("{"):
             return cls._from_json(text, path, flag)
         return cls._from_legacy(text, path, flag)
@@ -169,8 +180,8 @@ class Vocabulary:
             return cls(tokens, counts, data["kind"], data.get("unknown_token"),
                        data.get("metadata"))
         except (ValueError, KeyError, TypeError) as e:
-            raise UsageError(f"{flag} {path} is not a valid vocabulary file ({e}); delete it to "
-                             "have train.py build a new one") from None
+            raise UsageError(f"{flag} {path} is not a valid vocabulary file ({e}); {REBUILD}") \
+                from None
 
     @classmethod
     def _from_legacy(cls, text: str, path: str, flag: str) -> "Vocabulary":
@@ -191,9 +202,13 @@ class Vocabulary:
             except ValueError as e:
                 raise UsageError(f"{flag} {path} is neither an lstm-core vocabulary nor a legacy "
                                  f"CHAR->one-hot file ({e} near {entry[:20]!r})") from None
-        if sorted(by_index) != list(range(len(by_index))) or not by_index:
-            raise UsageError(f"{flag} {path}: the legacy one-hot vectors do not cover ids "
-                             f"0..{len(by_index) - 1}")
+        if not by_index:
+            raise UsageError(f"{flag} {path} is empty; give the .vocab file that train.py wrote, "
+                             f"or {REBUILD}")
+        if sorted(by_index) != list(range(len(by_index))):
+            gaps = sorted(set(range(max(by_index) + 1)) - set(by_index))
+            raise UsageError(f"{flag} {path}: the legacy one-hot vectors of its "
+                             f"{len(by_index)} characters leave out ids {gaps[:5]}; {REBUILD}")
         return cls([by_index[i] for i in range(len(by_index))])
 
 
@@ -203,25 +218,40 @@ def describe_tokens(tokens: Sequence[str], limit: int = 12) -> str:
     return shown + (f", ... ({len(tokens) - limit} more)" if len(tokens) > limit else "")
 
 
-def read_text_file(path: str, flag: str = "--training_file") -> str:
-    """The text of a UTF-8 corpus, or a `UsageError` naming the file and the fix."""
+def check_text_file(path: str, flag: str = "--training_file") -> None:
+    """A `UsageError` naming the file and the fix when `path` cannot be a UTF-8 corpus (its
+    first megabyte is looked at; `not_utf8` reports a bad byte found later)."""
     if not os.path.exists(path):
         raise UsageError(f"{flag} {path} does not exist; give the path of a UTF-8 text file")
     if os.path.isdir(path):
         raise UsageError(f"{flag} {path} is a folder with no MIDI files; give a UTF-8 text "
                          "file, or a folder of MIDI files")
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw:
+    if os.path.getsize(path) == 0:
         raise UsageError(f"{flag} {path} is empty; give a text file with the corpus to learn")
-    if b"\x00" in raw[:1 << 20]:
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if b"\x00" in head:
         raise UsageError(f"{flag} {path} looks binary (it contains NUL bytes); give a UTF-8 "
                          "text file")
+    if head == codecs.BOM_UTF8:
+        raise UsageError(f"{flag} {path} holds only a byte-order mark; give a text file with the "
+                         "corpus to learn")
+
+
+def not_utf8(path: str, flag: str, offset: int, byte: bytes) -> UsageError:
+    return UsageError(f"{flag} {path} is not UTF-8 (byte {offset}: {byte!r}); convert it, for "
+                      "example with iconv -t UTF-8")
+
+
+def read_text_file(path: str, flag: str = "--training_file") -> str:
+    """The text of a UTF-8 corpus, or a `UsageError` naming the file and the fix."""
+    check_text_file(path, flag)
+    with open(path, "rb") as f:
+        raw = f.read()
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark is no character of the corpus
     except UnicodeDecodeError as e:
-        raise UsageError(f"{flag} {path} is not UTF-8 (byte {e.start}: {raw[e.start:e.start+1]!r})"
-                         "; convert it, for example with iconv -t UTF-8") from None
+        raise not_utf8(path, flag, e.start, raw[e.start:e.start + 1]) from None
 
 
 def default_vocabulary_path(input_file: str) -> str:
@@ -237,10 +267,7 @@ def main(argv: Sequence[str]) -> None:
     FLAGS = flags.FLAGS
     text = read_text_file(FLAGS.input_file, "--input_file")
     path = FLAGS.vocabulary_file or default_vocabulary_path(FLAGS.input_file)
-    require_output_paths(vocabulary_file=path)
-    if os.path.exists(path) and not FLAGS.overwrite:
-        raise UsageError(f"--vocabulary_file {path} exists already; pass --overwrite to replace "
-                         "it, or choose another path")
+    require_output_paths(FLAGS.overwrite, vocabulary_file=path)
     vocabulary = Vocabulary.build(text, allow_unknown=FLAGS.allow_unknown)
     vocabulary.save(path)
     print(f"wrote {path}: {len(vocabulary)} characters from {len(text):,} in {FLAGS.input_file}")

@@ -17,12 +17,14 @@ class ProgressBar:
     """``[#######.......]  45%  450/1000  ETA 0:01:12  loss 1.234``, redrawn at most 10 times
     a second. Log lines printed through `print` appear above it."""
 
-    def __init__(self, total: int, initial: int = 0, stream: TextIO | None = None):
+    def __init__(self, total: int, initial: int = 0, stream: TextIO | None = None,
+                 shown: bool = True):
+        """`shown`: False for a bar that is never drawn (its `print` still prints)."""
         self.total, self.initial, self.done = max(total, 1), initial, initial
         self.stream = stream or sys.stderr
-        self.active = self.stream.isatty()
+        self.active = shown and self.stream.isatty()
         self.started = self.last_drawn = time.perf_counter()
-        self.suffix = ""
+        self.suffix, self.drawn = "", False
 
     def update(self, done: int, suffix: str = "") -> None:
         self.done, self.suffix = done, suffix
@@ -39,16 +41,18 @@ class ProgressBar:
         self.stream.write(f"\r[{bar}] {fraction:4.0%} {self.done}/{self.total} ETA {eta} "
                           f"{self.suffix}\x1b[K")
         self.stream.flush()
+        self.drawn = True
 
-    def print(self, line: str) -> None:
+    def print(self, line: str, file: TextIO | None = None) -> None:
+        """Prints `line` to `file` (standard output by default), above the bar."""
         if self.active:
             self.stream.write("\r\x1b[K")
-        print(line, flush=True)
+        print(line, file=file, flush=True)
         if self.active:
             self._draw(time.perf_counter())
 
     def close(self) -> None:
-        if self.active:
+        if self.active and self.drawn:
             self.stream.write("\n")
             self.stream.flush()
             self.active = False

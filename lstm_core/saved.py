@@ -6,6 +6,7 @@
         vocabulary.vocab    a copy of the vocabulary it was trained with
         primers.json        music models: excerpts of the training tokens to start a piece from
         checkpoints/        the three newest checkpoints (`tf.train.CheckpointManager`)
+        checkpoints/best/   the checkpoint of the lowest validation loss (`best_checkpoint`)
         train/, validation/ TensorBoard event files
 """
 
@@ -13,24 +14,53 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 
 import tensorflow as tf
 
+from lstm_core import checkpoints
+from lstm_core.best_checkpoint import BEST_FOLDER
 from lstm_core.errors import UsageError
-from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.files import atomic_write
+from lstm_core.lock import ModelLock, is_chief
+from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.preprocessing import Vocabulary
+
+
+def model_root(log_dir: str, model_name: str) -> str:
+    """The folder of `model_name`: ``<log_dir>/<model_name>`` for a name (one or more path
+    components, none empty, ``.`` or ``..``), or the path itself for an explicit path (one that
+    starts with ``/``, ``./`` or ``../``), which must not be the log folder, the current folder
+    or one above it. Anything else is a `UsageError`."""
+    explicit = model_name.startswith(("/", "./", "../"))
+    if explicit:
+        root = os.path.normpath(model_name)
+        here = os.path.abspath(os.curdir)
+        if (os.path.abspath(root) in (os.path.abspath(log_dir), here)
+                or here.startswith(os.path.join(os.path.abspath(root), ""))):
+            raise UsageError(f"--model_name {model_name} is the log folder, the current folder "
+                             "or one above it; give a folder of its own, such as ./models/lyrics")
+        return root
+    if any(part in ("", ".", "..") for part in model_name.split("/")):
+        raise UsageError(f"--model_name {model_name!r} is not a model name; give a name such "
+                         f"as lyrics (kept in {log_dir}/lyrics), or an explicit path that starts "
+                         "with /, ./ or ../")
+    return os.path.join(log_dir, model_name)
 
 
 class ModelFolder:
     def __init__(self, log_dir: str, model_name: str):
         self.name = model_name
-        self.root = os.path.join(log_dir, model_name)
+        self.root = model_root(log_dir, model_name)
         self.config = os.path.join(self.root, "config.json")
         self.training = os.path.join(self.root, "training.json")
         self.vocabulary = os.path.join(self.root, "vocabulary.vocab")
         self.checkpoints = os.path.join(self.root, "checkpoints")
         self.primers = os.path.join(self.root, "primers.json")
+
+    def lock(self) -> ModelLock:
+        """The lock that keeps a second trainer out of this folder (`lstm_core.lock`)."""
+        return ModelLock(self.root, chief=is_chief())
 
     def exists(self) -> bool:
         return os.path.exists(self.config)
@@ -62,24 +92,67 @@ class ModelFolder:
             raise UsageError(f"{path} of model {self.name} is damaged ({e}); restore it, or "
                              "start the model again with train.py --fresh") from None
 
-    def load(self, vocabulary_file: str | None = None
+    def checkpoint_path(self, checkpoint: str = "latest") -> str:
+        """The checkpoint `checkpoint` names: ``latest``, ``best`` (the lowest validation loss)
+        or a step number; a `UsageError` naming those there are when it is not there."""
+        latest = checkpoints.latest(self.checkpoints)
+        if not self.exists() or latest is None:
+            raise UsageError(f"--model_name {self.name}: no trained model in {self.root}; train "
+                             f"one with: python train.py --model_name {shlex.quote(self.name)} ...")
+        best = tf.train.latest_checkpoint(os.path.join(self.checkpoints, BEST_FOLDER))
+        if checkpoint == "latest":
+            return latest
+        if checkpoint == "best" and best:
+            return best
+        kept = checkpoints.readable(self.checkpoints)
+        steps = {int(path.rsplit("-", 1)[1]): path for path in kept + ([best] if best else [])}
+        if checkpoint.isdigit() and int(checkpoint) in steps:
+            return steps[int(checkpoint)]
+        listed = ", ".join(map(str, sorted(steps)))
+        if checkpoint == "best":
+            raise UsageError(f"--checkpoint best: model {self.name} has no best checkpoint (it "
+                             f"was trained without validation); give latest or a step: {listed}")
+        raise UsageError(f"--checkpoint {checkpoint}: model {self.name} keeps the checkpoints of "
+                         f"steps {listed}; give one of them, latest or best")
+
+    def verify(self, checkpoint: str | None) -> tuple[ModelConfig, Vocabulary]:
+        """The model's config and vocabulary, checked against each other and against the
+        shapes in `checkpoint` (None: none saved yet), naming the file that disagrees."""
+        config, vocabulary = self.model_config(), self.model_vocabulary()
+        if checkpoint is not None:
+            try:
+                saved = checkpoints.model_sizes(checkpoint)
+            except (tf.errors.OpError, KeyError, ValueError) as e:
+                raise UsageError(f"the checkpoint {checkpoint} cannot be read ({str(e)[:120]}); "
+                                 "delete its files to fall back to an older one, or train again "
+                                 "with --fresh") from None
+            differing = [f"{field} {getattr(config, field)} (the checkpoint has {value})"
+                         for field, value in saved.items() if getattr(config, field) != value]
+            if differing:
+                raise UsageError(f"{self.config} does not match the checkpoint {checkpoint}: "
+                                 f"{', '.join(differing)}; restore the file with the checkpoint's "
+                                 "sizes")
+        if len(vocabulary) != config.vocabulary_size:
+            raise UsageError(f"{self.vocabulary} has {len(vocabulary)} tokens but model "
+                             f"{self.name} has {config.vocabulary_size}; copy back the vocabulary "
+                             "file it was trained with (train.py's --vocabulary_file)")
+        return config, vocabulary
+
+    def load(self, vocabulary_file: str | None = None, checkpoint: str = "latest"
              ) -> tuple[LanguageModel, Vocabulary, ModelConfig]:
-        """The model with its newest weights, and its vocabulary.
+        """The model with the weights of `checkpoint` (see `checkpoint_path`: by default the
+        newest), and its vocabulary, checked against each other (`verify`).
 
         A `vocabulary_file` given by the user must be the one the model was trained with.
         """
-        latest = tf.train.latest_checkpoint(self.checkpoints)
-        if not self.exists() or latest is None:
-            raise UsageError(f"--model_name {self.name}: no trained model in {self.root}; train "
-                             f"one with: python train.py --model_name {self.name} ...")
-        config = self.model_config()
-        vocabulary = self.model_vocabulary()
+        path = self.checkpoint_path(checkpoint)
+        config, vocabulary = self.verify(path)
         if vocabulary_file is not None and Vocabulary.load(vocabulary_file) != vocabulary:
             raise UsageError(f"--vocabulary_file {vocabulary_file} is not the vocabulary model "
                              f"{self.name} was trained with; leave the flag out to use the "
                              "model's own")
         model = LanguageModel(config)
-        restore_checkpoint(tf.train.Checkpoint(model=model), latest, partial=True)
+        restore_checkpoint(tf.train.Checkpoint(model=model), path, partial=True)
         return model, vocabulary, config
 
 

@@ -216,18 +216,8 @@ class InternalsSummaries:
     def write_graph(self) -> None:
         """Writes the graph of the trainer's compiled training step (one device only: the graph
         of a distributed step is left out)."""
-        trainer = self.trainer
-        if trainer.replicas != 1:
-            return
-        config = trainer.config
-        ids = tf.TensorSpec([config.batch_size, config.sequence_length], tf.int32)
-        units = self.model.config.units
-        state_spec = tuple(LSTMState(tf.TensorSpec([config.batch_size, units], tf.float32),
-                                     tf.TensorSpec([config.batch_size, units], tf.float32))
-                           for _ in self.model.lstm.cells)
-        # The step is already traced for these shapes: this fetches its graph, nothing runs.
-        concrete = trainer._train_step.get_concrete_function(ids, ids, state_spec)
-        tf.summary.graph(concrete.graph)
+        if self.trainer.replicas == 1:
+            tf.summary.graph(self.trainer.step_graph())
 
 
 def hparams_of(flag_values: dict) -> dict:

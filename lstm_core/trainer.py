@@ -1,15 +1,22 @@
 """The trainer: a custom `tf.GradientTape` loop under a `tf.distribute.Strategy`.
 
-One step: each replica runs its slice of the batch forward and backward (one XLA-compiled
-function; on the CPU alone, one per core on a slice each), the gradients are summed, and `Adam`
-updates the weights. The
-LSTM state left by one batch starts the next (contiguous streams, see `lstm_core.batch`).
+One step: each replica runs its slice of the global batch forward and backward (one
+XLA-compiled function; on the CPU alone, one per core on a slice each), the gradients are summed
+over every replica of every worker (outside the compiled function: XLA cannot compile a
+collective across workers), and `Adam` updates the weights. The LSTM state left by one batch
+starts the next (contiguous streams, see `lstm_core.batch`).
 
 Everything a resumed run needs is in the checkpoint: weights, Adam's moments and step (which is
-also the data position), the random generator of the dropout masks and the carried LSTM state,
-so an interrupted run continues exactly as if it had never stopped. TensorFlow writes each
-checkpoint to temporary files and renames them, and `CheckpointManager` updates its index last:
-a crash mid-save leaves the previous checkpoint intact.
+also the data position), the random generator of the dropout masks and the carried LSTM state
+of the whole global batch, so an interrupted run continues exactly as if it had never stopped,
+on the same or on a different number of workers. TensorFlow writes each checkpoint to temporary
+files and renames them, and `CheckpointManager` updates its index last: a crash mid-save leaves
+the previous checkpoint intact.
+
+Under `MultiWorkerMirroredStrategy` every worker runs this same loop in lockstep: it reads only
+its own rows of each batch, and only the chief writes checkpoints and TensorBoard logs (the
+other workers save into a temporary folder they delete, as every worker must call save). The
+chief alone reads the checkpoint to resume; the others take its values (`restore`).
 """
 
 from __future__ import annotations
@@ -18,13 +25,16 @@ import dataclasses
 import math
 import os
 import signal
+import tempfile
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
+from lstm_core import checkpoints, distribute
 from lstm_core.batch import Batch
+from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
@@ -34,25 +44,56 @@ from lstm_core.saved import restore_checkpoint
 from lstm_core.stack import StackState
 
 LOG2 = math.log(2.0)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainingConfig:
-    batch_size: int = 50
+    batch_size: int = 50  # the global batch: split evenly over every replica of every worker
     sequence_length: int = 50
     epochs: int = 10
     max_steps: int = 0  # 0: no limit but the epochs
     learning_rate: float = 0.002
-    decay_rate: float = 0.97  # the learning rate is multiplied by this once per epoch
-    clip_norm: float = 5.0
+    learning_rate_decay: float = 0.97  # the learning rate is multiplied by this once per epoch
+    gradient_clip: float = 5.0  # the global norm the gradients are clipped to
     log_frequency: int = 100
     checkpoint_every: int = 1000
-    validation_every: int = 0  # 0: at the end of every epoch only
-    seed: int = 0
+    validation_every: int = 0  # 0: `validation_interval` chooses
+    random_seed: int = 0
+    early_stopping: int = 0  # stop after this many validations without a lower loss (0: never)
+    # How many slices of its batch one replica computes side by side (0: one per CPU core when
+    # training on the CPU alone, the largest count up to the cores that divides the batch).
+    shards_per_replica: int = 0
+    # Fold the embedding into the first layer's input projection (None: when the table
+    # `[vocabulary, 4*units]` is smaller than the projected slice `[tokens, 4*units]`).
+    fold_embedding: bool | None = None
+
+
+class Diverged(UsageError):
+    """The loss is not finite: the learning rate or the clip norm is too high."""
+
+
+class Interrupted(Exception):
+    """Training stopped at a step boundary because Ctrl-C (SIGINT) or SIGTERM reached this
+    worker or another one; a checkpoint of that step is saved."""
+
+    def __init__(self, step: int, checkpoint: str, signal_number: int, here: bool):
+        super().__init__(f"interrupted at step {step}: saved {checkpoint}")
+        self.step, self.checkpoint, self.signal_number, self.here = (
+            step, checkpoint, signal_number, here)
+
+
+class StepResult(NamedTuple):
+    loss: tf.Tensor  # the mean cross-entropy over the global batch
+    accuracy: tf.Tensor
+    gradient_norm: tf.Tensor  # before clipping
+    state: object  # the LSTM state to carry, per replica
+    stop_votes: tf.Tensor  # `[2]`: workers asked to stop by SIGINT, by SIGTERM
 
 
 # A hook runs every `every` steps, with the train summary writer as the default writer.
 Hook = tuple[int, Callable[[int], None]]
+NO_STOP = np.zeros(len(STOP_SIGNALS), np.float32)
 
 
 def pack_state(state: StackState) -> tf.Tensor:
@@ -78,42 +119,66 @@ def summed_loss_and_correct(logits: tf.Tensor, targets: tf.Tensor) -> tuple[tf.T
     return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(predictions == targets, tf.float32))
 
 
-def choose_strategy() -> tf.distribute.Strategy:
-    """`MirroredStrategy` over every GPU when there are several, else the default strategy."""
-    gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+def cpu_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
 
 
 class Trainer:
     def __init__(self, model_config: ModelConfig, config: TrainingConfig, train: Batch,
                  validation: Batch | None, checkpoint_dir: str, log_dir: str,
-                 strategy: tf.distribute.Strategy | None = None):
+                 strategy: tf.distribute.Strategy | None = None,
+                 model: LanguageModel | None = None, optimizer: Adam | None = None):
         """
         Args:
           train, validation: the batches of each split (validation may be None: too short).
+            Every worker validates on the whole split, so that each takes the same decisions.
           checkpoint_dir: where checkpoints are kept (the three newest).
           log_dir: TensorBoard logs go to `log_dir/train` and `log_dir/validation`.
+          strategy: default `distribute.local_strategy()`.
+          model, optimizer: built here unless given (then under `strategy.scope()`; the
+            optimizer over the model's trainable variables).
         """
         self.config, self.train_batches, self.validation_batches = config, train, validation
-        self.strategy = strategy or choose_strategy()
+        self.strategy = strategy or distribute.local_strategy()
         self.replicas = self.strategy.num_replicas_in_sync
+        self.local_replicas = distribute.local_replica_ids(self.strategy)
+        self.workers = self.replicas // len(self.local_replicas)
+        self.is_chief = self.strategy.extended.should_checkpoint
         if config.batch_size % self.replicas:
             raise UsageError(f"--batch_size {config.batch_size} does not split evenly over "
-                             f"{self.replicas} devices; use a multiple of {self.replicas}")
+                             f"{self.replicas} replicas; use a multiple of {self.replicas}")
+        rows_per_replica = config.batch_size // self.replicas
+        self.rows = slice(self.local_replicas[0] * rows_per_replica,
+                          (self.local_replicas[-1] + 1) * rows_per_replica)  # this worker's
         with self.strategy.scope():
-            self.model = LanguageModel(model_config, seed=config.seed)
-            self.optimizer = Adam(self.model.trainable_variables, config.learning_rate,
-                                  config.decay_rate, train.num_batches, config.clip_norm)
-        self.rng = tf.random.Generator.from_seed(config.seed)
+            self.model = model or LanguageModel(model_config, seed=config.random_seed)
+            self.optimizer = optimizer or Adam(
+                self.model.trainable_variables, config.learning_rate, config.learning_rate_decay,
+                train.num_batches, config.gradient_clip)
+        self.rng = tf.random.Generator.from_seed(config.random_seed)
         self.carried_state = tf.Variable(pack_state(self.model.initial_state(config.batch_size)),
                                          name="carried_state")
         self.checkpoint = tf.train.Checkpoint(
             model=self.model, optimizer=self.optimizer, rng=self.rng,
             carried_state=self.carried_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
+        if config.early_stopping and validation is None:
+            raise UsageError("--early_stopping needs a validation split to watch; raise "
+                             "--validation_fraction, or leave --early_stopping out")
+        # The other workers keep their best checkpoint in a folder deleted with the trainer;
+        # whether to stop early is the chief's decision (`_chief_says`).
+        self._scratch = None if self.is_chief else tempfile.TemporaryDirectory(
+            prefix="lstm-core-worker-")
+        self.best = BestCheckpoint(self.checkpoint, checkpoint_dir if self.is_chief
+                                   else self._scratch.name, config.early_stopping)
         self.log_dir = log_dir
         self.hooks: list[Hook] = []
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
+        self.shards_per_replica = config.shards_per_replica or self._cores_per_replica()
+        self.fold_embedding = (config.fold_embedding if config.fold_embedding is not None
+                               else self._folding_saves_work())
         self._train_step = self._build_train_step()
         self._evaluate = tf.function(self._evaluate_batch, jit_compile=True)
 
@@ -122,8 +187,8 @@ class Trainer:
         model, strategy, optimizer = self.model, self.strategy, self.optimizer
         variables = model.trainable_variables
         global_tokens = float(self.tokens_per_step)
-        shards = self._shards_per_replica()
-        fold_embedding = self._fold_embedding(shards)
+        shards, fold_embedding = self.shards_per_replica, self.fold_embedding
+        local_replicas = float(len(self.local_replicas))
 
         @tf.function(jit_compile=True)
         def gradients(inputs, targets, state, seed):
@@ -135,11 +200,12 @@ class Trainer:
             grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
             return grads, loss, correct, state
 
-        def replica_step(inputs, targets, state, seed):
+        def replica_step(inputs, targets, state, seed, stop_votes):
             replica = tf.distribute.get_replica_context().replica_id_in_sync_group
             seed = tf.random.experimental.stateless_fold_in(seed, replica)
+            stop_votes = stop_votes / local_replicas  # summed over the worker's replicas: one
             if shards == 1:
-                return gradients(inputs, targets, state, seed)
+                return (*gradients(inputs, targets, state, seed), stop_votes)
             # One XLA computation per core on a slice of the batch: the executor runs them side
             # by side, where one computation would run its small per-step matmuls on one core.
             parts = [gradients(*piece, tf.random.experimental.stateless_fold_in(seed, shard))
@@ -147,36 +213,54 @@ class Trainer:
             grads, loss, correct, states = zip(*parts)
             return ([tf.add_n(list(g)) for g in zip(*grads)], tf.add_n(list(loss)),
                     tf.add_n(list(correct)),
-                    tf.nest.map_structure(lambda *pieces: tf.concat(pieces, 0), *states))
+                    tf.nest.map_structure(lambda *pieces: tf.concat(pieces, 0), *states),
+                    stop_votes)
 
         @tf.function
-        def train_step(inputs, targets, state):
-            """One optimizer step on a global batch; returns loss, accuracy, gradient norm and
-            the LSTM state to carry (per replica)."""
+        def train_step(inputs, targets, state, stop_votes):
             seed = self.rng.make_seeds(1)[:, 0]
-            grads, loss, correct, state = strategy.run(replica_step,
-                                                       (inputs, targets, state, seed))
+            grads, loss, correct, state, stop_votes = strategy.run(
+                replica_step, (inputs, targets, state, seed, stop_votes))
+            # The all-reduce over every replica of every worker, outside the compiled function.
             total = lambda value: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
             norm = optimizer.apply([total(g) for g in grads], variables)
-            return total(loss), total(correct) / global_tokens, norm, state
+            return StepResult(total(loss), total(correct) / global_tokens, norm, state,
+                              total(stop_votes))
 
         return train_step
 
-    def _shards_per_replica(self) -> int:
-        """How many slices of its batch one replica computes side by side: one per CPU core
-        when training on the CPU alone (the largest count up to the cores that divides the
-        replica's batch), else 1."""
-        if self.replicas > 1 or tf.config.list_logical_devices("GPU"):
-            return 1
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
-        return max(n for n in range(1, cores + 1) if self.config.batch_size % n == 0)
+    def step(self, inputs: tf.Tensor, targets: tf.Tensor, state, stop_votes=NO_STOP
+             ) -> StepResult:
+        """One optimizer step on the global batch, of which this worker gives its `rows`.
 
-    def _fold_embedding(self, shards: int) -> bool:
-        """Whether the step folds the embedding into the first layer's input projection: when
-        the table (`[vocabulary, 4*units]`) is smaller than the projected slice of the batch
-        (`[tokens, 4*units]`)."""
-        slice_tokens = self.tokens_per_step // self.replicas // shards
+        Args:
+          inputs, targets: token ids `[rows, time]` int32.
+          state: the LSTM state per replica (`carried()`, `zero_state()`, or the
+            previous step's).
+          stop_votes: `[2]`: whether this worker was asked to stop by SIGINT, by SIGTERM.
+        """
+        return self._train_step(self._per_replica(inputs), self._per_replica(targets), state,
+                                tf.constant(stop_votes, tf.float32))
+
+    def step_graph(self) -> tf.Graph:
+        """The graph of the training step, for TensorBoard (already traced by the first step:
+        nothing runs)."""
+        config = self.config
+        ids = tf.TensorSpec([config.batch_size, config.sequence_length], tf.int32)
+        state = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype),
+                                      unpack_state(self.carried_state))
+        votes = tf.TensorSpec([len(STOP_SIGNALS)], tf.float32)
+        return self._train_step.get_concrete_function(ids, ids, state, votes).graph
+
+    def _cores_per_replica(self) -> int:
+        """One slice per CPU core when this worker trains on its CPU alone, else 1."""
+        if len(self.local_replicas) > 1 or tf.config.list_logical_devices("GPU"):
+            return 1
+        rows = self.config.batch_size // self.replicas
+        return max(n for n in range(1, cpu_cores() + 1) if rows % n == 0)
+
+    def _folding_saves_work(self) -> bool:
+        slice_tokens = self.tokens_per_step // self.replicas // self.shards_per_replica
         return self.model.config.vocabulary_size < slice_tokens
 
     def _evaluate_batch(self, inputs, targets, state):
@@ -185,38 +269,66 @@ class Trainer:
 
     # ---- distributing batches and state over replicas ---------------------------------------
     def _per_replica(self, value):
-        """Splits a global value along its batch axis into one slice per replica."""
+        """Splits this worker's rows of a global value into one slice per local replica."""
         if self.replicas == 1:
             return value
-        slices = batch_slices(value, self.replicas)  # once, not once per replica
+        slices = batch_slices(value, len(self.local_replicas))  # once, not once per replica
+        first = self.local_replicas[0]
         return self.strategy.experimental_distribute_values_from_function(
-            lambda context: slices[context.replica_id_in_sync_group])
+            lambda context: slices[context.replica_id_in_sync_group - first])
 
-    def _distributed_state(self, packed: tf.Tensor):
-        return self._per_replica(unpack_state(packed))
+    def carried(self):
+        """The LSTM state carried from the last step (restored with the checkpoint), as
+        `step` takes it."""
+        return self._per_replica(tf.nest.map_structure(
+            lambda t: t[self.rows], unpack_state(self.carried_state)))
 
+    def zero_state(self):
+        return self._per_replica(self.model.initial_state(self.config.batch_size // self.workers))
+
+    @tf.function
     def _remember_state(self, state) -> None:
+        """Gathers every replica's state (of every worker) into `carried_state`."""
         packed = self.strategy.run(pack_state, (state,))
         self.carried_state.assign(self.strategy.gather(packed, axis=2) if self.replicas > 1
                                   else packed)
 
     # ---- checkpoints ----------------------------------------------------------------------
+    @property
+    def current_step(self) -> int:
+        return int(self.optimizer.iterations.numpy())
+
     def restore(self) -> bool:
-        """Restores the newest checkpoint, if any; returns whether there was one."""
-        latest = self.manager.latest_checkpoint
-        if not latest:
-            return False
-        restore_checkpoint(self.checkpoint, latest)
-        return True
+        """Restores the newest checkpoint, if any; returns whether there was one. Only the
+        chief reads it: the other workers take the chief's values."""
+        found = self.is_chief and self.manager.latest_checkpoint
+        if found:
+            restore_checkpoint(self.checkpoint, self.manager.latest_checkpoint)
+        if self.workers > 1:
+            distribute.copy_from_chief(self.strategy, [
+                *self.model.variables, *self.optimizer.variables, self.rng.state,
+                self.carried_state])
+        return self.current_step > 0 if self.workers > 1 else bool(found)
 
     def save(self, state) -> str:
+        """Saves a checkpoint of this step; returns its path. Every worker must call it at the
+        same step: the state is gathered from all of them."""
         self._remember_state(state)
-        return self.manager.save(checkpoint_number=int(self.optimizer.iterations.numpy()))
+        step = self.current_step
+        if self.is_chief:
+            return checkpoints.save(self.manager, step)
+        with tempfile.TemporaryDirectory(prefix="lstm-core-worker-") as scratch:
+            tf.train.CheckpointManager(self.checkpoint, scratch, 1).save(checkpoint_number=step)
+        return os.path.join(self.manager.directory, f"ckpt-{step}")  # where the chief saved it
 
     # ---- the loop -------------------------------------------------------------------------
     def writer(self, split: str) -> tf.summary.SummaryWriter:
+        """The TensorBoard writer of `split` (on workers other than the chief, one that writes
+        nothing)."""
         if split not in self._writers:
-            self._writers[split] = tf.summary.create_file_writer(os.path.join(self.log_dir, split))
+            self._writers[split] = (
+                tf.summary.create_file_writer(os.path.join(self.log_dir, split))
+                if self.is_chief else tf.summary.create_noop_writer())
         return self._writers[split]
 
     @property
@@ -232,68 +344,117 @@ class Trainer:
         """Trains until the epochs or the step limit are done; returns the last metrics.
 
         The data position is the step: step ``s`` reads batch ``s % batches_per_epoch`` of
-        epoch ``s // batches_per_epoch``. Ctrl-C or `kill` (SIGTERM) stops at the end of the
-        current step and saves a checkpoint (twice: stop at once, losing the steps since the
-        last one).
+        epoch ``s // batches_per_epoch``. Ctrl-C or `kill` (SIGTERM) on any worker stops every
+        worker at the end of the same step and saves a checkpoint, then raises `Interrupted`
+        (twice: this worker stops at once, losing the steps since the last checkpoint). A loss
+        that is not finite raises `Diverged`.
         """
         config, batches = self.config, self.train_batches.num_batches
-        step = int(self.optimizer.iterations.numpy())
-        carried = self._distributed_state(self.carried_state)
-        zeros = self._distributed_state(pack_state(self.model.initial_state(config.batch_size)))
-        state = carried
-        progress, window = ProgressBar(self.total_steps, initial=step), _Window()
-        last_good = self.manager.latest_checkpoint
-        metrics: dict = {}
-        validated_at = None
-        stop = _StopOnInterrupt()
+        step = self.current_step
+        state = self.carried()
+        progress = ProgressBar(self.total_steps, initial=step)
+        window, metrics, validated_at = _Window(), {}, None
+        validation_interval = self.validation_interval
+        self.best.resume_at(step)
+        if self._should_stop_early():  # stopped early before (or --early_stopping was lowered)
+            if self.is_chief:
+                print(f"nothing to train: {self.best.stop(step)}")
+            return self.best.metrics()
+        stop = _StopOnInterrupt(progress.print)
         try:
             for epoch in range(step // batches, config.epochs):
-                if step >= self.total_steps:
+                if step >= self.total_steps or self._should_stop_early():
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state
-                    state = zeros
-                for inputs, targets in self.train_batches.dataset(epoch, step % batches):
-                    loss, accuracy, norm, state = self._train_step(
-                        self._per_replica(inputs), self._per_replica(targets),
-                        zeros if self.train_batches.shuffle else state)
-                    step += 1
-                    loss = float(loss)
+                    state = self.zero_state()
+                for inputs, targets in self.train_batches.dataset(epoch, step % batches,
+                                                                  rows=self.rows):
+                    result = self.step(inputs, targets,
+                                       self.zero_state() if self.train_batches.shuffle else state,
+                                       stop.votes)
+                    state, step, loss = result.state, step + 1, float(result.loss)
+
+                    # Divergence: stop before a checkpoint can keep the broken weights.
                     if not math.isfinite(loss):
-                        raise UsageError(
-                            f"training diverged: the loss is {loss} at step {step}; the last good "
-                            f"checkpoint ({last_good or 'none yet'}) is kept; lower "
-                            "--learning_rate or --gradient_clip and run the command again")
-                    window.add(loss, float(accuracy), float(norm))
+                        raise Diverged(
+                            f"training diverged: the loss is {loss} at step {step}; the last "
+                            f"good checkpoint ({self.manager.latest_checkpoint or 'none yet'}) "
+                            "is kept; lower --learning_rate or --gradient_clip and run the "
+                            "command again")
+
+                    # Progress and the training metrics.
+                    window.add(loss, float(result.accuracy), float(result.gradient_norm))
                     progress.update(step, f"loss {loss:.3f}")
                     if step % config.log_frequency == 0 or step == self.total_steps:
                         metrics.update(self._log_training(step, epoch, window, progress))
-                    end_of_epoch = step % batches == 0 and not config.validation_every
-                    if end_of_epoch or (config.validation_every
-                                        and step % config.validation_every == 0):
-                        metrics.update(self.validate(step))
+
+                    # Validation, the best checkpoint and early stopping.
+                    if step % validation_interval == 0:
+                        metrics.update(self.validate(step, progress.print))
                         validated_at = step
-                    for every, hook in self.hooks:
+                        if self._keep_best(step, metrics, progress):
+                            break
+
+                    # Hooks (samples, internals), on the chief only: they write TensorBoard.
+                    for every, hook in self.hooks if self.is_chief else ():
                         if step % every == 0:
                             with self.writer("train").as_default(step=step):
                                 hook(step)
+
+                    # Checkpoints.
                     if step % config.checkpoint_every == 0:
-                        last_good = self.save(state)
-                    if stop.requested:
+                        self.save(state)
+
+                    # A stop asked for on any worker: every worker sees the same votes (one
+                    # step after the signal; a process alone stops at this step).
+                    votes = result.stop_votes.numpy()
+                    if votes.any() or (self.workers == 1 and stop.signal_number):
                         progress.close()
-                        print(f"interrupted at step {step}: saved {self.save(state)}; run the "
-                              "same command to resume", flush=True)
-                        raise SystemExit(stop.exit_status)
+                        asked_here = stop.signal_number != 0
+                        signal_number = stop.signal_number or int(
+                            STOP_SIGNALS[int(np.argmax(votes > 0))])
+                        raise Interrupted(step, self.save(state), signal_number, asked_here)
                     if step >= self.total_steps:
                         break
             if validated_at != step:
-                metrics.update(self.validate(step))
+                metrics.update(self.validate(step, progress.print))
+                self._keep_best(step, metrics, progress)
             self.save(state)
+            metrics.update(self.best.metrics())
         finally:
             stop.release()
             progress.close()
             for writer in self._writers.values():
                 writer.flush()
         return metrics
+
+    @property
+    def validation_interval(self) -> int:
+        """Steps between validations: `validation_every` when given, else once an epoch, but no
+        more often than the log lines (a corpus of a few batches would validate every few steps)
+        nor less often than twice in the run."""
+        if self.config.validation_every:
+            return self.config.validation_every
+        epoch = self.train_batches.num_batches
+        return max(1, min(max(epoch, self.config.log_frequency), -(-self.total_steps // 2)))
+
+    def _should_stop_early(self) -> bool:
+        """The chief's `BestCheckpoint.should_stop`: only the chief has the record of every
+        validation of a resumed model, and every worker must stop at the same step."""
+        stop = self.best.should_stop()
+        return distribute.chief_says(self.strategy, stop) if self.workers > 1 else stop
+
+    def _keep_best(self, step: int, metrics: dict, progress: ProgressBar) -> bool:
+        """Keeps the checkpoint of the lowest validation loss (every worker saves); returns
+        whether to stop early (the chief says so on a line)."""
+        if "validation_loss" not in metrics:
+            return False
+        self.best.add(step, metrics["validation_loss"])
+        if not self._should_stop_early():
+            return False
+        if self.is_chief:
+            progress.print(self.best.stop(step))
+        return True
 
     def _log_training(self, step: int, epoch: int, window: "_Window", progress: ProgressBar):
         loss, accuracy, norm = window.mean()
@@ -312,8 +473,10 @@ class Trainer:
         window.reset()
         return metrics
 
-    def validate(self, step: int) -> dict:
-        """Loss, bits per token and accuracy over the whole held-out split."""
+    def validate(self, step: int, report: Callable[[str], None] = print) -> dict:
+        """Loss, bits per token and accuracy over the whole held-out split, reported (by the
+        chief) as one line through `report` (while training, `ProgressBar.print`, which clears
+        the bar)."""
         if self.validation_batches is None:
             return {}
         batches = self.validation_batches
@@ -329,26 +492,27 @@ class Trainer:
         with self.writer("validation").as_default(step=step):
             for name in ("loss", "bits_per_token", "accuracy"):
                 tf.summary.scalar(name, metrics["validation_" + name])
-        print(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
-              f"{metrics['validation_bits_per_token']:.3f}, accuracy "
-              f"{metrics['validation_accuracy']:.3f}", flush=True)
+        if self.is_chief:
+            report(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
+                   f"{metrics['validation_bits_per_token']:.3f}, accuracy "
+                   f"{metrics['validation_accuracy']:.3f}")
         return metrics
 
 
 class _StopOnInterrupt:
-    """Turns the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into a request to stop after the
-    current step; a second one interrupts at once."""
+    """Turns the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into a vote to stop after the
+    current step; a second one interrupts at once. `report` prints its line (above the
+    progress bar)."""
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.requested = False
-        self.exit_status = 0  # 128 + the signal's number, as a shell reports a process it ended
-        self.previous = {signum: signal.signal(signum, self._request) for signum in self.SIGNALS}
+    def __init__(self, report: Callable[[str], None] = print):
+        self.signal_number, self.report = 0, report
+        self.votes = NO_STOP
+        self.previous = {signum: signal.signal(signum, self._request) for signum in STOP_SIGNALS}
 
     def _request(self, signum, frame) -> None:
-        self.requested, self.exit_status = True, 128 + signum
-        print("\nstopping after this step (Ctrl-C again to stop now)...", flush=True)
+        self.signal_number = signum
+        self.votes = np.float32(np.array(STOP_SIGNALS) == signum)
+        self.report("stopping after this step (Ctrl-C again to stop now)...")
         self.release()
 
     def release(self) -> None:

@@ -80,6 +80,41 @@ def test_sample_writes_reproducible_text(workspace):
     assert len({text[-50:] for text in many}) == 3, many
 
 
+def test_sample_from_the_best_latest_or_a_numbered_checkpoint(workspace):
+    path, _, _ = workspace
+    flags = ["--model_name", "tiny", "--seed", "Sing ", "--sample_length", "80", "--random_seed",
+             "5"]
+    texts = {}
+    for checkpoint in ("latest", "best", "10"):
+        result = run("sample.py", *flags, "--checkpoint", checkpoint, "--output_file",
+                     f"from_{checkpoint}.txt", cwd=path)
+        assert result.returncode == 0, result.stderr
+        texts[checkpoint] = (path / f"from_{checkpoint}.txt").read_text()
+    assert "sampling from" in result.stderr and "ckpt-10" in result.stderr
+    assert texts["10"] != texts["latest"]  # other weights, the same draws
+    best = run("sample.py", *flags, "--checkpoint", "best", "--output_file", "b.txt", cwd=path)
+    assert "best" in best.stderr.split("sampling from")[1].splitlines()[0]
+    for wrong in ("7", "newest"):
+        result = run("sample.py", *flags, "--checkpoint", wrong, "--output_file", "w.txt",
+                     cwd=path)
+        assert_usage_error(result, f"--checkpoint {wrong}", "10, 12", "latest or best")
+
+
+def test_a_small_validation_split_is_noted_in_one_line(workspace):
+    _, _, result = workspace
+    notes = [line for line in result.stdout.splitlines() if "too few for its loss" in line]
+    assert len(notes) == 1 and "--validation_fraction" in notes[0]
+
+
+def test_early_stopping_needs_a_validation_split(tmp_path):
+    (tmp_path / "lyrics.txt").write_text(VERSE * 60, encoding="utf-8")
+    for flags, fragment in ((["--validation_fraction", "0", "--early_stopping", "2"],
+                             "--validation_fraction"), (["--early_stopping", "-1"], "0 (off)")):
+        result = run("train.py", "--training_file", "lyrics.txt", "--model_name", "e", *flags,
+                     cwd=tmp_path)
+        assert_usage_error(result, "--early_stopping", fragment)
+
+
 def test_seed_characters_missing_from_the_vocabulary_are_reported(workspace):
     path, _, _ = workspace
     result = run("sample.py", "--model_name", "tiny", "--seed", "Zürich ", "--output_file",
@@ -96,7 +131,7 @@ def test_rerunning_resumes_and_fresh_keeps_the_old_model(workspace, tmp_path):
     assert "resuming model tiny from step 12" in resumed.stdout
     assert "step 15/15" in resumed.stdout
     mismatch = run("train.py", *common, "--units_number", "64", cwd=path)
-    assert_usage_error(mismatch, "--units_number 64", "--fresh")
+    assert_usage_error(mismatch, "--units 64", "--fresh")  # the flag's name; the alias works
 
     # --fresh, on a copy of the model (the fixture's stays as it is for the other tests): the
     # old folder is renamed beside the new one, with its checkpoints, and a new model trains.
@@ -154,7 +189,7 @@ def test_sequence_longer_than_the_corpus(tmp_path):
     assert_usage_error(result, "--sequence_length 500", "short.txt")
 
 
-@pytest.mark.parametrize("flag, value", [("--batch_size", "0"), ("--units_number", "-3"),
+@pytest.mark.parametrize("flag, value", [("--batch_size", "0"), ("--units", "-3"),
                                          ("--learning_rate", "0"), ("--sequence_length", "x")])
 def test_zero_negative_or_malformed_sizes(tmp_path, flag, value):
     result = run("train.py", flag, value, cwd=tmp_path)
@@ -236,22 +271,18 @@ def test_a_text_model_writes_no_midi_and_takes_no_music_flags(workspace, flags, 
     path, _, _ = workspace
     existing = path / flags[1]
     existing.write_text("kept", encoding="utf-8")
-    result = run("sample.py", "--model_name", "tiny", *flags, cwd=path)
+    result = run("sample.py", "--model_name", "tiny", *flags, "--overwrite", cwd=path)
     assert_usage_error(result, *fragments)
     assert existing.read_text(encoding="utf-8") == "kept"  # nothing overwritten
     existing.unlink()
 
 
-def test_sample_py_knows_the_midi_suffixes_of_the_music_package():
-    # sample.py spells them itself: importing lstm_core.music loads music21, which text runs skip.
-    import ast
-
-    from lstm_core.music.scores import MIDI_SUFFIXES
-
-    tree = ast.parse((ROOT / "sample.py").read_text(encoding="utf-8"))
-    [assignment] = [node for node in tree.body if isinstance(node, ast.Assign)
-                    and getattr(node.targets[0], "id", "") == "MIDI_SUFFIXES"]
-    assert ast.literal_eval(assignment.value) == MIDI_SUFFIXES
+def test_the_music_constants_sample_py_imports_load_neither_music21_nor_miditok():
+    code = ("import sys, lstm_core.music.constants; "
+            "print(sorted(m for m in ('music21', 'miditok', 'symusic') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_ctrl_c_outside_training_is_one_line_and_status_130(tmp_path):

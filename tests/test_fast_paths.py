@@ -79,32 +79,30 @@ def test_embedding_folded_into_the_first_projection_equals_the_gathered_inputs()
         np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-5)
 
 
-def make_trainer(tmp_path, name, shards, batch_size=4, sequence_length=6, dropout=0.0,
+def make_trainer(tmp_path, name, shards=0, batch_size=4, sequence_length=6, dropout=0.0,
                  like=None, fold=None):
     vocabulary = 7
     ids = np.random.default_rng(2).integers(0, vocabulary, 2000).astype(np.uint8)
     trainer = Trainer(ModelConfig(vocabulary, units=8, layers=2, embedding_size=5,
                                   dropout=dropout),
-                      TrainingConfig(batch_size=batch_size, sequence_length=sequence_length),
+                      TrainingConfig(batch_size=batch_size, sequence_length=sequence_length,
+                                     shards_per_replica=shards, fold_embedding=fold),
                       Batch(ids, batch_size, sequence_length), None,
                       str(tmp_path / name / "checkpoints"), str(tmp_path / name / "logs"))
     if like is not None:  # the same initial weights
         for variable, value in zip(trainer.model.trainable_variables,
                                    like.model.trainable_variables):
             variable.assign(value)
-    trainer._shards_per_replica = lambda: shards
-    if fold is not None:
-        trainer._fold_embedding = lambda shards: fold
-    trainer._train_step = trainer._build_train_step()
     return trainer
 
 
 def run_steps(trainer, steps):
-    state = trainer._distributed_state(trainer.carried_state)
+    state = trainer.carried()
     results = []
     for inputs, targets in trainer.train_batches.dataset().take(steps):
-        loss, accuracy, norm, state = trainer._train_step(inputs, targets, state)
-        results.append((float(loss), float(accuracy), float(norm)))
+        result = trainer.step(inputs, targets, state)
+        state = result.state
+        results.append((float(result.loss), float(result.accuracy), float(result.gradient_norm)))
     return results, state, [v.numpy() for v in trainer.model.trainable_variables]
 
 
@@ -112,6 +110,7 @@ def run_steps(trainer, steps):
 def test_train_step_in_slices_equals_one_computation(tmp_path, shards):
     one = make_trainer(tmp_path, "one", shards=1)
     sliced = make_trainer(tmp_path, f"sliced{shards}", shards=shards, like=one)
+    assert (one.shards_per_replica, sliced.shards_per_replica) == (1, shards)
     reference, sliced = run_steps(one, steps=3), run_steps(sliced, steps=3)
     np.testing.assert_allclose(sliced[0], reference[0], rtol=1e-5, atol=1e-6)
     for fast, expected in zip(tf.nest.flatten(sliced[1]), tf.nest.flatten(reference[1])):
@@ -125,6 +124,7 @@ def test_train_step_with_the_embedding_folded_equals_the_model_step(tmp_path, dr
     reference = make_trainer(tmp_path, "model", shards=2, dropout=dropout, fold=False)
     folded = make_trainer(tmp_path, "folded", shards=2, dropout=dropout, fold=True,
                           like=reference)
+    assert (reference.fold_embedding, folded.fold_embedding) == (False, True)
     reference, folded = run_steps(reference, steps=3), run_steps(folded, steps=3)
     np.testing.assert_allclose(folded[0], reference[0], rtol=1e-5, atol=1e-6)
     for fast, expected in zip(tf.nest.flatten(folded[1]) + folded[2],
@@ -133,15 +133,16 @@ def test_train_step_with_the_embedding_folded_equals_the_model_step(tmp_path, dr
 
 
 def test_shards_divide_the_batch(tmp_path, monkeypatch):
-    trainer = make_trainer(tmp_path, "odd", shards=1, batch_size=5)
-    del trainer._shards_per_replica  # the real choice
-    assert 5 % trainer._shards_per_replica() == 0
+    assert 5 % make_trainer(tmp_path, "odd", batch_size=5).shards_per_replica == 0
     # On 4 cores (CPU only): the largest count up to 4 that divides the batch.
-    trainers = {batch: make_trainer(tmp_path, f"batch{batch}", shards=1, batch_size=batch)
-                for batch in (6, 5, 4)}
-    monkeypatch.setattr(trainer_module.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3},
-                        raising=False)
+    monkeypatch.setattr(trainer_module, "cpu_cores", lambda: 4)
     monkeypatch.setattr(trainer_module.tf.config, "list_logical_devices", lambda kind=None: [])
     for batch, shards in ((6, 3), (5, 1), (4, 4)):
-        del trainers[batch]._shards_per_replica
-        assert trainers[batch]._shards_per_replica() == shards, batch
+        trainer = make_trainer(tmp_path, f"batch{batch}", batch_size=batch)
+        assert trainer.shards_per_replica == shards, batch
+
+
+def test_the_embedding_is_folded_when_the_vocabulary_is_smaller_than_a_slice(tmp_path):
+    # 7 tokens of vocabulary; a slice of 4 x 6 / 2 shards = 12 tokens, of 2 x 6 / 2 = 6.
+    assert make_trainer(tmp_path, "large", shards=2, batch_size=4).fold_embedding
+    assert not make_trainer(tmp_path, "small", shards=2, batch_size=2).fold_embedding

@@ -63,12 +63,13 @@ def test_text_features():
 
 
 def test_music_features():
-    f = inspector.music_features(["<piece>", "n60_d12", "n64_d12", "wait_6", "n67_d6",
-                                  "wait_48", "wait_6"])
-    np.testing.assert_array_equal(f["pitch"], [60, 60, 64, 64, 67, 67, 67])
-    np.testing.assert_array_equal(f["is_note"], [0, 1, 1, 0, 1, 0, 0])
-    np.testing.assert_array_equal(f["position_in_beat"], [0, 0, 0, 6, 6, 6, 0])
-    np.testing.assert_array_equal(f["position_in_bar"], [0, 0, 0, 6, 6, 6, 12])
+    f = inspector.music_features(["<piece>", "Bar_None", "Position_0", "Program_0", "Pitch_60",
+                                  "Velocity_63", "Position_8", "Program_33",
+                                  "Pitch_40+Velocity_79", "Bar_None"])
+    np.testing.assert_array_equal(f["pitch"], [60, 60, 60, 60, 60, 60, 60, 60, 40, 40])
+    np.testing.assert_array_equal(f["is_note"], [0, 0, 0, 0, 1, 0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(f["program"], [0, 0, 0, 0, 0, 0, 0, 33, 33, 33])
+    np.testing.assert_array_equal(f["position_in_bar"], [0, 0, 0, 0, 0, 0, 8, 8, 8, 0])
 
 
 def test_rank_units_finds_the_unit_that_is_the_feature():
@@ -139,38 +140,26 @@ def test_usage_errors(tiny):
         inspector.inspect("missing", str(tiny), text="ROMEO")
 
 
-def test_music_models_read_a_midi_file_as_events(tmp_path):
-    from music21 import chord, note, stream
+def test_music_models_read_a_midi_file_as_their_tokens(tmp_path, capsys):
+    import midi_files
+    from lstm_core.music import tokenizer
 
-    vocabulary = Vocabulary(["<piece>", "n60_d12", "n64_d12", "n67_d12", "wait_12"],
-                            kind="events", metadata={"encoding": "events"})
-    part = stream.Part([chord.Chord([60, 64], quarterLength=1.0), note.Note(67)])
-    stream.Score([part]).write("midi", fp=str(tmp_path / "song.mid"))
+    metadata = tokenizer.metadata_of(tokenizer.build())
+    known = tokenizer.encode(midi_files.piano(), tokenizer.build())
+    vocabulary = Vocabulary(["<piece>"] + sorted(set(known) - {"Pitch_67"}), kind="remi",
+                            metadata=metadata)
+    midi_files.write(tmp_path / "song.mid", midi_files.piano())
     tokens = inspector.load_input(vocabulary, None, None, str(tmp_path / "song.mid"))
-    assert tokens == ["<piece>", "n60_d12", "n64_d12", "wait_12", "n67_d12"]
+    assert tokens == ["<piece>"] + [t for t in known if t != "Pitch_67"]
+    warning = capsys.readouterr().err
+    assert "--midi" in warning and "song.mid" in warning and "'Pitch_67'" in warning
     with pytest.raises(UsageError, match="--midi"):
         inspector.load_input(vocabulary, "some text", None, None)
 
 
-def test_a_midi_file_with_events_the_model_lacks_is_read_in_events_it_knows(tmp_path, capsys):
-    # A piece the model wrote, read back, joins waits it wrote in a row (wait_12 wait_6 is
-    # wait_18, which it may never have seen): the wait is split again, time kept.
-    from music21 import note, stream
-
-    vocabulary = Vocabulary(["<piece>", "n60_d6", "n62_d6", "wait_6", "wait_12"],
-                            kind="events", metadata={"encoding": "events"})
-    part = stream.Part([note.Note(60, quarterLength=0.5), note.Rest(quarterLength=1.0),
-                        note.Note(62, quarterLength=0.5), note.Note(99, quarterLength=0.5)])
-    stream.Score([part]).write("midi", fp=str(tmp_path / "song.mid"))
-    tokens = inspector.load_input(vocabulary, None, None, str(tmp_path / "song.mid"))
-    assert tokens == ["<piece>", "n60_d6", "wait_12", "wait_6", "n62_d6", "wait_6"]
-    warning = capsys.readouterr().err
-    assert "--midi" in warning and "song.mid" in warning and "'n99_d6'" in warning
-
-
 def test_jazz_models_and_unknown_characters_are_usage_errors(tmp_path):
     jazz = Vocabulary(["C,0.250,<M-2,m-6>", "R,0.125"], kind="jazz", metadata={})
-    with pytest.raises(UsageError, match="--encoding events or notes"):
+    with pytest.raises(UsageError, match="another --encoding"):
         inspector.load_input(jazz, None, None, str(tmp_path / "solo.mid"))
     (tmp_path / "speech.txt").write_text("ROMEO \u2019", encoding="utf-8")
     with pytest.raises(UsageError, match=r"--text_file .*speech\.txt has 1 character"):
@@ -190,7 +179,7 @@ def test_command_line_writes_page_and_picture(tiny, tmp_path):
     # The characters' activation colours are in it (Chromium's screenshot or the drawing).
     assert coloured_pixels(image) > 300
     bad = subprocess.run([sys.executable, "-m", "lstm_core.inspect", "--model_name", "tiny",
-                          "--logdir", str(tiny), "--output_file", str(page)],
+                          "--logdir", str(tiny), "--output_file", str(page), "--overwrite"],
                          cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert bad.returncode == 2 and "exactly one input" in bad.stderr
 
@@ -252,7 +241,7 @@ def test_a_unit_tracks_line_position_in_shakespeare(tmp_path, shared_data):
 
 def test_the_picture_is_tall_enough_for_music_events():
     # An event's cell is as wide as its name: 200 events need the rows of their names as text.
-    events = ["n60_d12", "wait_12"] * 100
+    events = ["Pitch_60", "Position_12"] * 100
     as_text = " ".join(events)
     found = inspector.Inspection("", [], {}, (0, "cell", 0), events, False)
     text = inspector.Inspection("", [], {}, (0, "cell", 0), list(as_text), True)

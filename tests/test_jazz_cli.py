@@ -59,9 +59,31 @@ def test_chords_from_a_midi_file_audio_and_piano_roll(jazz_model):
     assert (jazz_model / "solo.png").read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("flags, bars", [
+    ([], 32),  # a chorus: the first 32 of the training solo's 216 bars
+    (["--chords", "Dm7 G7 | Cmaj7 | A7", "--choruses", "2"], 6),
+    (["--chords", "Dm7 G7 | Cmaj7 | A7", "--bars", "5"], 5),
+])
+def test_the_solo_lasts_a_chorus_or_the_bars_asked_for(jazz_model, flags, bars):
+    from music21 import converter
+
+    result = run("sample.py", "--model_name", "jazz", *flags, "--output_file", "form.mid",
+                 "--random_seed", "2", cwd=jazz_model)
+    assert result.returncode == 0, result.stderr
+    assert f"a solo over {bars} bars" in result.stdout
+    solo, chords = converter.parse(str(jazz_model / "form.mid")).parts
+    assert chords.highestTime == pytest.approx(4.0 * bars)  # a MIDI file keeps no final rest
+    assert 2.0 * bars < solo.highestTime <= 4.0 * bars
+
+
 @pytest.mark.parametrize("flags, fragments", [
     (["--chords", "Dm7 | Hbb9"], ["Hbb9", "maj7 m7 mmaj7 m7b5"]),
     (["--chords", " | "], ["--chords", "empty"]),
+    (["--chords", ""], ["--chords", "empty"]),
+    (["--chords", "C | G7", "--chords_from", str(METHENY)], ["--chords and --chords_from"]),
+    (["--bars", "8", "--choruses", "2"], ["--bars and --choruses"]),
+    (["--bars", "0"], ["--bars"]),
+    (["--sample_length", "300"], ["--sample_length", "--bars or --choruses"]),
 ])
 def test_bad_progressions(jazz_model, flags, fragments):
     result = run("sample.py", "--model_name", "jazz", *flags, "--output_file", "x.mid",
@@ -75,9 +97,10 @@ def test_chords_need_a_jazz_model(tmp_path):
     trained = run("train.py", "--training_file", "words.txt", "--model_name", "words",
                   "--max_steps", "2", "--batch_size", "4", "--units_number", "16", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
-    result = run("sample.py", "--model_name", "words", "--chords", "C | G7", "--output_file",
-                 "x.mid", cwd=tmp_path)
-    assert_usage_error(result, "--chords", "--encoding jazz")
+    for flag, value in (("--chords", "C | G7"), ("--choruses", "2")):
+        result = run("sample.py", "--model_name", "words", flag, value, "--output_file", "x.txt",
+                     cwd=tmp_path)
+        assert_usage_error(result, flag, "--encoding jazz")
 
 
 def test_a_midi_file_without_chords_is_a_usage_error(tmp_path):

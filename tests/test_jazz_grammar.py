@@ -176,12 +176,51 @@ def test_score_without_chords_is_an_error(tmp_path):
 def test_missing_and_unreadable_sources_are_errors(tmp_path):
     with pytest.raises(UsageError, match="--training_file .*nowhere.mid does not exist"):
         load_jazz_corpus(str(tmp_path / "nowhere.mid"))
-    with pytest.raises(UsageError, match="music21:noSuchWork is not in music21's corpus"):
+    with pytest.raises(UsageError, match="music21:noSuchWork names no composer, folder or work "
+                                         "of music21's bundled corpus"):
         load_jazz_corpus("music21:noSuchWork")
     broken = tmp_path / "broken.mid"
     broken.write_bytes(b"MThd not really")
     with pytest.raises(UsageError, match="broken.mid cannot be read as a score"):
         load_jazz_corpus(str(broken))
+
+
+def test_a_folder_skips_each_unusable_score_with_one_line_and_trains_on_the_rest(tmp_path,
+                                                                                capsys):
+    folder = tmp_path / "solos"
+    (folder / "deeper").mkdir(parents=True)
+    _write_midi(folder / "good.mid", _melody(), _comping())
+    _write_midi(folder / "deeper" / "also good.mid", _melody(), _comping())
+    _write_midi(folder / "chords_only.mid", _comping())
+    _write_midi(folder / "melody_only.mid", _melody())
+    (folder / "broken.mid").write_bytes(b"MThd not really")
+    tokens, metadata = load_jazz_corpus(str(folder))
+    assert tokens == EXPECTED * 2 and len(metadata["sources"]) == 2
+    warnings = capsys.readouterr().err.splitlines()
+    assert len(warnings) == 3 and all(w.startswith("warning: skipping") for w in warnings)
+    assert {name for name in ("broken.mid", "chords_only.mid", "melody_only.mid")
+            if any(name in w for w in warnings)} == {"broken.mid", "chords_only.mid",
+                                                     "melody_only.mid"}
+    # A glob serves jazz too, as every encoding.
+    assert load_jazz_corpus(str(folder / "**" / "*good.mid"))[0] == EXPECTED * 2
+
+
+def test_melody_part_on_a_folder_skips_the_files_that_lack_it(tmp_path, capsys):
+    folder = tmp_path / "solos"
+    _write_midi(folder.mkdir() or folder / "sax.mid", _melody(), _comping())
+    _write_midi(folder / "flute.mid", _part("Flute", MELODY, 73), _comping())
+    tokens, metadata = load_jazz_corpus(str(folder), melody_part="Sax")
+    assert tokens == EXPECTED and metadata["melody_part"] == "Sax"
+    [warning] = capsys.readouterr().err.splitlines()
+    assert "flute.mid" in warning and "--melody_part 'Sax' is not a part" in warning
+    with pytest.raises(UsageError, match="none of its 2 scores"):
+        load_jazz_corpus(str(folder), melody_part="Tuba")
+    # A score without parts (a single stream) has no part names: never a traceback.
+    lone = music21.stream.Score([music21.note.Note("C4")])
+    with pytest.raises(UsageError, match="--melody_part 'Sax' is not a part of lone"):
+        from lstm_core.music.jazz.extract import _source
+
+        _source("lone", lone, "Sax", None)
 
 
 def test_metheny_solo_is_found_without_part_numbers():
@@ -193,3 +232,34 @@ def test_metheny_solo_is_found_without_part_numbers():
     tokens, metadata = load_jazz_corpus(str(METHENY))
     assert all(parse_token(t).token() == t for t in tokens)
     assert 150 < len(set(tokens)) < 300 and metadata["tempo"] == 112
+
+
+def test_a_short_solo_is_found_by_the_guess(tmp_path):
+    # Three notes: a short solo, and the only single-note line above G3.
+    lead = _part("Lead", [("E4", 2), ("D4", 2), ("G4", 4)], 66)
+    midi = _write_midi(tmp_path / "short.mid", lead, _comping())
+    assert read_sources(midi)[0].melody_part == "Lead"
+
+
+def test_a_solo_this_project_wrote_is_measured_by_its_part_names(tmp_path):
+    """A low solo (below G3 on average, where the guess refuses a part as a bass line), written by
+    `write_jazz_midi`: `measure` finds its Solo part by name."""
+    import subprocess
+    import sys
+
+    from lstm_core.music.jazz.chords import parse_progression
+    from lstm_core.music.jazz.melody import Note
+    from lstm_core.music.jazz.realize import write_jazz_midi
+
+    progression = parse_progression("Dm7 G7 | Cmaj7")
+    low = [[Note(0, 1, 50), Note(1, 1, 53), Note(2, 2, 50)], [Note(4, 2, 48), Note(6, 2, 52)]]
+    path = str(tmp_path / "solo.mid")
+    write_jazz_midi(low, progression, path)
+    source = read_sources(path)[0]
+    assert (source.melody_part, source.chord_parts) == ("Solo", ["Chords"])
+    measured = subprocess.run([sys.executable, "-m", "lstm_core.music.jazz.measure", "--midi",
+                               path],
+                              cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                              text=True, timeout=300)
+    assert measured.returncode == 0, measured.stderr
+    assert "melody 'Solo'" in measured.stdout and ": 5 notes" in measured.stdout

@@ -20,12 +20,25 @@ def music_model(tmp_path_factory):
         corpus.parse(name).write("midi", fp=str(folder / f"chorale{n}.mid"))
     (songs / "empty.mid").write_bytes(b"")
     (songs / "notes.mid").write_text("not a MIDI file", encoding="utf-8")
-    result = run("train.py", "--training_file", "midi_songs", "--vocabulary_file", "piano.vocab",
+    # The folder as a shell's completion gives it, with a trailing slash.
+    result = run("train.py", "--training_file", "midi_songs/", "--vocabulary_file", "piano.vocab",
                  "--model_name", "piano", "--units_number", "32", "--batch_size", "4",
                  "--sequence_length", "16", "--max_steps", "20", "--sample_every", "10",
                  cwd=path)
     assert result.returncode == 0, result.stdout + result.stderr
     return path, result
+
+
+def test_hparams_name_a_folder_given_with_a_trailing_slash(music_model):
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    from test_summaries import load
+
+    path, _ = music_model
+    root = load(path / "logs" / "piano")
+    content = root.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+    hparams = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
+    assert hparams["training_file"].string_value == "midi_songs"
 
 
 def test_bad_files_are_skipped_with_one_warning_each(music_model):
@@ -48,30 +61,28 @@ def test_tensorboard_gets_audio_and_piano_roll_samples(music_model):
 
 
 def test_sample_writes_midi_wav_and_piano_roll(music_model):
-    from music21 import converter
+    from lstm_core.music.scores import read_score
 
     path, _ = music_model
     result = run("sample.py", "--model_name", "piano", "--output_file", "song.mid", "--audio",
                  "song.wav", "--piano_roll", "song.png", "--sample_length", "120",
                  "--random_seed", "2", cwd=path)
     assert result.returncode == 0, result.stderr
-    assert "wrote song.mid: 120 events" in result.stdout
-    assert len(converter.parse(str(path / "song.mid")).flatten().notes) > 0
+    assert "wrote song.mid: 120 tokens" in result.stdout
+    assert read_score(path / "song.mid").note_num() > 0
     with wave.open(str(path / "song.wav")) as audio:
         assert audio.getnframes() > 0
     assert (path / "song.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_tempo_flag_sets_the_tempo_of_the_midi_file(music_model):
-    from music21 import converter, tempo
+    from lstm_core.music.scores import read_score
 
     path, _ = music_model
     result = run("sample.py", "--model_name", "piano", "--output_file", "slow.mid", "--tempo",
                  "90", "--sample_length", "40", "--random_seed", "3", cwd=path)
     assert result.returncode == 0, result.stderr
-    marks = converter.parse(str(path / "slow.mid")).recurse().getElementsByClass(
-        tempo.MetronomeMark)
-    assert [mark.number for mark in marks][:1] == [90]
+    assert [t.qpm for t in read_score(path / "slow.mid").tempos] == [pytest.approx(90)]
     too_fast = run("sample.py", "--model_name", "piano", "--output_file", "x.mid", "--tempo",
                    "1000", cwd=path)
     assert_usage_error(too_fast, "--tempo 1000", "between 20 and 400")
@@ -94,6 +105,69 @@ def test_a_folder_without_usable_midi_is_a_usage_error(tmp_path):
     result = run("train.py", "--training_file", "songs", "--model_name", "m", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: --training_file songs")
+
+
+def test_the_vocabulary_records_the_tokenizer_and_a_mismatch_is_a_usage_error(music_model):
+    import json
+
+    from lstm_core.music import tokenizer
+
+    path, _ = music_model
+    vocabulary = json.loads((path / "piano.vocab").read_text(encoding="utf-8"))
+    assert vocabulary["kind"] == "remi"
+    assert vocabulary["metadata"]["tokenizer"]["tokenization"] == "REMI"
+    assert vocabulary["metadata"]["tokenizer"]["config"]["num_velocities"] == 32
+    other = dict(vocabulary, metadata={**vocabulary["metadata"],
+                                       **tokenizer.metadata_of(tokenizer.build("midilike"))})
+    (path / "other.vocab").write_text(json.dumps(other), encoding="utf-8")
+    before = (path / "other.vocab").read_bytes()
+    result = run("train.py", "--training_file", "midi_songs", "--vocabulary_file", "other.vocab",
+                 "--model_name", "other", "--max_steps", "1", cwd=path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]  # after the corpus's warnings
+    assert last.startswith("error: --vocabulary_file other.vocab records another tokenizer"), last
+    assert (path / "other.vocab").read_bytes() == before and not (path / "logs" / "other").exists()
+    (path / "logs" / "piano" / "vocabulary.vocab").rename(path / "kept.vocab")
+    try:  # the model's own vocabulary, its tokenizer swapped: sampling refuses it
+        (path / "logs" / "piano" / "vocabulary.vocab").write_text(json.dumps(other))
+        result = run("sample.py", "--model_name", "piano", "--output_file", "x.mid", cwd=path)
+        assert_usage_error(result, "does not match the model")
+        assert not (path / "x.mid").exists()
+    finally:
+        (path / "kept.vocab").replace(path / "logs" / "piano" / "vocabulary.vocab")
+
+
+@pytest.mark.parametrize("instruments", ["kazoo", "200"])
+def test_unknown_instruments_are_usage_errors(music_model, instruments):
+    path, _ = music_model
+    result = run("train.py", "--training_file", "midi_songs", "--instruments", instruments,
+                 "--model_name", "picky", cwd=path)
+    assert_usage_error(result, "--instruments", f"'{instruments}' is no General MIDI instrument")
+
+
+def test_instruments_that_select_nothing_in_the_corpus_are_a_usage_error(music_model):
+    path, _ = music_model
+    result = run("train.py", "--training_file", "midi_songs", "--instruments", "tuba,drums",
+                 "--model_name", "picky", cwd=path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: --training_file midi_songs: none of its 5 file(s) has "
+                                "the instruments --instruments names"), result.stderr
+    assert sum("is in --instruments" in line for line in lines) == 3  # one line a file
+    assert not (path / "logs" / "picky").exists()
+
+
+def test_a_musicxml_file_without_encoding_is_learned_as_music(tmp_path):
+    # What train.py does with --training_file: by suffix, or by content under any name.
+    from music21 import corpus
+
+    from lstm_core.corpus import load_corpus
+
+    corpus.parse("bach/bwv66.6").write("musicxml", fp=str(tmp_path / "chorale.xml"))
+    (tmp_path / "chorale.txt").write_bytes((tmp_path / "chorale.xml").read_bytes())
+    for name in ("chorale.xml", "chorale.txt"):
+        learned = load_corpus(str(tmp_path / name))
+        assert learned.kind == "remi" and "Pitch_61" in learned.tokens  # C#4 of the alto
 
 
 def test_music_flags_on_a_text_model_are_usage_errors(tmp_path):

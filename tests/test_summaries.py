@@ -27,8 +27,8 @@ def run_dir(tmp_path_factory):
     corpus.write_text(TEXT, encoding="utf-8")
     command = [sys.executable, str(ROOT / "train.py"), "--training_file", str(corpus),
                "--vocabulary_file", str(folder / "corpus.vocab"), "--model_name", "tiny",
-               "--logdir", str(folder / "logs"), "--units_number", str(UNITS),
-               "--layers_number", str(LAYERS), "--embedding_size", "6",
+               "--logdir", str(folder / "logs"), "--units", str(UNITS),
+               "--layers", str(LAYERS), "--embedding_size", "6",
                "--batch_size", str(BATCH), "--sequence_length", str(TIME),
                "--max_steps", str(STEPS), "--log_frequency", str(EVERY),
                "--validation_every", str(EVERY), "--histogram_frequency", str(EVERY),
@@ -132,7 +132,7 @@ def test_hparams_recorded(run_dir):
 
     data = plugin_data_pb2.HParamsPluginData.FromString(content)
     hparams = data.session_start_info.hparams
-    assert hparams["units_number"].number_value == UNITS
+    assert hparams["units"].number_value == UNITS
     assert hparams["sequence_length"].number_value == TIME
     assert hparams["training_file"].string_value == "corpus.txt"
 

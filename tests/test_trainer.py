@@ -1,7 +1,9 @@
 """The trainer: it learns, a resumed run equals an uninterrupted one, and a step over two devices
 equals the step on one."""
 
+import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -26,12 +28,12 @@ def corpus(length=1500):
     return ids
 
 
-def make_trainer(directory, strategy=None, model=MODEL, **overrides):
+def make_trainer(directory, strategy=None, model=MODEL, train_length=1300, **overrides):
     config = TrainingConfig(**{"batch_size": 4, "sequence_length": 10, "epochs": 3,
-                               "log_frequency": 1000, "checkpoint_every": 1000, "seed": 3,
+                               "log_frequency": 1000, "checkpoint_every": 1000, "random_seed": 3,
                                **overrides})
     ids = corpus()
-    train = Batch(ids[:1300], config.batch_size, config.sequence_length)
+    train = Batch(ids[:train_length], config.batch_size, config.sequence_length)
     validation = Batch(ids[1300:], 2, config.sequence_length)
     tf.random.set_seed(1)
     return Trainer(model, config, train, validation, os.path.join(directory, "checkpoints"),
@@ -94,6 +96,13 @@ def test_mirrored_step_over_two_devices_equals_single_device_step(tmp_path):
         mirrored = make_trainer({str(tmp_path / 'mirrored')!r}, model=model, max_steps=3,
             strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
         assert mirrored.replicas == 2
+        from lstm_core.errors import UsageError
+        try:
+            make_trainer({str(tmp_path / 'odd')!r}, model=model, batch_size=3,
+                         strategy=mirrored.strategy)
+            raise AssertionError("a batch of 3 over 2 replicas was accepted")
+        except UsageError as e:
+            assert "--batch_size 3 does not split evenly over 2 replicas" in str(e), e
         for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
             b.assign(a)
         single.train()
@@ -109,3 +118,70 @@ def test_mirrored_step_over_two_devices_equals_single_device_step(tmp_path):
                             timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "max difference" in result.stdout
+
+
+class _Terminal(io.StringIO):
+    """stdout and stderr of a terminal: one screen, and `isatty` says so."""
+
+    def isatty(self):
+        return True
+
+
+def test_every_line_printed_while_training_clears_the_progress_bar_first(tmp_path, monkeypatch):
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setattr(sys, "stderr", screen)
+    make_trainer(tmp_path, max_steps=40, log_frequency=20, validation_every=10).train()
+    text = screen.getvalue()
+    lines = [m.start() for m in re.finditer(r"step \d+", text)]
+    assert len(lines) >= 6, text  # 2 log lines, 4 validation lines
+    for start in lines:  # each starts a fresh line, or the bar on it was erased first
+        assert start == 0 or text[start - 1] == "\n" or text[:start].endswith("\r\x1b[K"), \
+            repr(text[max(0, start - 80):start + 40])
+
+
+def test_a_corpus_of_few_batches_validates_no_more_often_than_it_logs(tmp_path, capsys):
+    # 5 batches per epoch, 60 epochs: as the jazz defaults on one solo.
+    trainer = make_trainer(tmp_path, train_length=220, epochs=60, log_frequency=100)
+    assert trainer.train_batches.num_batches == 5
+    trainer.train()
+    validations = re.findall(r"step (\d+) validation", capsys.readouterr().out)
+    assert validations == ["100", "200", "300"]
+
+
+def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path, capsys):
+    from lstm_core.best_checkpoint import read_record
+
+    # A learning rate of 0: every validation gives the same loss, so only the first is the best.
+    stalled = dict(learning_rate=0.0, validation_every=4, early_stopping=2, max_steps=40)
+    trainer = make_trainer(tmp_path, **stalled)
+    metrics = trainer.train()
+    assert int(trainer.optimizer.iterations) == 12  # validations at 4 (best), 8 and 12
+    assert "early stop at step 12" in capsys.readouterr().out
+    assert (metrics["best_step"], trainer.manager.latest_checkpoint.endswith("ckpt-12")) == (4, True)
+    assert tf.train.latest_checkpoint(tmp_path / "checkpoints" / "best").endswith("ckpt-4")
+    record = read_record(str(tmp_path / "checkpoints"))
+    assert [step for step, _ in record["validations"]] == [4, 8, 12]
+    assert record["stopped"]["step"] == 12 and record["stopped"]["best_step"] == 4
+
+    again = make_trainer(tmp_path, **stalled)  # the same command again: nothing to train
+    assert again.restore()
+    again.train()
+    out = capsys.readouterr().out
+    assert int(again.optimizer.iterations) == 12 and "nothing to train: early stop" in out
+    patient = make_trainer(tmp_path, **{**stalled, "early_stopping": 3})  # trains on
+    patient.restore()
+    patient.train()
+    assert int(patient.optimizer.iterations) == 16
+
+
+def test_the_best_checkpoint_is_the_lowest_validation_loss(tmp_path):
+    from lstm_core.best_checkpoint import read_record
+
+    trainer = make_trainer(tmp_path, learning_rate=0.01, validation_every=8, max_steps=48)
+    trainer.train()
+    validations = read_record(str(tmp_path / "checkpoints"))["validations"]
+    best_step = min(validations, key=lambda v: v[1])[0]
+    assert len(validations) == 6
+    assert tf.train.latest_checkpoint(tmp_path / "checkpoints" / "best").endswith(
+        f"ckpt-{best_step}")

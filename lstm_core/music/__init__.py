@@ -1,25 +1,34 @@
-"""Music for lstm-core: MIDI corpora to tokens and back, audio and piano rolls.
+"""Music for lstm-core: score files to tokens and back, audio and piano rolls.
 
-The public API the apps call; see each module for the details:
+A piece is a `symusic.Score` throughout. The public API the apps call; see each module:
 
-- `events` / `legacy`: the ``events`` (default) and ``notes`` encodings; `scores`: MIDI ⇄ notes.
-- `corpus`: `is_music_source`, `load_corpus` (parallel, cached); `prepare`: the CLI.
-- `render`: `write_midi`'s companions `render_audio`, `draw_piano_roll`, `piano_roll_image`
-  (of tokens), `draw_notes_piano_roll`, `notes_piano_roll_image` (of notes), `audio_waveform`;
-  `summaries.write_sample_summaries` for TensorBoard (imports TensorFlow).
+- `constants`: suffixes, defaults, the General MIDI table, `programs_named` (no heavy imports).
+- `tokenizer`: MidiTok's REMI (default), TSD, MIDI-Like and the `notes` baseline: `build`,
+  `encode`, `decode`, `metadata_of`, `from_metadata` (the vocabulary records the tokenizer).
+- `scores`: `read_score`, `select_instruments`, `write_midi`.
+- `corpus`: `is_music_source`, `source_files`, `load_corpus` (cached); `prepare`: the CLI.
+- `render`: `render_audio`, piano rolls; `summaries.write_sample_summaries` for TensorBoard.
 - `primer`: `encode_midi_file`, `known_events`, `random_excerpt`, `random_excerpts`.
+
+The names below load their module on first use: importing `lstm_core.music.constants` (as
+``sample.py`` does for every model) loads neither MidiTok nor music21.
 """
 
-from lstm_core.music.corpus import is_music_source, load_corpus
-from lstm_core.music.encodings import ENCODINGS
-from lstm_core.music.events import BOUNDARY
-from lstm_core.music.primer import (encode_midi_file, known_events, random_excerpt,
-                                    random_excerpts)
-from lstm_core.music.render import (audio_waveform, draw_notes_piano_roll, draw_piano_roll,
-                                    notes_piano_roll_image, piano_roll_image, render_audio)
-from lstm_core.music.scores import write_midi
+import importlib
 
-__all__ = ["BOUNDARY", "ENCODINGS", "audio_waveform", "draw_notes_piano_roll", "draw_piano_roll",
-           "encode_midi_file", "is_music_source", "known_events", "load_corpus",
-           "notes_piano_roll_image", "piano_roll_image", "random_excerpt", "random_excerpts",
-           "render_audio", "write_midi"]
+from lstm_core.music.constants import BOUNDARY
+
+_HOMES = {"is_music_source": "corpus", "load_corpus": "corpus", "ENCODINGS": "tokenizer",
+          "encode_midi_file": "primer", "known_events": "primer", "random_excerpt": "primer",
+          "random_excerpts": "primer", "write_midi": "scores", "audio_waveform": "render",
+          "draw_notes_piano_roll": "render", "draw_piano_roll": "render",
+          "notes_piano_roll_image": "render", "piano_roll_image": "render",
+          "render_audio": "render"}
+
+__all__ = ["BOUNDARY", *_HOMES]
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'lstm_core.music' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"lstm_core.music.{_HOMES[name]}"), name)

@@ -1,29 +1,30 @@
-"""A music corpus: the files `--training_file` names, parsed in parallel and cached, as tokens.
+"""A music corpus: the files `--training_file` names, read as Scores and tokenized, cached.
 
-Sources: a MIDI file; a folder, searched recursively for MIDI files; a glob (``songs/**/*.mid``);
-``music21:NAME``, the works of a composer in music21's bundled corpus (``music21:bach``, the
-default: 400-odd four-part Bach chorales, clean rhythm, no download); or a token file written by
-`lstm_core.music.prepare`.
+Sources (`source_files`, the one resolver every encoding uses, jazz included): a score file; a
+folder, searched recursively for score files (MIDI, MusicXML, Humdrum, ABC); a glob
+(``songs/**/*.mid``); ``music21:NAME``, a composer of music21's bundled corpus (``music21:bach``,
+the default: 400-odd four-part Bach chorales, no download) or one of its works or folders
+(``music21:leadSheet``); or a token file written by `lstm_core.music.prepare`.
 
 A token file is UTF-8 text: the first line is `TOKEN_FILE_HEADER` and the vocabulary metadata as
-JSON; then each piece is a comment line naming its file and one line of tokens separated by
-spaces::
+JSON (the tokenizer's whole configuration, see `lstm_core.music.tokenizer`); then each piece is a
+comment line naming its file and one line of tokens separated by spaces::
 
-    #lstm-core music tokens v1 {"encoding": "events", "ticks_per_quarter": 12, "tempo": 120.0, ...}
+    #lstm-core music tokens v2 {"encoding": "remi", "tokenizer": {...}, ...}
     # midi/piano/song.mid
-    n48_d24 n60_d12 n64_d12 wait_12 n67_d6 wait_6 ...
+    Bar_None TimeSig_4/4 Position_0 Tempo_121.29 Program_0 Pitch_33 Velocity_111 ...
 
 In memory the corpus is one token list with `BOUNDARY` before, between and after the pieces, so
 the model learns where a piece ends and no training window silently joins two songs.
 
-Each file's result (its tokens, tempo and meter, or why it is skipped) is cached as JSON in
-``cache_dir``, named by the SHA-256 of the file's bytes and the encoding parameters: a second run
-parses nothing, and a file that changes is parsed again.
+Each file's tokens (or why it is skipped) are cached as JSON in ``cache_dir``, named by the
+SHA-256 of the file's bytes, the tokenizer's configuration and the instruments kept: a second
+run reads no score, and a file that changes is read again. A learned BPE is cached the same way,
+named by the files it was learned on.
 """
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import glob
 import hashlib
@@ -31,50 +32,55 @@ import json
 import multiprocessing
 import os
 import signal
-import statistics
 import sys
 from itertools import repeat
 from pathlib import Path
-
-from music21 import corpus as music21_corpus
+from typing import Collection
 
 from lstm_core.errors import UsageError
-from lstm_core.music import encodings, scores
-from lstm_core.music.events import BOUNDARY, TICKS_PER_QUARTER
 from lstm_core.files import atomic_write
+from lstm_core.music import scores, tokenizer
+from lstm_core.music.constants import (BOUNDARY, DEFAULT_SOURCE, MIDI_SUFFIXES, MUSIC21_PREFIX,
+                                       SCORE_SUFFIXES, TOKEN_SUFFIX)
+from lstm_core.progress import ProgressBar
 
-MUSIC21_PREFIX = "music21:"
-DEFAULT_SOURCE = "music21:bach"
-TOKEN_FILE_HEADER = "#lstm-core music tokens v1 "
-TOKEN_SUFFIX = ".tokens"
-SCORE_SUFFIXES = scores.MIDI_SUFFIXES + (".mxl", ".musicxml", ".xml", ".krn", ".abc")
-CACHE_VERSION = 1  # bump when parsing or an encoding changes, so old cache entries are ignored
+TOKEN_FILE_HEADER = "#lstm-core music tokens v2 "
+CACHE_VERSION = 2  # bump when reading or tokenizing changes, so old cache entries are ignored
+# Worker processes pay off past this much work (a MIDI file is 1, a score music21 converts is
+# `NOTATION_COST`): each spends seconds importing MidiTok, tokenizing a MIDI file takes 20 to
+# 200 ms (benchmarks/midi_prepare.py).
+PARALLEL_FROM, NOTATION_COST = 100, 10
 
 Pieces = list[tuple[str, list[str]]]  # (file it came from, its tokens), in corpus order
 
 
 def is_music_source(training_file: str) -> bool:
-    """True for a MIDI file, a folder holding one, a glob, a ``music21:`` name, a token file."""
+    """True for a score file (by suffix, or MIDI by content), a folder holding one, a glob, a
+    ``music21:`` name, a token file."""
     path = Path(training_file)
     if training_file.startswith(MUSIC21_PREFIX):
         return True
     if path.is_dir():
-        return any(_midi_files(path))
+        return any(_score_files(path))
     if path.is_file():
-        return (path.suffix.lower() in scores.MIDI_SUFFIXES + (TOKEN_SUFFIX,)
+        return (path.suffix.lower() in SCORE_SUFFIXES + (TOKEN_SUFFIX,)
                 or _head(path, len(TOKEN_FILE_HEADER)).startswith(
-                    (b"MThd", TOKEN_FILE_HEADER.encode())))
+                    (b"MThd", TOKEN_FILE_HEADER.encode()))
+                or scores.is_musicxml(_head(path, 1024)))
     return any(c in training_file for c in "*?[")
 
 
-def load_corpus(training_file: str, encoding: str = encodings.DEFAULT, instruments: str = "merge",
-                cache_dir: str = "data/cache") -> tuple[list[str], dict]:
+def load_corpus(training_file: str, encoding: str = tokenizer.DEFAULT,
+                programs: Collection[int] | None = None, cache_dir: str = "data/cache",
+                bpe_vocabulary: int = 0) -> tuple[list[str], dict]:
     """The corpus as one token list (pieces between `BOUNDARY` tokens) and vocabulary metadata.
 
-    A token file keeps the encoding it was written with. Prints a warning line for each file
-    skipped and a count of files used and skipped; raises `UsageError` when none is usable.
+    `programs` are the instruments kept (None: all; see `constants.programs_named`). A token
+    file keeps the encoding it was written with. Prints a warning line for each file skipped
+    and a count of files used and skipped; raises `UsageError` when none is usable.
     """
-    pieces, metadata = load_pieces(training_file, encoding, instruments, cache_dir)
+    pieces, metadata = load_pieces(training_file, encoding, programs, cache_dir,
+                                   bpe_vocabulary=bpe_vocabulary)
     return join_pieces(pieces), metadata
 
 
@@ -86,37 +92,43 @@ def join_pieces(pieces: Pieces) -> list[str]:
     return joined
 
 
-def load_pieces(training_file: str, encoding: str = encodings.DEFAULT, instruments: str = "merge",
-                cache_dir: str = "data/cache", flag: str = "--training_file"
+def load_pieces(training_file: str, encoding: str = tokenizer.DEFAULT,
+                programs: Collection[int] | None = None, cache_dir: str = "data/cache",
+                flag: str = "--training_file", bpe_vocabulary: int = 0
                 ) -> tuple[Pieces, dict]:
     """Each usable piece with the file it came from, and the vocabulary metadata; `flag` names
-    the source in messages."""
+    the source in messages. `bpe_vocabulary` > 0 learns MidiTok's BPE on the corpus up to that
+    many tokens."""
     if Path(training_file).is_file() and _head(Path(training_file), 1) == b"#":
         return read_token_file(training_file, flag)
-    encodings.get(encoding)
+    music_tokenizer = tokenizer.build(encoding)
     files = source_files(training_file, flag)
-    results = parse_files(files, encoding, instruments, cache_dir)
-    pieces, tempos, signatures = [], [], []
+    selection = None if programs is None else sorted(programs)
+    results = parse_files(files, tokenizer.metadata_of(music_tokenizer), selection, cache_dir)
+    if bpe_vocabulary:
+        if encoding == tokenizer.NOTES:
+            raise UsageError("--bpe_vocabulary needs a MidiTok encoding (remi, tsd, midilike), "
+                             "not notes; leave it out or choose another --encoding")
+        music_tokenizer = _learned_bpe(music_tokenizer, files, results, selection, cache_dir,
+                                       bpe_vocabulary)
+        results = parse_files(files, tokenizer.metadata_of(music_tokenizer), selection,
+                              cache_dir)
+    pieces = []
     for path, result in zip(files, results):
         if "skip" in result:
             print(f"warning: skipping {path}: {result['skip']}", file=sys.stderr)
-            continue
-        for warning in result["warnings"]:
-            print(f"warning: {path}: {warning}", file=sys.stderr)
-        pieces.append((str(path), result["tokens"]))
-        tempos.append(result["tempo"])
-        signatures.append(result["time_signature"])
+        else:
+            pieces.append((str(path), result["tokens"]))
     print(f"{training_file}: {len(pieces)} file(s) used, {len(files) - len(pieces)} skipped, "
           f"{sum(len(t) for _, t in pieces):,} tokens")
     if not pieces:
+        what = "the instruments --instruments names" if programs is not None else "notes"
         raise UsageError(f"{flag} {training_file}: none of its {len(files)} file(s) has "
-                         "notes to learn from (see the warnings above); give MIDI files with "
-                         "pitched notes")
-    metadata = {"encoding": encoding, "ticks_per_quarter": TICKS_PER_QUARTER,
-                "tempo": statistics.median(tempos),
-                "time_signature": collections.Counter(signatures).most_common(1)[0][0],
-                "instruments": instruments, "boundary_token": BOUNDARY,
-                "pieces": len(pieces), "source": training_file}
+                         f"{what} to learn from (see the warnings above); give score files "
+                         "with notes")
+    metadata = {**tokenizer.metadata_of(music_tokenizer),
+                "instruments": "all" if selection is None else selection,
+                "boundary_token": BOUNDARY, "pieces": len(pieces), "source": training_file}
     return pieces, metadata
 
 
@@ -124,13 +136,11 @@ def source_files(training_file: str, flag: str = "--training_file") -> list[Path
     """The score files `training_file` names, sorted; a `UsageError` when there are none."""
     path = Path(training_file)
     if training_file.startswith(MUSIC21_PREFIX):
-        name = training_file[len(MUSIC21_PREFIX):]
-        files = [Path(p) for p in music21_corpus.getComposer(name)
-                 if Path(p).suffix.lower() in SCORE_SUFFIXES]
-        what = "names no composer of music21's bundled corpus; try music21:bach"
+        files, what = _music21_files(training_file[len(MUSIC21_PREFIX):])
     elif path.is_dir():
-        files = list(_midi_files(path))
-        what = "is a folder with no MIDI files (.mid, .midi); give a folder that holds some"
+        files = list(_score_files(path))
+        what = (f"is a folder with no score files ({', '.join(SCORE_SUFFIXES)}); give a folder "
+                "that holds some")
     elif path.is_file():
         files = [path]
         what = ""
@@ -142,27 +152,60 @@ def source_files(training_file: str, flag: str = "--training_file") -> list[Path
     return sorted(files)
 
 
-def parse_files(files: list[Path], encoding: str, instruments: str, cache_dir: str) -> list[dict]:
+def _music21_files(name: str) -> tuple[list[Path], str]:
+    """The files of a composer, folder or work of music21's bundled corpus."""
+    import music21
+
+    root = Path(music21.__file__).parent / "corpus"
+    if (root / name).is_dir():
+        return list(_score_files(root / name)), "is an empty folder of music21's corpus"
+    files = [Path(p) for p in music21.corpus.getComposer(name)]
+    if not files:
+        try:
+            work = music21.corpus.getWork(name)
+        except music21.exceptions21.CorpusException:
+            work = None
+        files = [Path(str(p)) for p in (work if isinstance(work, list) else [work] if work
+                                        else [])]
+    files = [p for p in files if p.suffix.lower() in SCORE_SUFFIXES]
+    return files, ("names no composer, folder or work of music21's bundled corpus; try "
+                   "music21:bach or music21:leadSheet")
+
+
+def parse_files(files: list[Path], metadata: dict, programs: list[int] | None,
+                cache_dir: str) -> list[dict]:
     """`parse_file` results for `files`, from the cache or from worker processes.
 
     Each result is cached as soon as it arrives, so a run interrupted (Ctrl-C) or failing
-    halfway keeps what it parsed; the files not yet started are cancelled, not waited for.
+    halfway keeps what it parsed; the files not yet started are cancelled, not waited for. On a
+    terminal a progress bar counts the files done and skipped.
     """
-    keys = [_cache_key(f, encoding, instruments) for f in files]
+    tokenizer.from_metadata(metadata)  # a tokenizer that cannot be rebuilt stops here
+    configuration = json.dumps([CACHE_VERSION, metadata, programs], sort_keys=True)
+    keys = [_cache_key(f, configuration) for f in files]
     results = [_read_cache(cache_dir, key) for key in keys]
     todo = [i for i, result in enumerate(results) if result is None]
-    workers = min(len(todo), os.cpu_count() or 1)
-    arguments = ([str(files[i]) for i in todo], repeat(encoding), repeat(instruments))
+    if not todo:
+        return results
+    work = sum(1 if files[i].suffix.lower() in MIDI_SUFFIXES else NOTATION_COST for i in todo)
+    workers = min(len(todo), os.cpu_count() or 1) if work >= PARALLEL_FROM else 1
+    arguments = ([str(files[i]) for i in todo], repeat(metadata), repeat(programs),
+                 repeat(cache_dir))
     # "spawn": the parent may run TensorFlow threads, which a fork would copy mid-flight.
     pool = concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
         initializer=_leave_interrupts_to_the_parent) if workers > 1 else None
+    bar = ProgressBar(len(files), len(files) - len(todo))
+    skipped = 0
     try:
-        for i, result in zip(todo, pool.map(parse_file, *arguments) if pool
-                             else map(parse_file, *arguments)):
+        for n, (i, result) in enumerate(zip(todo, pool.map(parse_file, *arguments) if pool
+                                            else map(parse_file, *arguments))):
             results[i] = result
+            skipped += "skip" in result
             atomic_write(os.path.join(cache_dir, keys[i] + ".json"), json.dumps(result).encode())
+            bar.update(len(files) - len(todo) + n + 1, f"files read, {skipped} skipped")
     finally:
+        bar.close()
         if pool:
             pool.shutdown(cancel_futures=True)
     return results
@@ -174,28 +217,38 @@ def _leave_interrupts_to_the_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def parse_file(path: str, encoding: str, instruments: str) -> dict:
-    """One file's ``{"tokens", "tempo", "time_signature", "warnings"}``, or ``{"skip": why}``.
+def parse_file(path: str, metadata: dict, programs: list[int] | None,
+               cache_dir: str | None = None) -> dict:
+    """One file's ``{"tokens"}`` in the tokenizer `metadata` records, or ``{"skip": why}``.
 
     Runs in a worker process and never raises: a bad file is a reason to skip it.
     """
-    data = Path(path).read_bytes()
-    if not data:
-        return {"skip": "it is empty (0 bytes)"}
-    if Path(path).suffix.lower() in scores.MIDI_SUFFIXES and not data.startswith(b"MThd"):
-        return {"skip": "it is not a MIDI file (it does not start with MThd)"}
-    if data.startswith(b"MThd") and _chunks_end(data) > len(data):
-        return {"skip": f"it is truncated (its chunks need {_chunks_end(data)} bytes, it has "
-                        f"{len(data)})"}
     try:
-        piece = scores.read_file(path, instruments)
-    except scores.NoNotes as e:
+        score = scores.select_instruments(scores.read_score(path, cache_dir), programs)
+        return {"tokens": tokenizer.encode(score, tokenizer.from_metadata(metadata))}
+    except scores.Unusable as e:
         return {"skip": str(e)}
-    except Exception as e:  # a broken file can fail a parser in any way; the corpus goes on
+    except Exception as e:  # a broken file can fail a tokenizer in any way; the corpus goes on
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        return {"skip": f"it cannot be read, broken or truncated ({reason[:200]})"}
-    return {"tokens": encodings.get(encoding).encode(piece.notes), "tempo": piece.tempo,
-            "time_signature": piece.time_signature, "warnings": piece.warnings}
+        return {"skip": f"it cannot be tokenized ({reason[:200]})"}
+
+
+def _learned_bpe(base, files: list[Path], results: list[dict], programs: list[int] | None,
+                 cache_dir: str, size: int):
+    """The tokenizer with MidiTok's BPE learned on the usable `files`, cached by their keys."""
+    configuration = json.dumps([CACHE_VERSION, tokenizer.metadata_of(base), programs, size])
+    usable = [f for f, r in zip(files, results) if "skip" not in r]
+    key = hashlib.sha256("".join([configuration] + [_cache_key(f, configuration)
+                                                    for f in usable]).encode()).hexdigest()
+    cached = _read_cache(cache_dir, key)
+    if cached is not None:
+        return tokenizer.from_metadata(cached)
+    print(f"learning a BPE of {size} tokens on {len(usable)} file(s)", flush=True)
+    tokenizer.learn_bpe(base, (scores.select_instruments(scores.read_score(f, cache_dir),
+                                                         programs) for f in usable), size)
+    atomic_write(os.path.join(cache_dir, key + ".json"),
+                 json.dumps(tokenizer.metadata_of(base)).encode())
+    return base
 
 
 def write_token_file(path: str, pieces: Pieces, metadata: dict) -> None:
@@ -215,13 +268,14 @@ def read_token_file(path: str, flag: str = "--training_file") -> tuple[Pieces, d
         raise UsageError(f"{flag} {path} starts with '#' but is not UTF-8 text; give a token "
                          "file of lstm_core.music.prepare, or MIDI files") from None
     if not header.startswith(TOKEN_FILE_HEADER):
-        raise UsageError(f"{flag} {path} starts with '#' but is not a token file of "
-                         "lstm_core.music.prepare; write it again with that command")
+        raise UsageError(f"{flag} {path} starts with '#' but is not a token file of this "
+                         "version of lstm_core.music.prepare; write it again with that command")
     try:
         metadata = json.loads(header[len(TOKEN_FILE_HEADER):])
     except ValueError as e:
         raise UsageError(f"{flag} {path}: its header is not valid JSON ({e}); write it "
                          "again with python -m lstm_core.music.prepare") from None
+    tokenizer.from_metadata(metadata, f"{flag} {path}")
     pieces, source = [], path
     for line in lines:
         if line.startswith("# "):
@@ -235,9 +289,8 @@ def read_token_file(path: str, flag: str = "--training_file") -> tuple[Pieces, d
     return pieces, metadata
 
 
-def _midi_files(folder: Path):
-    return (p for p in folder.rglob("*") if p.suffix.lower() in scores.MIDI_SUFFIXES
-            and p.is_file())
+def _score_files(folder: Path):
+    return (p for p in folder.rglob("*") if p.suffix.lower() in SCORE_SUFFIXES and p.is_file())
 
 
 def _head(path: Path, size: int) -> bytes:
@@ -245,17 +298,8 @@ def _head(path: Path, size: int) -> bytes:
         return f.read(size)
 
 
-def _chunks_end(data: bytes) -> int:
-    """Where the last chunk of a MIDI file (``MThd``, ``MTrk``...: id, length, body) ends."""
-    end = 0
-    while end + 8 <= len(data):
-        end += 8 + int.from_bytes(data[end + 4:end + 8], "big")
-    return end
-
-
-def _cache_key(path: Path, encoding: str, instruments: str) -> str:
-    parameters = json.dumps([CACHE_VERSION, encoding, instruments, TICKS_PER_QUARTER])
-    return hashlib.sha256(parameters.encode() + b"\0" + path.read_bytes()).hexdigest()
+def _cache_key(path: Path, configuration: str) -> str:
+    return hashlib.sha256(configuration.encode() + b"\0" + path.read_bytes()).hexdigest()
 
 
 def _read_cache(cache_dir: str, key: str) -> dict | None:

@@ -1,9 +1,10 @@
-"""What a piece's rhythm and harmony look like, in numbers, to compare a generated piece with
-its corpus: ``python -m lstm_core.music.describe --midi new_song.mid [--midi corpus/*.mid]``.
+"""What pieces look like, in numbers, to compare a generated piece with its corpus:
+``python -m lstm_core.music.describe --midi new_song.mid [--midi corpus/*.mid]``.
 
-Reports the notes, the pitch range, the distinct note lengths and distances between onsets
-(one constant step means the rhythm was lost), and the chords: onsets where two or more notes
-start together, and how many of those span more than an octave (the octave was kept).
+Reports the tracks and their General MIDI programs, the notes and pitch range, the velocities
+(distinct values, range), the tempo changes, the sustain pedal, the distinct note lengths and
+distances between onsets (one constant step means the rhythm was lost), and the chords: onsets
+where two or more pitched notes start together, and how many span more than an octave.
 """
 
 from __future__ import annotations
@@ -13,33 +14,53 @@ import glob
 import sys
 from typing import Sequence
 
+import symusic
+
 from lstm_core.errors import UsageError
 from lstm_core.music import scores
-from lstm_core.music.events import TICKS_PER_QUARTER, Note
+from lstm_core.music.constants import GRID, program_name
 
 
-def describe(pieces: Sequence[Sequence[Note]]) -> dict:
-    """Figures of pieces, each a list of notes (onsets and durations in ticks)."""
-    notes = [note for piece in pieces for note in piece]
-    steps, chords, onsets = set(), [], 0
+def describe(pieces: Sequence[symusic.Score]) -> dict:
+    """Figures of `pieces` together."""
+    steps, chords, onsets, durations, velocities = set(), [], 0, [], []
+    programs, tracks, tempo_changes, pedals, pitches = collections.Counter(), 0, 0, 0, []
     for piece in pieces:
+        grid = piece.resample(GRID, min_dur=1)
+        tempo_changes += max(0, len({round(t.qpm, 2) for t in grid.tempos}) - 1)
         by_onset = collections.defaultdict(list)
-        for note in piece:
-            by_onset[note.onset].append(note.pitch)
+        for track in grid.tracks:
+            if not track.notes:
+                continue
+            tracks += 1
+            programs[scores.program_of(track)] += len(track.notes)
+            pedals += len(track.pedals)
+            for note in track.notes:
+                velocities.append(note.velocity)
+                if not track.is_drum:
+                    by_onset[note.time].append(note.pitch)
+                    durations.append(note.duration)
+                    pitches.append(note.pitch)
         starts = sorted(by_onset)
         steps |= {b - a for a, b in zip(starts, starts[1:])}
-        chords += [pitches for pitches in by_onset.values() if len(set(pitches)) > 1]
+        chords += [p for p in by_onset.values() if len(set(p)) > 1]
         onsets += len(starts)
     return {
-        "notes": len(notes),
-        "lowest": min(n.pitch for n in notes),
-        "highest": max(n.pitch for n in notes),
-        "durations": len({n.duration for n in notes}),
+        "tracks": tracks,
+        "programs": {program_name(p): n for p, n in programs.most_common()},
+        "notes": sum(programs.values()),
+        "lowest": min(pitches, default=0),
+        "highest": max(pitches, default=0),
+        "velocities": len(set(velocities)),
+        "velocity_range": [min(velocities, default=0), max(velocities, default=0)],
+        "tempo_changes": tempo_changes,
+        "pedals": pedals,
+        "durations": len(set(durations)),
         "onset_steps": len(steps),
         "chord_share": len(chords) / max(onsets, 1),
         "chords_wider_than_an_octave": sum(max(c) - min(c) > 12 for c in chords),
-        "common_durations": [d / TICKS_PER_QUARTER for d, _ in
-                             collections.Counter(n.duration for n in notes).most_common(5)],
+        "common_durations": [d / GRID for d, _ in
+                             collections.Counter(durations).most_common(5)],
     }
 
 
@@ -52,17 +73,20 @@ def main(argv: Sequence[str]) -> None:
     pieces = []
     for path in paths:
         try:
-            pieces.append(scores.read_file(path).notes)
-        except Exception as e:  # a broken file can fail the parser in any way: skip it
+            pieces.append(scores.select_instruments(scores.read_score(path), None))
+        except scores.Unusable as e:
             print(f"warning: skipping {path}: {e}", file=sys.stderr)
     if not pieces:
         raise UsageError(f"--midi {','.join(flags.FLAGS.midi)}: no readable MIDI file with notes")
-    figures = describe(pieces)
-    print(f"{len(paths)} file(s): {figures['notes']} notes, pitches {figures['lowest']}-"
-          f"{figures['highest']}, {figures['durations']} distinct note lengths (most common, in "
-          f"quarters: {figures['common_durations']}), {figures['onset_steps']} distinct steps "
-          f"between onsets, {figures['chord_share']:.0%} of onsets are chords, "
-          f"{figures['chords_wider_than_an_octave']} chords span more than an octave")
+    f = describe(pieces)
+    programs = ", ".join(f"{name} {n}" for name, n in f["programs"].items())
+    print(f"{len(pieces)} file(s): {f['tracks']} tracks (notes by instrument: {programs}), "
+          f"{f['notes']} notes, pitches {f['lowest']}-{f['highest']}, {f['velocities']} "
+          f"distinct velocities ({f['velocity_range'][0]}-{f['velocity_range'][1]}), "
+          f"{f['tempo_changes']} tempo changes, {f['pedals']} pedal presses, {f['durations']} "
+          f"distinct note lengths (most common, in quarters: {f['common_durations']}), "
+          f"{f['onset_steps']} distinct steps between onsets, {f['chord_share']:.0%} of onsets "
+          f"are chords, {f['chords_wider_than_an_octave']} chords span more than an octave")
 
 
 if __name__ == "__main__":

@@ -3,30 +3,30 @@
     python -m lstm_core.music.prepare --midi_dir DIR \\
         --training_file data/piano.tokens --vocabulary_file data/piano.vocab
 
-``--midi_dir`` takes any music source `train.py` takes (a folder, a MIDI file, a glob, or
-``music21:bach``, the default). Files are parsed in parallel and cached in ``--cache_dir``; the
-token file (format in `lstm_core.music.corpus`) then trains without parsing anything.
+``--midi_dir`` takes any music source `train.py` takes (a folder, a score file, a glob, or
+``music21:bach``, the default). Files are read in parallel and cached in ``--cache_dir``; the
+token file (format in `lstm_core.music.corpus`) then trains without reading any score.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Sequence
 
 from absl import flags
 
-from lstm_core.errors import UsageError
-from lstm_core.music import corpus, encodings
+from lstm_core.music import corpus, tokenizer
+from lstm_core.music.constants import programs_named
 from lstm_core.preprocessing import Vocabulary
 
 FLAGS = flags.FLAGS
 
 
 def prepare(source: str, training_file: str, vocabulary_file: str, encoding: str,
-            instruments: str, cache_dir: str) -> Vocabulary:
+            instruments: str, cache_dir: str, bpe_vocabulary: int = 0) -> Vocabulary:
     """Writes the token file and the vocabulary file of `source`; returns the vocabulary."""
-    pieces, metadata = corpus.load_pieces(source, encoding, instruments, cache_dir, "--midi_dir")
+    pieces, metadata = corpus.load_pieces(source, encoding, programs_named(instruments),
+                                          cache_dir, "--midi_dir", bpe_vocabulary)
     corpus.write_token_file(training_file, pieces, metadata)
     joined = corpus.join_pieces(pieces)
     vocabulary = Vocabulary.build(joined, kind=metadata["encoding"], metadata=metadata)
@@ -37,14 +37,12 @@ def prepare(source: str, training_file: str, vocabulary_file: str, encoding: str
 def main(argv: Sequence[str]) -> None:
     from lstm_core.cli import require_output_paths
 
-    require_output_paths(training_file=FLAGS.training_file, vocabulary_file=FLAGS.vocabulary_file)
-    for flag in ("training_file", "vocabulary_file"):
-        if os.path.exists(getattr(FLAGS, flag)) and not FLAGS.overwrite:
-            raise UsageError(f"--{flag} {getattr(FLAGS, flag)} exists already; pass --overwrite "
-                             "to replace it, or choose another path")
+    require_output_paths(FLAGS.overwrite, training_file=FLAGS.training_file,
+                         vocabulary_file=FLAGS.vocabulary_file)
     start = time.perf_counter()
     vocabulary = prepare(FLAGS.midi_dir, FLAGS.training_file, FLAGS.vocabulary_file,
-                         FLAGS.encoding, FLAGS.instruments, FLAGS.cache_dir)
+                         FLAGS.encoding, FLAGS.instruments, FLAGS.cache_dir,
+                         FLAGS.bpe_vocabulary)
     print(f"wrote {FLAGS.training_file} and {FLAGS.vocabulary_file} ({len(vocabulary)} tokens, "
           f"{vocabulary.kind} encoding) in {time.perf_counter() - start:.2f} s")
 
@@ -56,11 +54,12 @@ if __name__ == "__main__":
                         "MIDI folder, MIDI file, glob, or music21:COMPOSER to prepare.")
     flags.DEFINE_string("training_file", None, "Token file to write (e.g. data/piano.tokens).")
     flags.DEFINE_string("vocabulary_file", None, "Vocabulary file to write (data/piano.vocab).")
-    flags.DEFINE_enum("encoding", encodings.DEFAULT, list(encodings.ENCODINGS),
-                      "events (pitch, onset, duration kept) or notes (the prior systems' tokens).")
-    flags.DEFINE_string("instruments", "merge",
-                        "merge (all but drums), first (first voice), or a word of the track or "
-                        "instrument names, e.g. piano.")
+    flags.DEFINE_enum("encoding", tokenizer.DEFAULT, list(tokenizer.ENCODINGS),
+                      "MidiTok's remi, tsd or midilike, or notes (pitch and chord names).")
+    flags.DEFINE_string("instruments", "all", "all, or the instruments to keep: General MIDI "
+                        "names, families (piano, bass) or programs, and drums, comma-separated.")
+    flags.DEFINE_integer("bpe_vocabulary", 0, "Learn MidiTok's BPE up to this many tokens "
+                         "(0: none).")
     flags.DEFINE_string("cache_dir", "data/cache", "Where each file's tokens are cached.")
     flags.DEFINE_bool("overwrite", False, "Replace existing output files.")
     flags.mark_flags_as_required(["training_file", "vocabulary_file"])

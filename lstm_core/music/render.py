@@ -2,8 +2,8 @@
 
 Audio comes from FluidSynth with a General MIDI soundfont when both are installed (Debian
 packages ``fluidsynth`` and ``fluid-soundfont-gm``, which puts the soundfont at `SOUNDFONT`).
-Otherwise a small built-in synthesiser plays each note as sine partials (1, 1/2, 1/4, 1/8 of the
-fundamental's amplitude) with a 5 ms attack, an exponential decay, and a release of
+Otherwise a small built-in synthesiser plays each pitched note as sine partials (1, 1/2, 1/4, 1/8
+of the fundamental's amplitude) with a 5 ms attack, an exponential decay, and a release of
 `RELEASE_SECONDS` after the note ends; it needs nothing beyond numpy and the stdlib ``wave``.
 
 A piano roll has time from left to right (one column per sixteenth note, fewer when the piece is
@@ -25,8 +25,10 @@ from typing import Sequence
 
 import numpy as np
 
-from lstm_core.music import encodings, scores
-from lstm_core.music.events import TICKS_PER_QUARTER, Note
+import symusic
+
+from lstm_core.music import scores, tokenizer
+from lstm_core.music.constants import DEFAULT_TIME_SIGNATURE, GRID
 from lstm_core.png import write_png
 from lstm_core.files import atomic_write
 
@@ -42,32 +44,30 @@ BACKGROUND, GUIDE, NOTE, ONSET = (255, 255, 255), (225, 225, 225), (70, 110, 200
 
 
 # ---- audio ---------------------------------------------------------------------------------
-def synthesise(notes: Sequence[Note], seconds_per_tick: float, sample_rate: int) -> np.ndarray:
-    """Mono samples `[samples]` float32 in [-1, 1]: until the last note ends, plus its release."""
-    end = max((n.onset + n.duration for n in notes), default=0) * seconds_per_tick
+def synthesise(score: symusic.Score, sample_rate: int) -> np.ndarray:
+    """Mono samples `[samples]` float32 in [-1, 1] of the pitched notes of `score`, louder with
+    velocity, at its tempos: until the last note ends, plus its release."""
+    timed = score.to("second")
+    notes = [n for track in timed.tracks if not track.is_drum for n in track.notes]
+    end = max((n.time + n.duration for n in notes), default=0)
     samples = np.zeros(int(np.ceil((end + RELEASE_SECONDS) * sample_rate)), np.float32)
     for n in notes:
-        held = n.duration * seconds_per_tick
+        held = n.duration
         t = np.arange(int((held + RELEASE_SECONDS) * sample_rate)) / sample_rate
         envelope = (np.minimum(1, t / ATTACK_SECONDS) * np.exp(-DECAY_PER_SECOND * t)
                     * np.clip((held + RELEASE_SECONDS - t) / RELEASE_SECONDS, 0, 1))
         frequency = 440.0 * 2 ** ((n.pitch - 69) / 12)
         tone = sum(a * np.sin(2 * np.pi * k * frequency * t)
                    for k, a in enumerate(PARTIALS, 1) if k * frequency < sample_rate / 2)
-        start = int(round(n.onset * seconds_per_tick * sample_rate))
-        samples[start:start + len(t)] += (envelope * tone)[:len(samples) - start]
+        start = int(round(n.time * sample_rate))
+        samples[start:start + len(t)] += (n.velocity / 127 * envelope * tone)[:len(samples) - start]
     peak = np.abs(samples).max(initial=0)
     return samples * (0.8 / peak) if peak > 0 else samples
 
 
-def seconds_per_tick(bpm: float) -> float:
-    return 60.0 / (bpm * TICKS_PER_QUARTER)
-
-
 def audio_waveform(tokens: Sequence[str], metadata: dict, sample_rate: int = 16000) -> np.ndarray:
-    """The built-in synthesiser's rendering of `tokens` at the corpus tempo, `[samples]` float32."""
-    return synthesise(encodings.decode(tokens, metadata),
-                      seconds_per_tick(metadata.get("tempo", scores.DEFAULT_TEMPO)), sample_rate)
+    """The built-in synthesiser's rendering of `tokens`, `[samples]` float32."""
+    return synthesise(tokenizer.decode(tokens, metadata), sample_rate)
 
 
 def write_wav(path: str, samples: np.ndarray, sample_rate: int) -> None:
@@ -94,43 +94,43 @@ def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str
                 return "fluidsynth"
         print(f"warning: fluidsynth failed on {midi_path} ({result.stderr.decode()[-200:]!r}); "
               "using the built-in synthesiser", file=sys.stderr)
-    try:
-        piece = scores.read_file(midi_path)
-        notes, tempo = piece.notes, piece.tempo
-    except scores.NoNotes:  # a generated piece may be all waits
+    score = scores.read_score(midi_path)
+    if not score.note_num():  # a generated piece may hold no note
         print(f"warning: {midi_path} has no notes; {wav_path} is silent", file=sys.stderr)
-        notes, tempo = [], scores.DEFAULT_TEMPO
-    write_wav(wav_path, synthesise(notes, seconds_per_tick(tempo), sample_rate), sample_rate)
+    write_wav(wav_path, synthesise(score, sample_rate), sample_rate)
     return "built-in"
 
 
 # ---- pictures ------------------------------------------------------------------------------
 def piano_roll_image(tokens: Sequence[str], metadata: dict) -> np.ndarray:
-    """The piano roll of `tokens`, `[height, width, 3]` uint8 RGB (see the module docstring),
-    with bar lines in the time signature `metadata` gives."""
-    return notes_piano_roll_image(encodings.decode(tokens, metadata),
-                                  metadata.get("time_signature", scores.DEFAULT_TIME_SIGNATURE))
+    """The piano roll of `tokens`, `[height, width, 3]` uint8 RGB (see the module docstring)."""
+    return notes_piano_roll_image(tokenizer.decode(tokens, metadata))
 
 
-def notes_piano_roll_image(notes: Sequence[Note],
-                           time_signature: str = scores.DEFAULT_TIME_SIGNATURE) -> np.ndarray:
-    """The piano roll of `notes`, `[height, width, 3]` uint8 RGB, a bar line every measure of
-    `time_signature` (``"3/4"``)."""
+def notes_piano_roll_image(score: symusic.Score) -> np.ndarray:
+    """The piano roll of the pitched notes of `score`, `[height, width, 3]` uint8 RGB, a bar
+    line every measure of its first time signature (4/4 when it has none)."""
+    grid = score.resample(GRID, min_dur=1)
+    notes = [n for track in grid.tracks if not track.is_drum for n in track.notes]
     low = min([PIANO_KEYS[0]] + [n.pitch for n in notes])
     high = max([PIANO_KEYS[1]] + [n.pitch for n in notes])
-    end = max((n.onset + n.duration for n in notes), default=1)
-    ticks_per_column = max(TICKS_PER_QUARTER // 4, -(-end // MAX_WIDTH))
+    end = max((n.time + n.duration for n in notes), default=1)
+    ticks_per_column = max(GRID // 4, -(-end // MAX_WIDTH))
     width = -(-end // ticks_per_column)
     image = np.full(((high - low + 1) * ROWS_PER_PITCH, width, 3), BACKGROUND, np.uint8)
     for pitch in range(low, high + 1):
         if pitch % 12 == 0:
             image[(high - pitch + 1) * ROWS_PER_PITCH - 1] = GUIDE
-    numerator, denominator = map(int, time_signature.split("/"))
-    bar = numerator * 4 * TICKS_PER_QUARTER // denominator
+    if grid.time_signatures:
+        first = grid.time_signatures[0]
+        numerator, denominator = first.numerator, first.denominator
+    else:
+        numerator, denominator = map(int, DEFAULT_TIME_SIGNATURE.split("/"))
+    bar = numerator * 4 * GRID // denominator
     image[:, ::max(1, bar // ticks_per_column)] = GUIDE
     for n in notes:
         top = (high - n.pitch) * ROWS_PER_PITCH
-        first, last = n.onset // ticks_per_column, (n.onset + n.duration - 1) // ticks_per_column
+        first, last = n.time // ticks_per_column, (n.time + n.duration - 1) // ticks_per_column
         image[top:top + ROWS_PER_PITCH, first:last + 1] = NOTE
         image[top:top + ROWS_PER_PITCH, first] = ONSET
     return image
@@ -141,6 +141,6 @@ def draw_piano_roll(tokens: Sequence[str], metadata: dict, png_path: str) -> Non
     write_png(png_path, piano_roll_image(tokens, metadata))
 
 
-def draw_notes_piano_roll(notes: Sequence[Note], time_signature: str, png_path: str) -> None:
-    """Writes the piano roll of `notes` as a PNG file, a bar line every `time_signature` measure."""
-    write_png(png_path, notes_piano_roll_image(notes, time_signature))
+def draw_notes_piano_roll(score: symusic.Score, png_path: str) -> None:
+    """Writes the piano roll of `score` as a PNG file."""
+    write_png(png_path, notes_piano_roll_image(score))

@@ -1,39 +1,77 @@
-"""How much of a MIDI corpus survives MIDI → events → MIDI.
+"""How much of a MIDI corpus survives score → tokens → score.
 
-    python -m lstm_core.music.roundtrip --midi_dir ../shared/data/midi/piano
+    python -m lstm_core.music.roundtrip --midi_dir ../shared/data/midi/piano [--encoding remi]
 
-Each file's notes are read on the grid and made `playable` (the reference: a key struck twice at
-once counts once, a key struck again ends its sounding note), encoded as events, decoded, written
-with `write_midi` and read back. A note is kept when a note of the same pitch, onset and duration
-comes back; the figure is kept notes / reference notes over the whole folder. Also printed: the
-share keeping pitch and onset (durations past a half note are rounded by the encoding), the notes
-that `playable` merged, and the time taken.
+Each file is read with symusic, tokenized with a fresh tokenizer of ``--encoding``, decoded and
+compared with what was read, note by note, in quarter notes on the tokenizer's finest grid
+(`ONSET_STEPS` per quarter). A note keeps ``pitch_onset`` when a decoded note of the same pitch
+starts on the same step; ``duration`` when it also lasts the same length (to the step, to two
+steps past `LONG` quarters); ``velocity`` when its velocity falls in the same of MidiTok's
+velocity bins; ``program`` when it also keeps its General MIDI program. Drum notes are counted
+apart (``drum_notes``: pitch and onset kept). The last line printed is one JSON object::
+
+    {"files": 92, "notes": 180000, "pitch_onset": 0.998, "duration": 0.97, "velocity": 0.998,
+     "program": 0.998, "drum_notes": null}
 """
 
 from __future__ import annotations
 
 import collections
-import tempfile
+import json
+import sys
 import time
-from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+import symusic
+
 from lstm_core.errors import UsageError
-from lstm_core.music import corpus, events, scores
+from lstm_core.music import corpus, scores, tokenizer
+
+ONSET_STEPS = 8  # per quarter note: REMI's positions per beat
+LONG = 4  # quarters: longer durations are kept to half the resolution
 
 
-def measure(path: Path, instruments: str = "merge") -> collections.Counter:
-    """Counts of ``read``, ``reference``, ``kept`` and ``kept_onsets`` notes for one file."""
-    piece = scores.read_file(path, instruments)
-    reference = events.playable(piece.notes)
-    metadata = {"encoding": "events", "tempo": piece.tempo, "time_signature": piece.time_signature}
-    with tempfile.TemporaryDirectory() as scratch:
-        written = Path(scratch) / "roundtrip.mid"
-        scores.write_midi(events.encode(piece.notes), metadata, str(written))
-        back = scores.read_file(written).notes
-    return collections.Counter(
-        read=len(piece.notes), reference=len(reference), kept=_common(reference, back),
-        kept_onsets=_common([n[:2] for n in reference], [n[:2] for n in back]))
+def notes_of(score: symusic.Score, velocity_bins: np.ndarray) -> list[tuple]:
+    """``(drum, program, pitch, onset step, duration step, velocity bin)`` of every note; a
+    velocity halfway between two bins goes to the upper one, as MidiTok rounds it."""
+    rows = []
+    for track in score.tracks:
+        notes = track.notes.numpy()
+        quarters = notes["duration"] / score.ticks_per_quarter
+        durations = np.where(quarters <= LONG, np.round(quarters * ONSET_STEPS),
+                             2 * np.round(quarters * ONSET_STEPS / 2))
+        onsets = np.round(notes["time"] * ONSET_STEPS / score.ticks_per_quarter)
+        velocities = nearest(velocity_bins, notes["velocity"].astype(np.int64))
+        rows += [(track.is_drum, track.program, *row) for row in
+                 zip(notes["pitch"].tolist(), onsets.astype(int).tolist(),
+                     durations.astype(int).tolist(), velocities.tolist())]
+    return rows
+
+
+def nearest(bins: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The value of `bins` (ascending) nearest each of `values`, halfway going up."""
+    above = np.minimum(np.searchsorted(bins, values), len(bins) - 1)
+    below = np.maximum(above - 1, 0)
+    return np.where(values - bins[below] < bins[above] - values, bins[below], bins[above])
+
+
+def measure(score: symusic.Score, music_tokenizer) -> collections.Counter:
+    """Counts of ``notes``, ``drum_total`` and of each kept attribute for one score."""
+    metadata = tokenizer.metadata_of(music_tokenizer)
+    back = tokenizer.decode(tokenizer.encode(score, music_tokenizer), metadata)
+    bins = np.asarray(music_tokenizer.velocities, np.int64)
+    before, after = notes_of(score, bins), notes_of(back, bins)
+    pitched = [r for r in before if not r[0]]
+    counts = collections.Counter(notes=len(before), pitched=len(pitched),
+                                 drum_total=len(before) - len(pitched))
+    for name, fields in {"pitch_onset": (2, 3), "duration": (2, 3, 4), "velocity": (2, 3, 5),
+                         "program": (1, 2, 3)}.items():
+        counts[name] = _common([tuple(r[i] for i in fields) for r in pitched],
+                               [tuple(r[i] for i in fields) for r in after if not r[0]])
+    counts["drum_notes"] = _common([r[2:4] for r in before if r[0]],
+                                   [r[2:4] for r in after if r[0]])
+    return counts
 
 
 def _common(a: list, b: list) -> int:
@@ -41,27 +79,37 @@ def _common(a: list, b: list) -> int:
     return sum((collections.Counter(a) & collections.Counter(b)).values())
 
 
+def summary(totals: collections.Counter, files: int) -> dict:
+    """The JSON object of the module docstring."""
+    pitched = max(totals["pitched"], 1)
+    return {"files": files, "notes": totals["notes"],
+            **{name: round(totals[name] / pitched, 4)
+               for name in ("pitch_onset", "duration", "velocity", "program")},
+            "drum_notes": (round(totals["drum_notes"] / totals["drum_total"], 4)
+                           if totals["drum_total"] else None)}
+
+
 def main(argv: Sequence[str]) -> None:
     from absl import flags
 
     start = time.perf_counter()
+    music_tokenizer = tokenizer.build(flags.FLAGS.encoding)
+    if music_tokenizer == tokenizer.NOTES:
+        raise UsageError("--encoding notes keeps no rhythm to measure; give remi, tsd or "
+                         "midilike")
     files = corpus.source_files(flags.FLAGS.midi_dir, "--midi_dir")
-    totals = collections.Counter()
+    totals, used = collections.Counter(), 0
     for path in files:
         try:
-            totals += measure(path, flags.FLAGS.instruments)
-        except Exception as e:  # a broken file can fail the parser in any way: skip it
-            print(f"warning: skipping {path}: {e}")
-    seconds = time.perf_counter() - start
-    r = totals["reference"]
-    if not r:
+            totals += measure(scores.read_score(path), music_tokenizer)
+            used += 1
+        except scores.Unusable as e:
+            print(f"warning: skipping {path}: {e}", file=sys.stderr)
+    if not totals["notes"]:
         raise UsageError(f"--midi_dir {flags.FLAGS.midi_dir}: no file with notes to measure")
-    print(f"{len(files)} files, {totals['read']:,} notes read, {r:,} as one piano plays them "
-          f"({totals['read'] - r:,} doubled notes merged)")
-    print(f"round trip MIDI -> events -> MIDI: {totals['kept'] / r:.2%} of notes keep pitch, onset "
-          f"and duration on the {events.TICKS_PER_QUARTER}-ticks-per-quarter grid; "
-          f"{totals['kept_onsets'] / r:.2%} keep pitch and onset")
-    print(f"time: {seconds:.1f} s ({1000 * seconds / len(files):.0f} ms per file, one process)")
+    print(f"{used} files, {totals['notes']:,} notes, {flags.FLAGS.encoding}, "
+          f"{time.perf_counter() - start:.1f} s")
+    print(json.dumps(summary(totals, used)))
 
 
 if __name__ == "__main__":
@@ -70,6 +118,8 @@ if __name__ == "__main__":
     from lstm_core.cli import run
 
     flags.DEFINE_string("midi_dir", None, "MIDI folder, file or glob to measure.")
-    flags.DEFINE_string("instruments", "merge", "merge, first, or a word of the track names.")
+    flags.DEFINE_enum("encoding", tokenizer.DEFAULT, [e for e in tokenizer.ENCODINGS
+                                                      if e != tokenizer.NOTES],
+                      "The MidiTok encoding to measure.")
     flags.mark_flag_as_required("midi_dir")
     run(main)

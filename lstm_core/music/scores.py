@@ -1,158 +1,126 @@
-"""MIDI files and music21 scores to and from lists of `Note`s on the grid of `events`.
+"""Score files as `symusic.Score`s, the one music data type of `lstm_core.music`.
 
-Reading goes through music21's MIDI file parser, not its notation builder: notes are paired from
-note-on/note-off events per track and channel, so onsets and durations come out exactly as
-played, rounded to the grid (a note's end is rounded, its duration is end minus onset). A score in
-another format music21 reads (MusicXML, Humdrum...) is first converted to MIDI by music21, which
-merges its ties. Drums (MIDI channel 10) never count. Writing makes one piano part at the corpus
-tempo and time signature, every note at velocity `VELOCITY`.
+MIDI files are read and written by symusic. Scores in the formats only music21 reads (MusicXML,
+Humdrum, ABC, and the works of music21's bundled corpus) are converted once by music21 into MIDI
+bytes, which symusic reads; with a ``cache_dir`` the conversion is kept there, named by the
+SHA-256 of the file's bytes, so a second run converts nothing.
+
+`select_instruments` keeps the tracks ``--instruments`` names; `write_midi` decodes tokens and
+writes the Score, one track per program, drums on channel 10.
 """
 
 from __future__ import annotations
 
-import collections
-from dataclasses import dataclass, field
-from fractions import Fraction
+import hashlib
+import os
 from pathlib import Path
+from typing import Collection, Sequence
 
-from music21 import converter, instrument, meter, midi, note, stream, tempo
+import symusic
 
-from lstm_core.music import encodings
-from lstm_core.music.events import TICKS_PER_QUARTER, Note, playable
 from lstm_core.files import atomic_write
-
-MIDI_SUFFIXES = (".mid", ".midi", ".kar")
-DRUM_CHANNEL = 10  # General MIDI percussion, counting channels from 1 as music21 does
-DEFAULT_TEMPO = 120.0  # quarter notes per minute, when a file sets none
-TEMPO_RANGE = (20.0, 400.0)  # a tempo outside it is clamped into it, with a warning
-DEFAULT_TIME_SIGNATURE = "4/4"
-VELOCITY = 80
-
-_ON, _OFF = midi.ChannelVoiceMessages.NOTE_ON, midi.ChannelVoiceMessages.NOTE_OFF
+from lstm_core.music import tokenizer
+from lstm_core.music.constants import DRUMS, MIDI_SUFFIXES, NOTATION_SUFFIXES, program_name
 
 
-class NoNotes(Exception):
-    """A file with nothing to learn from; the message says why (no notes, drums only...)."""
+class Unusable(Exception):
+    """A file with nothing to learn from; the message says why (empty, truncated, drums only)."""
 
 
-@dataclass
-class Voice:
-    """The notes one MIDI track plays on one channel, named by track name and GM instrument."""
-    name: str
-    channel: int
-    notes: list[Note] = field(default_factory=list)
+def read_score(path: str | Path, cache_dir: str | None = None) -> symusic.Score:
+    """The Score of the file at `path`: MIDI by content (``MThd``), else a notation format by
+    its suffix. Raises `Unusable` with the reason for a file that is no readable score."""
+    data = Path(path).read_bytes()
+    if not data:
+        raise Unusable("it is empty (0 bytes)")
+    if data.startswith(b"MThd"):
+        return _midi(data)
+    suffix = Path(path).suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        raise Unusable("it is not a MIDI file (it does not start with MThd)")
+    if is_musicxml(data[:1024]):
+        return _midi(_converted(path, data, cache_dir, "musicxml"))
+    if suffix not in NOTATION_SUFFIXES:
+        raise Unusable(f"it is no score file ({', '.join(MIDI_SUFFIXES + NOTATION_SUFFIXES)})")
+    return _midi(_converted(path, data, cache_dir))
 
 
-@dataclass
-class Piece:
-    """The selected notes of one file, its first tempo (quarter notes per minute) and meter."""
-    notes: list[Note]
-    tempo: float
-    time_signature: str
-    warnings: list[str]
+def is_musicxml(head: bytes) -> bool:
+    """MusicXML by its first kilobyte, whatever the file's suffix."""
+    return b"<score-partwise" in head or b"<score-timewise" in head
 
 
-def load_midi_file(path: str | Path) -> midi.MidiFile:
-    """The MIDI file at `path`; a score in another music21 format is converted to MIDI."""
-    with open(path, "rb") as f:
-        if f.read(4) != b"MThd":
-            return midi.translate.streamToMidiFile(converter.parse(path))
-    midi_file = midi.MidiFile()
-    midi_file.open(str(path))
+def _midi(data: bytes) -> symusic.Score:
+    end = _chunks_end(data)
+    if end > len(data):
+        raise Unusable(f"it is truncated (its chunks need {end} bytes, it has {len(data)})")
     try:
-        midi_file.read()
-    finally:
-        midi_file.close()
-    return midi_file
+        return symusic.Score.from_midi(data)
+    except Exception as e:  # symusic reports a broken file in several ways
+        raise Unusable(f"it cannot be read, broken or truncated ({_first_line(e)})") from None
 
 
-def read_voices(midi_file: midi.MidiFile) -> tuple[list[Voice], list[float], list[str]]:
-    """Every voice with notes, and the file's tempos (quarter notes per minute) and time
-    signatures in file order. Onsets count quarter notes, so tempo changes move no note."""
-    voices, tempos, signatures = [], [], []
-    scale = TICKS_PER_QUARTER / midi_file.ticksPerQuarterNote
-    for track in midi_file.tracks:
-        voices_of_track, track_name, tick = {}, "", 0
-        started = collections.defaultdict(list)  # (channel, pitch) → onsets of sounding notes
-        for event in track.events:
-            if isinstance(event, midi.DeltaTime):
-                tick += event.time
-            elif event.type == midi.MetaEvents.SEQUENCE_TRACK_NAME:
-                track_name = event.data.decode("latin-1").strip()
-            elif event.type == midi.MetaEvents.SET_TEMPO:
-                tempos.append(round(60e6 / max(1, int.from_bytes(event.data, "big")), 2))
-            elif event.type == midi.MetaEvents.TIME_SIGNATURE and len(event.data) >= 2:
-                signatures.append(f"{event.data[0]}/{2 ** event.data[1]}")
-            elif event.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE:
-                name = instrument.instrumentFromMidiProgram(event.data).instrumentName
-                voices_of_track.setdefault(event.channel, Voice(f"{track_name} {name}",
-                                                                event.channel))
-            elif event.type == _ON and event.velocity > 0:
-                started[event.channel, event.pitch].append(tick)
-            elif event.type in (_ON, _OFF) and started[event.channel, event.pitch]:
-                onset = round(started[event.channel, event.pitch].pop(0) * scale)
-                voice = voices_of_track.setdefault(event.channel, Voice(track_name, event.channel))
-                voice.notes.append(Note(event.pitch, onset, max(1, round(tick * scale) - onset)))
-        voices += [v for v in voices_of_track.values() if v.notes]
-    return voices, tempos, signatures
+def _converted(path: str | Path, data: bytes, cache_dir: str | None,
+               format: str | None = None) -> bytes:
+    """The MIDI bytes music21 makes of a notation file, from the cache when there."""
+    cached = (os.path.join(cache_dir, hashlib.sha256(data).hexdigest() + ".mid")
+              if cache_dir else None)
+    if cached and os.path.exists(cached):
+        return Path(cached).read_bytes()
+    from music21 import converter, midi
+
+    try:
+        parsed = converter.parse(str(path), format=format)
+        converted = midi.translate.music21ObjectToMidiFile(parsed).writestr()
+    except Exception as e:  # music21 rejects a broken score in many ways
+        raise Unusable(f"music21 cannot read it ({_first_line(e)})") from None
+    if cached:
+        atomic_write(cached, converted)
+    return converted
 
 
-def read_piece(midi_file: midi.MidiFile, instruments: str = "merge") -> Piece:
-    """The notes of the voices `instruments` selects: ``merge`` (all), ``first`` (the first with
-    notes, as the prior systems did), or a word found in the track or instrument name (``piano``,
-    ``soprano``), with the first tempo and time signature. Raises `NoNotes` when nothing is left."""
-    voices, tempos, signatures = read_voices(midi_file)
-    pitched = [v for v in voices if v.channel != DRUM_CHANNEL]
-    if instruments == "first":
-        pitched = pitched[:1]
-    elif instruments != "merge":
-        pitched = [v for v in pitched if instruments.lower() in v.name.lower()]
-    notes = [n for v in pitched for n in v.notes]
-    if not notes:
-        raise NoNotes(_why_empty(voices, instruments))
-    bpm = tempos[0] if tempos else DEFAULT_TEMPO
-    clamped = min(max(bpm, TEMPO_RANGE[0]), TEMPO_RANGE[1])
-    warnings = [f"its tempo {bpm:.4g} bpm is absurd; using {clamped:g}"] if clamped != bpm else []
-    return Piece(notes, clamped, signatures[0] if signatures else DEFAULT_TIME_SIGNATURE, warnings)
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines()[0] if str(error) else type(error).__name__)[:200]
 
 
-def read_file(path: str | Path, instruments: str = "merge") -> Piece:
-    """`read_piece` of the file at `path` (`load_midi_file`)."""
-    return read_piece(load_midi_file(path), instruments)
+def _chunks_end(data: bytes) -> int:
+    """Where the last chunk of a MIDI file (``MThd``, ``MTrk``...: id, length, body) ends."""
+    end = 0
+    while end + 8 <= len(data):
+        end += 8 + int.from_bytes(data[end + 4:end + 8], "big")
+    return end
 
 
-def _why_empty(voices: list[Voice], instruments: str) -> str:
-    if not voices:
-        return "it has no notes"
-    if all(v.channel == DRUM_CHANNEL for v in voices):
-        return "it has only drum notes (MIDI channel 10)"
-    names = ", ".join(sorted({v.name or "unnamed" for v in voices if v.channel != DRUM_CHANNEL}))
-    return f"no voice matches --instruments {instruments} (it has: {names})"
+def program_of(track: symusic.Track) -> int:
+    """The track's General MIDI program, `DRUMS` for a drum track."""
+    return DRUMS if track.is_drum else track.program
 
 
-def notes_to_score(notes: list[Note], bpm: float, time_signature: str) -> stream.Score:
-    """One piano part holding the `playable` `notes` at `bpm` quarter notes per minute."""
-    part = stream.Part()
-    part.insert(0, instrument.Piano())
-    part.insert(0, tempo.MetronomeMark(number=bpm))
-    part.insert(0, meter.TimeSignature(time_signature))
-    for n in playable(notes):
-        element = note.Note(n.pitch, quarterLength=Fraction(n.duration, TICKS_PER_QUARTER))
-        element.volume.velocity = VELOCITY
-        part.insert(Fraction(n.onset, TICKS_PER_QUARTER), element)
-    return stream.Score([part])
+def select_instruments(score: symusic.Score, programs: Collection[int] | None,
+                       flag: str = "--instruments") -> symusic.Score:
+    """`score` with only the tracks whose program is in `programs` (None: every track); raises
+    `Unusable` when no note is left, saying which instruments the file has."""
+    played = [t for t in score.tracks if t.notes]
+    if not played:
+        raise Unusable("it has no notes")
+    if programs is None:
+        return score
+    kept = score.copy()
+    kept.tracks = [t for t in kept.tracks if t.notes and program_of(t) in programs]
+    if kept.tracks:
+        return kept
+    if all(t.is_drum for t in played) and DRUMS not in programs:
+        raise Unusable(f"it has only drum notes, and {flag} does not ask for drums")
+    names = sorted({program_name(program_of(t)) for t in played})
+    raise Unusable(f"none of its instruments ({', '.join(names)}) is in {flag}")
 
 
-def write_midi(tokens: list[str], metadata: dict, path: str) -> list[Note]:
-    """Writes `tokens` (in the encoding `metadata` names) as a piano MIDI file, atomically;
-    returns the notes written."""
-    notes = encodings.decode(tokens, metadata)
-    write_score(notes_to_score(notes, metadata.get("tempo", DEFAULT_TEMPO),
-                               metadata.get("time_signature", DEFAULT_TIME_SIGNATURE)), path)
-    return notes
-
-
-def write_score(score: stream.Score, path: str) -> None:
-    """Writes `score` as a MIDI file, atomically: the bytes ``score.write("midi")`` would write,
-    but a reader never sees half a file, and a failed write leaves the old one."""
-    atomic_write(path, midi.translate.music21ObjectToMidiFile(score).writestr())
+def write_midi(tokens: Sequence[str], metadata: dict, path: str,
+               tempo: float | None = None) -> symusic.Score:
+    """Writes `tokens` (in the encoding `metadata` records) as a MIDI file, atomically, at
+    `tempo` quarter notes per minute throughout when given; returns the Score written."""
+    score = tokenizer.decode(tokens, metadata)
+    if tempo is not None:
+        score.tempos = [symusic.Tempo(0, tempo)]
+    atomic_write(path, score.dumps_midi())
+    return score

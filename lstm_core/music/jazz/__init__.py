@@ -16,10 +16,13 @@ Sampling (``sample.py [--chords "Dm7 G7 | Cmaj7" | --chords_from FILE [--chord_p
     if vocabulary.kind != ENCODING: raise UsageError(...)   # --chords needs a jazz model
     metadata = vocabulary.metadata
     if FLAGS.chords_from:
-        progression = read_progression(FLAGS.chords_from, FLAGS.chord_parts)
-    else:  # the typed chords, or else the training solo's own (no re-reading of the file)
-        progression = parse_progression(FLAGS.chords or metadata["progression"],
-                                        metadata["measure_length"])
+        chorus = read_progression(FLAGS.chords_from, FLAGS.chord_parts)
+    elif FLAGS.chords is not None:
+        chorus = parse_progression(FLAGS.chords, metadata["measure_length"])
+    else:  # a chorus of the training solo's own (no re-reading of the file)
+        chorus = parse_progression(metadata["progression"],
+                                   metadata["measure_length"])[:CHORUS_BARS]
+    progression = solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     tokens = <sample tokens_needed(progression, metadata["mean_duration"]) tokens>
     solo = realize_solo(tokens, progression, np.random.default_rng([FLAGS.random_seed, n]),
                         pitch_range=tuple(metadata["pitch_range"]))
@@ -38,14 +41,14 @@ Every bad input (an unparseable chord symbol, an empty progression, a score with
 no chords, an unknown part) is a `lstm_core.errors.UsageError` naming the flag or file.
 """
 
-from lstm_core.music.jazz.chords import (Chord, Progression, format_progression, parse_chord,
-                                         parse_progression)
+from lstm_core.music.jazz.chords import (CHORUS_BARS, Chord, Progression, format_progression,
+                                         parse_chord, parse_progression, solo_form)
 from lstm_core.music.jazz.extract import read_progression, read_sources
 from lstm_core.music.jazz.grammar import ENCODING, load_jazz_corpus
 from lstm_core.music.jazz.realize import (ALTO_SAX, JAZZ_GUITAR, SOLO_PROGRAMS, TENOR_SAX, Solo,
                                           realize_solo, tokens_needed, write_jazz_midi)
 
-__all__ = ["ALTO_SAX", "Chord", "ENCODING", "JAZZ_GUITAR", "Progression", "SOLO_PROGRAMS", "Solo",
-           "TENOR_SAX", "format_progression", "load_jazz_corpus", "parse_chord",
+__all__ = ["ALTO_SAX", "CHORUS_BARS", "Chord", "ENCODING", "JAZZ_GUITAR", "Progression",
+           "SOLO_PROGRAMS", "Solo", "TENOR_SAX", "format_progression", "load_jazz_corpus", "parse_chord",
            "parse_progression", "read_progression", "read_sources", "realize_solo",
-           "tokens_needed", "write_jazz_midi"]
+           "solo_form", "tokens_needed", "write_jazz_midi"]

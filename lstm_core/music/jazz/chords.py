@@ -22,6 +22,9 @@ from typing import Callable, Sequence
 
 from lstm_core.errors import UsageError
 
+CHORUS_BARS = 32
+"""Without a progression given, a solo is played over at most this many measures of the training
+progression: a chorus of the 32-bar song form (a whole folder of standards runs to hundreds)."""
 NOTE_NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 # How a detected root is spelled: the usual jazz spelling of each pitch class.
 ROOT_SPELLINGS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -230,6 +233,14 @@ def parse_progression(text: str, measure_length: Fraction | float = 4,
         share = measure_length / len(symbols)
         progression.append([(parse_chord(s, source), share) for s in symbols])
     return progression
+
+
+def solo_form(chorus: Progression, bars: int | None = None, choruses: int = 1) -> Progression:
+    """The progression a solo is played over: `chorus` `choruses` times over, or, given `bars`,
+    repeated as often as it takes and cut after that many measures."""
+    if bars is None:
+        return list(chorus) * choruses
+    return [chorus[n % len(chorus)] for n in range(bars)]
 
 
 def format_progression(progression: Progression) -> str:

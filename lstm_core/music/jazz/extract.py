@@ -1,11 +1,13 @@
 """Melody and harmony from a score: a MIDI file, a lead sheet, or a music21 corpus work.
 
-Nothing is hard-coded to one file. The melody is the pitched part that plays one note at a time
-most often (at least 60 % of its onsets single notes, mean pitch at or above G3, so a bass line
-is not a melody), with the most single-note onsets and then the highest mean pitch; the harmony
-comes from the score's chord symbols when it has any (lead sheets), otherwise from the other
-pitched parts: each half measure's sounding pitch classes, weighted by duration with the lowest
-note counted twice, become the chord that explains them best (`chords.identify_chord`).
+Nothing is hard-coded to one file. The melody is the part named `SOLO_PART` (as this project
+writes it), else the pitched part that plays one note at a time most often (at least 60 % of its
+onsets single notes, mean pitch at or above G3, so a bass line is not a melody), with the most
+single-note onsets (however few: a short solo is still a solo) and then the highest mean pitch;
+the harmony comes from the score's chord symbols when it has any (lead sheets), otherwise from
+the other pitched parts: each half measure's sounding pitch classes, weighted by duration with
+the lowest note counted twice, become the chord that explains them best
+(`chords.identify_chord`).
 `melody_part` and `chord_parts` (part indices or names) override the guesses.
 
 MIDI files are read with music21's default quantisation (onsets and durations snapped to
@@ -20,7 +22,6 @@ MusicXML, ABC, ...), or a folder of such files; an ABC file holding several tune
 from __future__ import annotations
 
 import collections
-import os
 import sys
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,15 +33,16 @@ import numpy as np
 from lstm_core.errors import UsageError
 from lstm_core.music.jazz.chords import (QUALITIES, Chord, Measure, Progression, changes_finder,
                                          chord_finder, chord_tones, identify_chord, make_chord)
-from lstm_core.music.corpus import MUSIC21_PREFIX, SCORE_SUFFIXES
 from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
-from lstm_core.music.scores import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MIDI_SUFFIXES
+from lstm_core.music.constants import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MIDI_SUFFIXES
+from lstm_core.progress import ProgressBar
 
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
 MIN_MEAN_PITCH = 55
-MIN_MELODY_NOTES = 4
 CHORDS_PER_MEASURE = 2
+SOLO_PART, CHORDS_PART = "Solo", "Chords"
+"""The part names `realize.write_jazz_midi` gives: a solo this project wrote is read by them."""
 
 PartChoice = int | str
 
@@ -78,13 +80,26 @@ class Source:
 def read_sources(path: str, melody_part: PartChoice | None = None,
                  chord_parts: Sequence[PartChoice] | None = None,
                  flag: str = "--training_file") -> list[Source]:
-    """Every solo with its chords in `path` (a file, a folder, or ``music21:NAME``).
+    """Every solo with its chords in `path` (a file, a folder, a glob, or ``music21:NAME``).
 
-    In a folder, a file that cannot be read is skipped with a warning; a source with no melody
-    or no chords is a `UsageError` naming it and the flag that fixes it.
+    A score that cannot be read, or has no melody, no notes or no chords (or lacks the part
+    `melody_part` names), is skipped with one warning line when others are usable; when none
+    is, a `UsageError` says why (a single score: its own reason and the flag that fixes it).
     """
-    return [_source(name, score, melody_part, chord_parts)
-            for name, score in load_scores(path, flag)]
+    sources, skipped = [], []
+    for name, score in load_scores(path, flag, progress=True):
+        try:
+            sources.append(_source(name, score, melody_part, chord_parts))
+        except UsageError as e:
+            skipped.append(str(e))
+    if len(skipped) == 1 and not sources:
+        raise UsageError(skipped[0])
+    for reason in skipped:
+        print(f"warning: skipping {reason}", file=sys.stderr)
+    if not sources:
+        raise UsageError(f"{flag} {path}: none of its {len(skipped)} scores has a solo over "
+                         "chords to learn from (see the warnings above)")
+    return sources
 
 
 def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
@@ -102,22 +117,19 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
 
 
 # ---- loading ----------------------------------------------------------------------------------
-def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Score]]:
-    """``(name, score)`` for each work in `path`, lazily: a file is parsed only when the scores
-    before it have been taken, so ``next(load_scores(...))`` parses up to the first readable one.
-    A `UsageError` when `path` does not exist, or, at the end, when no file held a score."""
-    if path.startswith(MUSIC21_PREFIX):
-        files = _corpus_files(path[len(MUSIC21_PREFIX):], flag)
-    elif os.path.isdir(path):
-        files = sorted(os.path.join(path, f) for f in os.listdir(path)
-                       if f.lower().endswith(SCORE_SUFFIXES))
-    elif os.path.exists(path):
-        files = [path]
-    else:
-        raise UsageError(f"{flag} {path} does not exist; give a MIDI or MusicXML file, a folder "
-                         f"of them, or {MUSIC21_PREFIX}NAME for a work of music21's corpus")
-    found = False
-    for file in files:
+def load_scores(path: str, flag: str, progress: bool = False
+                ) -> Iterator[tuple[str, music21.stream.Score]]:
+    """``(name, score)`` for each work in `path` (`corpus.source_files`), lazily: a file is
+    parsed only when the scores before it have been taken, so ``next(load_scores(...))`` parses
+    up to the first readable one. A file music21 cannot read is skipped with a warning line; a
+    `UsageError` when that was the only file, or, at the end, when no file held a score.
+    `progress`: draw a progress bar of the files (on a terminal), for a caller that takes all."""
+    from lstm_core.music.corpus import source_files
+
+    files = [str(f) for f in source_files(path, flag)]
+    found, bar = False, ProgressBar(len(files), shown=progress)
+    for done, file in enumerate(files, start=1):
+        bar.update(done - 1, "scores read")
         try:
             # By content for MIDI suffixes: music21 guesses formats by extension and knows no .kar.
             parsed = music21.converter.parse(
@@ -125,38 +137,22 @@ def load_scores(path: str, flag: str) -> Iterator[tuple[str, music21.stream.Scor
         except Exception as e:  # music21 raises many kinds of errors on a broken file
             if len(files) == 1:
                 raise UsageError(f"{flag} {file} cannot be read as a score ({e})") from None
-            print(f"warning: skipping {file}, which cannot be read as a score ({e})",
-                  file=sys.stderr)
+            bar.print(f"warning: skipping {file}, which cannot be read as a score ({e})",
+                      file=sys.stderr)
             continue
         works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
         for i, work in enumerate(works):
             found = True
             yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
+    bar.update(len(files), "scores read")
+    bar.close()
     if not found:
-        raise UsageError(f"{flag} {path} holds no score music21 can read (looked for "
-                         f"{', '.join(SCORE_SUFFIXES)})")
-
-
-def _corpus_files(name: str, flag: str) -> list[str]:
-    root = os.path.join(os.path.dirname(music21.__file__), "corpus")
-    folder = os.path.join(root, name)
-    if os.path.isdir(folder):
-        return sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                      if f.lower().endswith(SCORE_SUFFIXES))
-    try:
-        found = music21.corpus.getWork(name)
-    except music21.exceptions21.CorpusException:
-        found = None
-    if not found:
-        raise UsageError(f"{flag} {MUSIC21_PREFIX}{name} is not in music21's corpus; try "
-                         f"{MUSIC21_PREFIX}leadSheet/fosterBrownHair or a folder such as "
-                         f"{MUSIC21_PREFIX}leadSheet")
-    return [str(found[0] if isinstance(found, list) else found)]
+        raise UsageError(f"{flag} {path} holds no score music21 can read")
 
 
 # ---- parts ------------------------------------------------------------------------------------
 def _part_name(part: music21.stream.Stream, index: int) -> str:
-    return part.partName or f"part {index}"
+    return getattr(part, "partName", None) or f"part {index}"
 
 
 def _describe_parts(parts: Sequence[music21.stream.Stream]) -> str:
@@ -223,11 +219,15 @@ def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
 def _guess_melody(parts: Sequence[music21.stream.Stream],
                   sounds: Sequence[list[tuple[float, float, int]]]) -> int | None:
     """The index of the part that looks most like a melody, or None."""
+    named = [i for i, part in enumerate(parts)
+             if sounds[i] and _part_name(part, i).lower() == SOLO_PART.lower()]
+    if named:
+        return named[0]
     best, best_key = None, None
     for index, part_sounds in enumerate(sounds):
         per_onset = collections.Counter(offset for offset, _, _ in part_sounds)
         single = sum(1 for count in per_onset.values() if count == 1)
-        if single < MIN_MELODY_NOTES or single / len(per_onset) < MIN_SINGLE_SHARE:
+        if not single or single / len(per_onset) < MIN_SINGLE_SHARE:
             continue
         mean_pitch = sum(p for _, _, p in part_sounds) / len(part_sounds)
         if mean_pitch >= MIN_MEAN_PITCH and (best_key is None or (single, mean_pitch) > best_key):

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable
 
-from lstm_core.music.events import TICKS_PER_QUARTER
-
-GRID = Fraction(1, TICKS_PER_QUARTER)
-"""Onsets and durations are rounded to twelfths of a quarter (the `events` grid): sixteenths and
-triplets both fit."""
+GRID = Fraction(1, 12)
+"""Onsets and durations are rounded to twelfths of a quarter: sixteenths and triplets both
+fit."""
 
 
 @dataclass(frozen=True)

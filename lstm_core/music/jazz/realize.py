@@ -18,15 +18,19 @@ import math
 from fractions import Fraction
 from typing import Iterable
 
-import music21
 import numpy as np
+import symusic
 
+from lstm_core.files import atomic_write
+from lstm_core.music.constants import DEFAULT_TEMPO
 from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
                                          measure_beats)
+from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
 from lstm_core.music.jazz.melody import GRID, Note
-from lstm_core.music.scores import DEFAULT_TEMPO, write_score
 
+TICKS_PER_QUARTER = 480  # of the written MIDI file: holds the grammar's triplets exactly
+SOLO_VELOCITY, CHORD_VELOCITY = 96, 72  # the solo stands out over its accompaniment
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 """The classes a note may take, in order, when its chord has no pitch of the one asked for."""
 PITCH_RANGE = (55, 84)
@@ -128,42 +132,35 @@ def _distance(pitch: int, element: Element, previous: Note | None,
 # ---- the MIDI file ----------------------------------------------------------------------------
 def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = DEFAULT_TEMPO,
                     solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
-    """Writes a MIDI file of two parts, atomically (`scores.write_score`): ``Solo`` (General
-    MIDI `solo_program`, jazz guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and
-    ``Chords``, the progression voiced for piano: the bass an octave below, the chord tones
-    closely above E3."""
-    score = music21.stream.Score()
-    solo_part = _part("Solo", solo_program, tempo, progression)
-    for event in (event for measure in solo for event in measure):
-        sound = (music21.note.Rest() if event.is_rest else music21.note.Note(event.pitch))
-        sound.quarterLength = event.duration
-        solo_part.insert(event.offset, sound)
-    chords_part = _part("Chords", chord_program, tempo, progression)
+    """Writes a MIDI file of two tracks, atomically: ``Solo`` (General MIDI `solo_program`, jazz
+    guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the progression
+    voiced for piano: the bass an octave below, the chord tones closely above E3. The names
+    (`extract.SOLO_PART`, `extract.CHORDS_PART`) tell `extract` which part is the solo when the
+    file is read back."""
+    score = symusic.Score(TICKS_PER_QUARTER)
+    score.tempos.append(symusic.Tempo(0, tempo))
+    quarters = Fraction(measure_beats(progression[0]) if progression else 4)
+    denominator = 4 if quarters.denominator == 1 else 8
+    score.time_signatures.append(symusic.TimeSignature(0, int(quarters * denominator / 4),
+                                                       denominator))
+    solo_track = symusic.Track(SOLO_PART, program=solo_program)
+    for event in (event for measure in solo for event in measure if not event.is_rest):
+        solo_track.notes.append(symusic.Note(_ticks(event.offset), _ticks(event.duration),
+                                             event.pitch, SOLO_VELOCITY))
+    chords_track = symusic.Track(CHORDS_PART, program=chord_program)
     for begin, end, chord in chord_timeline(progression):
-        chords_part.insert(begin, music21.chord.Chord(voicing(chord), quarterLength=end - begin))
-    score.insert(0, solo_part)
-    score.insert(0, chords_part)
-    write_score(score, path)
+        for pitch in voicing(chord):
+            chords_track.notes.append(symusic.Note(_ticks(begin), _ticks(end - begin), pitch,
+                                                   CHORD_VELOCITY))
+    score.tracks.extend([solo_track, chords_track])
+    atomic_write(path, score.dumps_midi())
+
+
+def _ticks(quarters: Fraction) -> int:
+    return round(quarters * TICKS_PER_QUARTER)
 
 
 def voicing(chord: Chord) -> list[int]:
     """MIDI pitches for the chord on a piano: bass in C2-B2, chord tones from E3 up an octave."""
     upper = sorted({52 + (chord.root + i - 52) % 12 for i in chord.quality.intervals})
     return [36 + chord.bass % 12] + upper
-
-
-def _part(name: str, program: int, tempo: float, progression: Progression
-          ) -> music21.stream.Part:
-    part = music21.stream.Part()
-    part.partName = name
-    instrument = music21.instrument.instrumentFromMidiProgram(program)
-    instrument.midiProgram = program
-    instrument.partName = name
-    part.insert(0, instrument)
-    part.insert(0, music21.tempo.MetronomeMark(number=tempo))
-    quarters = measure_beats(progression[0]) if progression else 4
-    if Fraction(quarters).denominator == 1:
-        part.insert(0, music21.meter.TimeSignature(f"{quarters}/4"))
-    elif (2 * Fraction(quarters)).denominator == 1:
-        part.insert(0, music21.meter.TimeSignature(f"{2 * Fraction(quarters)}/8"))
-    return part

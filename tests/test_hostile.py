@@ -1,0 +1,490 @@
+"""Hostile and careless input: outputs that are devices, FIFOs, symlinks, existing files or
+model folders; two trainers on one model; a full disk; sizes and numbers that cannot work; a
+model folder edited by hand. Each ends in one line and exit status 2, or succeeds as
+docs/files.md says, and nothing that existed before is changed without --overwrite.
+
+The commands run as subprocesses side by side (`run_all`), so that the suite costs about as
+much as two or three runs of train.py."""
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_cli import VERSE, assert_usage_error
+
+from lstm_core import checkpoints, files, limits
+from lstm_core.errors import UsageError
+from lstm_core.lock import ModelLock, is_chief
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--units_number", "16", "--embedding_size", "8", "--batch_size", "8",
+        "--sequence_length", "20", "--sample_every", "0", "--histogram_frequency", "0"]
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def command(script, *flags):
+    target = ["-m", script] if script.startswith("lstm_core.") else [str(ROOT / script)]
+    return [sys.executable, *target, *flags]
+
+
+def run_all(commands: dict, cwd) -> dict:
+    """Runs the named commands in `cwd` side by side; their results by name."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = {name: subprocess.Popen(argv, cwd=cwd, env=environment, text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for name, argv in commands.items()}
+    results = {}
+    for name, process in started.items():
+        out, err = process.communicate(timeout=600)
+        results[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return results
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny text model after 4 steps (checkpoints at steps 2 and 4)."""
+    path = tmp_path_factory.mktemp("hostile")
+    (path / "lyrics.txt").write_text(VERSE * 60, encoding="utf-8")
+    result = run_all({"train": command("train.py", "--training_file", "lyrics.txt",
+                                       "--model_name", "tiny", "--max_steps", "4",
+                                       "--checkpoint_every", "2", *TINY)}, path)["train"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+def model_copy(trained, tmp_path, name) -> Path:
+    """A copy of the trained model in its own log folder `tmp_path/name`."""
+    shutil.copytree(trained / "logs" / "tiny", tmp_path / name / "tiny")
+    return tmp_path / name / "tiny"
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+# ---- writing: devices, FIFOs, symlinks, standard output ---------------------------------------
+def test_a_device_stays_a_device(tmp_path):
+    """A rename over /dev/null would turn it into a regular file (as root); a node of our own
+    stands in for it, since a test must not risk the real one."""
+    if not IS_ROOT:
+        pytest.skip("making a device node needs root")
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    files.atomic_write(str(null), b"a sample")
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    files.check_output("output_file", str(null))  # a device is written to, never "kept"
+
+
+def test_a_fifo_is_written_to_not_replaced(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    files.atomic_write(str(fifo), b"through the pipe")
+    assert reader.communicate(timeout=30)[0] == b"through the pipe"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_symlink_is_followed_and_kept(tmp_path):
+    (tmp_path / "target.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to("target.txt")
+    files.atomic_write(str(tmp_path / "link.txt"), b"new")
+    assert (tmp_path / "link.txt").is_symlink()
+    assert (tmp_path / "target.txt").read_text() == "new"
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to("made.txt")
+    files.atomic_write(str(dangling), b"made")
+    assert dangling.is_symlink() and (tmp_path / "made.txt").read_text() == "made"
+
+
+def test_dash_is_standard_output(capfd):
+    files.atomic_write("-", b"to stdout")
+    assert capfd.readouterr().out == "to stdout"
+
+
+def test_a_failed_write_names_the_path_not_a_temporary_file(tmp_path):
+    missing = tmp_path / "no" / "such" / "x.vocab"
+    (tmp_path / "no").write_text("a file, not a folder")
+    with pytest.raises(OSError) as raised:
+        files.atomic_write(str(missing), b"x")
+    assert raised.value.filename == str(missing)
+
+
+# ---- the output rule: existing files, folders, model folders ----------------------------------
+def test_check_output_keeps_files_and_model_folders(tmp_path):
+    (tmp_path / "keep.txt").write_text("kept")
+    with pytest.raises(UsageError, match="exists already; pass --overwrite"):
+        files.check_output("output_file", str(tmp_path / "keep.txt"))
+    files.check_output("output_file", str(tmp_path / "keep.txt"), overwrite=True)
+    files.check_output("output_file", str(tmp_path / "new.txt"))
+    model = tmp_path / "logs" / "m"
+    (model / "checkpoints").mkdir(parents=True)
+    for name in files.MODEL_FOLDER_FILES:
+        (model / name).write_text("{}")
+    (tmp_path / "into_model").symlink_to(model / "checkpoints")
+    for inside in (model / "vocabulary.vocab", model / "new.txt", model / "checkpoints" / "x",
+                   tmp_path / "into_model" / "y.txt"):
+        with pytest.raises(UsageError, match="lies in the model folder"):
+            files.check_output("output_file", str(inside), overwrite=True)
+    with pytest.raises(UsageError, match="is a folder"):
+        files.check_output("png", str(tmp_path), overwrite=True)
+    files.check_output("output_file", "-")
+
+
+# ---- a full disk ---------------------------------------------------------------------------------
+@pytest.fixture
+def full_device(tmp_path):
+    """A device that answers every write with ENOSPC: a /dev/full node of our own as root,
+    else /dev/full itself (which a non-root rename cannot replace)."""
+    if IS_ROOT:
+        full = tmp_path / "full"
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        return str(full)
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    return "/dev/full"
+
+
+def test_disk_full_on_write_is_one_line_naming_path_and_size(full_device):
+    with pytest.raises(UsageError) as raised:
+        files.atomic_write(full_device, b"x" * 3000)
+    assert f"no space left on the device of {full_device}" in str(raised.value)
+    assert "needs 2.9 KB" in str(raised.value)
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 256 KB tmpfs, where the machine lets us mount one (root); skipped elsewhere, where
+    `full_device` and the injected failure below cover a full disk."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if not IS_ROOT or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
+                                      str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_disk_full_keeps_the_previous_file(small_tmpfs):
+    path = small_tmpfs / "sample.txt"
+    files.atomic_write(str(path), b"previous")
+    with pytest.raises(UsageError, match="sample.txt: writing it needs 1.0 MB"):
+        files.atomic_write(str(path), b"x" * (1 << 20))
+    assert path.read_bytes() == b"previous" and os.listdir(small_tmpfs) == ["sample.txt"]
+
+
+def tiny_manager(directory):
+    import tensorflow as tf
+
+    from lstm_core.model import LanguageModel, ModelConfig
+
+    model = LanguageModel(ModelConfig(40, embedding_size=8, units=64, layers=2))
+    return tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(directory), 3), model
+
+
+def test_disk_full_while_saving_a_checkpoint_keeps_the_last_one(small_tmpfs):
+    manager, model = tiny_manager(small_tmpfs / "checkpoints")
+    first = checkpoints.save(manager, 1)
+    size = checkpoints.size(manager.checkpoint)
+    assert size >= 4 * sum(v.shape.num_elements() for v in model.variables)
+    free = shutil.disk_usage(small_tmpfs).free
+    (small_tmpfs / "filler").write_bytes(b"\0" * (free - size // 2))
+    with pytest.raises(UsageError) as raised:
+        checkpoints.save(manager, 2)
+    assert "no space left" in str(raised.value) and "ckpt-2" in str(raised.value)
+    assert f"the checkpoint {first} is kept" in str(raised.value)
+    assert checkpoints.latest(str(small_tmpfs / "checkpoints")) == first
+    assert not list((small_tmpfs / "checkpoints").glob("*_temp*"))
+
+
+def test_a_save_failing_with_enospc_is_a_usage_error(tmp_path):
+    """The same translation, with ENOSPC injected, for machines that cannot mount a tmpfs."""
+    import tensorflow as tf
+
+    manager, model = tiny_manager(tmp_path)
+
+    class FullDisk(type(manager)):
+        def save(self, checkpoint_number=None):
+            (tmp_path / f"ckpt-{checkpoint_number}_temp").mkdir()
+            raise tf.errors.ResourceExhaustedError(
+                None, None, "ckpt; No space left on device [Op:SaveV2]")
+
+    manager.__class__ = FullDisk
+    with pytest.raises(UsageError, match="no space left .* needs"):
+        checkpoints.save(manager, 7)
+    assert not (tmp_path / "ckpt-7_temp").exists()
+
+
+# ---- checkpoints: a lost index, interrupted saves ------------------------------------------------
+def test_a_lost_index_is_recovered_from_the_files(tmp_path, capsys):
+    manager, model = tiny_manager(tmp_path)
+    for step in (10, 20, 30):
+        checkpoints.save(manager, step)
+    (tmp_path / "checkpoint").unlink()
+    for data in tmp_path.glob("ckpt-30.data-*"):
+        data.unlink()  # the newest is damaged: the one before it is the newest readable
+    (tmp_path / "ckpt-40_temp").mkdir()
+    (tmp_path / "ckpt-40_temp" / "part-00000").write_bytes(b"half")
+    (tmp_path / "best" / "ckpt-35_temp").mkdir(parents=True)  # the best checkpoint's too
+    assert checkpoints.latest(str(tmp_path)) == str(tmp_path / "ckpt-20")
+    assert "index" in capsys.readouterr().err
+    checkpoints.tidy(str(tmp_path))
+    assert not (tmp_path / "ckpt-40_temp").exists()
+    assert not (tmp_path / "best" / "ckpt-35_temp").exists()
+    import tensorflow as tf
+
+    assert tf.train.latest_checkpoint(str(tmp_path)) == str(tmp_path / "ckpt-20")
+    assert checkpoints.model_sizes(str(tmp_path / "ckpt-20")) == {
+        "vocabulary_size": 40, "embedding_size": 8, "units": 64, "layers": 2}
+
+
+# ---- the lock ------------------------------------------------------------------------------------
+def test_the_lock_names_its_holder_and_is_released(tmp_path):
+    root = tmp_path / "logs" / "m"
+    with ModelLock(str(root)) as held:
+        assert json.loads(Path(held.path).read_text())["pid"] == os.getpid()
+        with pytest.raises(UsageError, match=f"being trained by process {os.getpid()}"):
+            ModelLock(str(root)).acquire()
+    assert not os.path.exists(held.path)
+    with ModelLock(str(root)):  # free again
+        pass
+
+
+def test_a_killed_holder_leaves_a_stale_lock_that_is_taken_over(tmp_path, capsys):
+    root = tmp_path / "m"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from lstm_core.lock import ModelLock
+            lock = ModelLock({str(root)!r}).acquire()
+            print("held", flush=True)
+            time.sleep(600)""")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    with pytest.raises(UsageError, match=f"process {holder.pid}"):
+        ModelLock(str(root)).acquire()
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert os.path.exists(str(root) + ".lock")  # left behind by the killed process
+    with ModelLock(str(root)):
+        assert f"lock {root}.lock of process {holder.pid}" in capsys.readouterr().out
+
+
+def test_only_the_chief_of_a_cluster_takes_the_lock(tmp_path):
+    cluster = {"worker": ["localhost:1", "localhost:2"]}
+    assert is_chief(json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    assert not is_chief(json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    with_chief = {**cluster, "chief": ["localhost:3"]}
+    assert is_chief(json.dumps({"cluster": with_chief, "task": {"type": "chief", "index": 0}}))
+    assert not is_chief(json.dumps({"cluster": with_chief,
+                                    "task": {"type": "worker", "index": 0}}))
+    assert is_chief("")
+    with ModelLock(str(tmp_path / "m"), chief=False):
+        assert not os.path.exists(str(tmp_path / "m") + ".lock")
+
+
+# ---- model names and limits ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["", ".", "..", "a/..", "../..", "a//b", "./", "/", "logs"])
+def test_model_names_that_are_no_model_folder_are_refused(name, tmp_path, monkeypatch):
+    from lstm_core.saved import model_root
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="--model_name"):
+        model_root("logs" if name != "logs" else "./logs", name if name != "logs" else "./logs")
+
+
+def test_names_and_explicit_paths(tmp_path, monkeypatch):
+    from lstm_core.saved import model_root
+
+    monkeypatch.chdir(tmp_path)
+    assert model_root("logs", "lyrics") == os.path.join("logs", "lyrics")
+    assert model_root("logs", "band/v2") == os.path.join("logs", "band", "v2")
+    assert model_root("logs", "./models/lyrics") == os.path.join("models", "lyrics")
+    assert model_root("logs", "../elsewhere") == os.path.join("..", "elsewhere")
+    assert model_root("logs", str(tmp_path / "m")) == str(tmp_path / "m")
+
+
+def test_memory_estimates_refuse_what_cannot_fit():
+    for sizes in ([1, 64, 1_000_000, 2, 50, 50], [1, 100_000_000, 128, 2, 50, 50],
+                  [48, 64, 128, 2, 1_000_000, 1_000_000]):
+        with pytest.raises(UsageError, match="needs about .* of memory"):
+            limits.require_training_fits(*sizes)
+    with pytest.raises(UsageError, match="at most 64 layers"):
+        limits.require_training_fits(48, 64, 128, 100_000, 50, 50)
+    limits.require_training_fits(48, 64, 128, 2, 50, 50)  # the default model fits anywhere
+    # The estimate counts what a 2x128 model holds: weights, gradients and Adam's moments.
+    assert limits.parameters(48, 64, 128, 2) == (48 * 64 + (64 + 129) * 512 + 257 * 512
+                                                 + 129 * 48)
+
+
+# ---- the commands, as a user runs them -----------------------------------------------------------
+def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
+    """Each case on its own copy of the model; all run side by side."""
+    (tmp_path / "keep.txt").write_text("kept")
+    (tmp_path / "keep.html").write_text("kept")
+    (tmp_path / "lyrics.txt").write_text(VERSE * 60)
+    shutil.copy(trained / "lyrics.vocab", tmp_path / "lyrics.vocab")
+    model = model_copy(trained, tmp_path, "logs")
+    before = snapshot(model)
+    short_vocabulary = model_copy(trained, tmp_path, "short")
+    vocabulary = json.loads((short_vocabulary / "vocabulary.vocab").read_text())
+    vocabulary["tokens"] = vocabulary["tokens"][:-3]
+    (short_vocabulary / "vocabulary.vocab").write_text(json.dumps(vocabulary))
+    edited_config = model_copy(trained, tmp_path, "edited")
+    config = json.loads((edited_config / "config.json").read_text())
+    (edited_config / "config.json").write_text(json.dumps({**config, "units": 32}))
+    held = ModelLock(str(model_copy(trained, tmp_path, "locked"))).acquire()
+    sample = ["--model_name", "tiny", "--sample_length", "20", "--seed", "Sing "]
+    train = ["--training_file", "lyrics.txt", "--vocabulary_file", "lyrics.vocab", *TINY]
+    results = run_all({
+        "existing": command("sample.py", *sample, "--output_file", "keep.txt"),
+        "model folder": command("sample.py", *sample, "--output_file",
+                                "logs/tiny/vocabulary.vocab", "--overwrite"),
+        "stdout twice": command("sample.py", *sample, "--output_file", "-", "--num_samples",
+                                "2"),
+        "nan temperature": command("sample.py", *sample, "--output_file", "x.txt",
+                                   "--temperature", "nan"),
+        "nan top_p": command("sample.py", *sample, "--output_file", "x.txt", "--top_p", "nan"),
+        "tiny temperature": command("sample.py", *sample, "--output_file", "x.txt",
+                                    "--temperature", "1e-9"),
+        "absurd length": command("sample.py", *sample, "--output_file", "x.txt",
+                                 "--sample_length", str(10 ** 15)),
+        "short vocabulary": command("sample.py", *sample, "--output_file", "x.txt",
+                                    "--logdir", "short"),
+        "edited config": command("sample.py", *sample, "--output_file", "x.txt",
+                                 "--logdir", "edited"),
+        "inspect existing": command("lstm_core.inspect", "--model_name", "tiny", "--text",
+                                    "Sing", "--output_file", "keep.html"),
+        "infinite rate": command("train.py", *train, "--learning_rate", "inf"),
+        "nan clip": command("train.py", *train, "--gradient_clip", "nan"),
+        "nan decay": command("train.py", *train, "--learning_rate_decay", "nan"),
+        "huge rate": command("train.py", *train, "--learning_rate", "1e30"),
+        "huge seed": command("train.py", *train, "--random_seed", "9" * 24),
+        "huge units": command("train.py", *train, "--units_number", "1000000"),
+        "deep": command("train.py", *train, "--layers_number", "100000"),
+        "wide embedding": command("train.py", *train, "--embedding_size", "100000000"),
+        "empty name": command("train.py", *train, "--model_name", ""),
+        "dot name": command("train.py", *train, "--model_name", ".", "--fresh"),
+        "locked": command("train.py", *train, "--model_name", "tiny", "--logdir", "locked"),
+        "proc": command("train.py", "--training_file", "/proc/cpuinfo", "--model_name", "cpu",
+                        *TINY),
+    }, tmp_path)
+    held.release()
+    expected = {
+        "existing": ["--output_file keep.txt exists already", "--overwrite"],
+        "model folder": ["lies in the model folder", "only train.py writes"],
+        "stdout twice": ["--output_file - writes one sample"],
+        "nan temperature": ["--temperature is nan"], "nan top_p": ["--top_p is nan"],
+        "tiny temperature": ["--temperature 1e-09", "--greedy"],
+        "absurd length": ["sampling 1 x 1000000000000000 tokens needs about", "--sample_length"],
+        "short vocabulary": ["short/tiny/vocabulary.vocab has", "trained with"],
+        "edited config": ["edited/tiny/config.json does not match the checkpoint",
+                          "units 32 (the checkpoint has 16)"],
+        "inspect existing": ["--output_file keep.html exists already", "--overwrite"],
+        "infinite rate": ["--learning_rate is inf"], "nan clip": ["--gradient_clip is nan"],
+        "nan decay": ["--learning_rate_decay is nan"],
+        "huge rate": ["--learning_rate 1e+30 is too large"],
+        "huge seed": ["--random_seed 999999999999999999999999 is too large"],
+        "huge units": ["needs about", "--units_number"],
+        "deep": ["--layers_number 100000", "at most 64"],
+        "wide embedding": ["needs about", "--embedding_size"],
+        "empty name": ["--model_name ''"], "dot name": ["--model_name '.'"],
+        "locked": ["being trained by process", str(os.getpid())],
+        "proc": ["/proc/cpuinfo.vocab"],
+    }
+    for name, fragments in expected.items():
+        assert_usage_error(results[name], *fragments)
+    assert (tmp_path / "keep.txt").read_text() == "kept"
+    assert (tmp_path / "keep.html").read_text() == "kept"
+    assert snapshot(model) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
+        "keep.html", "keep.txt", "lyrics.txt", "lyrics.vocab"]
+    assert not (tmp_path / "logs" / "checkpoints").exists()  # nothing trained into the root
+
+
+def test_commands_write_through_special_outputs_and_recover_lost_indexes(trained, tmp_path):
+    model = model_copy(trained, tmp_path, "logs")
+    lost = model_copy(trained, tmp_path, "lost")
+    (lost / "checkpoints" / "checkpoint").unlink()
+    (lost / "checkpoints" / "ckpt-6_temp").mkdir()
+    (tmp_path / "target.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to("target.txt")
+    (tmp_path / "lyrics.txt").write_text("\ufeff" + VERSE * 60, encoding="utf-8")
+    sample = ["--model_name", "tiny", "--sample_length", "20", "--seed", "Sing ",
+              "--random_seed", "3"]
+    results = run_all({
+        "stdout": command("sample.py", *sample, "--output_file", "-"),
+        "file": command("sample.py", *sample, "--output_file", "same.txt"),
+        "link": command("sample.py", *sample, "--output_file", "link.txt", "--overwrite"),
+        "lost sample": command("sample.py", *sample, "--logdir", "lost", "--output_file",
+                               "lost.txt"),
+        "lost train": command("train.py", "--training_file", str(trained / "lyrics.txt"),
+                              "--vocabulary_file", str(trained / "lyrics.vocab"), "--model_name",
+                              "tiny", "--logdir", "lost", "--max_steps", "6", *TINY),
+        "bom": command("lstm_core.preprocessing", "--input_file", "lyrics.txt"),
+    }, tmp_path)
+    for name, result in results.items():
+        assert result.returncode == 0, (name, result.stdout + result.stderr)
+    written = (tmp_path / "same.txt").read_text()
+    assert results["stdout"].stdout == written and written.startswith("Sing ")
+    assert "wrote 20 characters" in results["stdout"].stderr
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "target.txt").read_text() == written
+    assert "index" in results["lost sample"].stderr and (tmp_path / "lost.txt").exists()
+    assert "resuming model tiny from step 4" in results["lost train"].stdout
+    assert "rebuilt it from the files" in results["lost train"].stdout
+    assert not (lost / "checkpoints" / "ckpt-6_temp").exists()
+    assert (lost / "checkpoints" / "ckpt-6.index").exists()
+    from lstm_core.preprocessing import Vocabulary
+
+    assert "\ufeff" not in Vocabulary.load(str(tmp_path / "lyrics.vocab")).tokens
+    assert snapshot(model) == snapshot(trained / "logs" / "tiny")
+
+
+def test_a_folder_to_write_follows_the_same_rule(tmp_path):
+    (tmp_path / "exported").mkdir()
+    (tmp_path / "exported" / "model.json").write_text("{}")
+    with pytest.raises(UsageError, match="holds files; pass --overwrite"):
+        files.check_output_folder("output_dir", str(tmp_path / "exported"))
+    files.check_output_folder("output_dir", str(tmp_path / "exported"), overwrite=True)
+    files.check_output_folder("output_dir", str(tmp_path / "new"))
+    with pytest.raises(UsageError, match="is a file"):
+        files.check_output_folder("output_dir", str(tmp_path / "exported" / "model.json"))
+    for name in files.MODEL_FOLDER_FILES:
+        (tmp_path / name).write_text("{}")
+    with pytest.raises(UsageError, match="lies in the model folder"):
+        files.check_output_folder("output_dir", str(tmp_path / "new"), overwrite=True)
+
+
+def test_vocabulary_files_a_bom_and_what_to_do(tmp_path):
+    from lstm_core.preprocessing import Vocabulary, read_text_file
+
+    (tmp_path / "corpus.txt").write_bytes("\ufeffab".encode("utf-8"))
+    assert read_text_file(str(tmp_path / "corpus.txt")) == "ab"
+    (tmp_path / "only_bom.txt").write_bytes("\ufeff".encode("utf-8"))
+    with pytest.raises(UsageError, match="only a byte-order mark"):
+        read_text_file(str(tmp_path / "only_bom.txt"))
+    Vocabulary.build("abba").save(str(tmp_path / "v.vocab"))
+    (tmp_path / "bom.vocab").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "v.vocab").read_bytes())
+    assert Vocabulary.load(str(tmp_path / "bom.vocab")).tokens == ["a", "b"]
+    (tmp_path / "empty.vocab").write_text("")
+    (tmp_path / "latin.vocab").write_bytes(b"\xe9->1.")
+    (tmp_path / "gap.vocab").write_text("a->1.,0.,0.\nb->0.,0.,1.\n")
+    for name, problem in (("empty", "is empty"), ("latin", "not a readable UTF-8"),
+                          ("gap", r"leave out ids \[1\]")):
+        with pytest.raises(UsageError, match=problem) as raised:
+            Vocabulary.load(str(tmp_path / f"{name}.vocab"))
+        assert "python -m lstm_core.preprocessing --input_file" in str(raised.value)
+
+
+def test_hints_quote_the_command_for_the_shell(tmp_path):
+    from lstm_core.saved import ModelFolder
+
+    with pytest.raises(UsageError, match="python train.py --model_name 'my model;rm' "):
+        ModelFolder(str(tmp_path), "my model;rm").load()
