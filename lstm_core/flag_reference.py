@@ -46,8 +46,10 @@ def command_flags(arguments: list[str]) -> list[dict]:
     """The flags a command defines itself (not absl's own), as dicts of name, default, meaning,
     type and, for enums, the allowed values; in the order absl lists them."""
     result = subprocess.run([sys.executable, *arguments, "--helpxml"], cwd=ROOT,
-                            capture_output=True, text=True, check=True,
-                            env={**os.environ, "PYTHONPATH": ROOT})
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
+    # absl exits with status 1 after printing --helpxml, so success is the XML itself.
+    if "</AllFlags>" not in result.stdout:
+        raise RuntimeError(f"python {' '.join(arguments)} --helpxml failed:\n{result.stderr}")
     found = []
     for flag in ElementTree.fromstring(result.stdout).iter("flag"):
         if flag.findtext("file", "").startswith("absl."):
