@@ -1,6 +1,6 @@
 """The jazz grammar: each solo note or rest as a token relative to the chord under it.
 
-After Gillick, Tang and Keller, *Learning Jazz Grammars* (2009), as the prior system used it.
+After Gillick, Tang and Keller, *Learning Jazz Grammars* (2009), as deepjazz's model uses it.
 A token is ``CLASS,DURATION`` for a rest and ``CLASS,DURATION,<UPPER,LOWER>`` for a note:
 
 - ``CLASS``: ``C`` chord tone, ``S`` tone of the chord's scale, ``A`` approach tone (a semitone
