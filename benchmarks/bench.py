@@ -212,7 +212,7 @@ def torch_sampler(streams, vocabulary=65, units=128):
 
 
 def window_sampler(streams, vocabulary=65, units=128, window=100):
-    """The tutorial generators' way: re-run a Keras model over the last 100 tokens for every new token."""
+    """The tutorial generators' way: a Keras model re-run over the last 100 tokens per new token."""
     import keras
 
     model = keras.Sequential([

@@ -32,7 +32,7 @@ ENCODING = JAZZ
 REST, CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER = "R", "C", "S", "A", "X"
 NOTE_CLASSES = (CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER)
 INTERVAL_SLACK = 3
-"""Semitones each way around the played interval: the original grammar's minor third."""
+"""Semitones each way around the played interval: a minor third, as in *Learning Jazz Grammars*."""
 LONGEST_DURATION = Fraction(16)
 """Longer tokens than four 4/4 measures are not read back (a sampler may invent anything)."""
 
