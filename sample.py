@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
@@ -28,7 +29,9 @@ flags.DEFINE_string("output_file", None, "Where to write the sample; with --num_
                     "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to standard output.")
 flags.DEFINE_bool("overwrite", False, "Replace output files that exist already.")
 flags.DEFINE_string("seed", "Yeah, oho ", "Text that starts the sample (text models).")
-flags.DEFINE_integer("sample_length", 1500, "Tokens to generate after the seed.")
+flags.DEFINE_integer("sample_length", None, "Tokens to generate after the seed or primer "
+                     "(default: 1500 characters for text models, 1000 tokens for music models; "
+                     "a jazz solo lasts its chord progression).")
 flags.DEFINE_integer("log_frequency", 100, "Report progress every N tokens.")
 flags.DEFINE_float("temperature", 1.0, "Below 1: safer and more repetitive; above 1: wilder.")
 flags.DEFINE_integer("top_k", 0, "Draw only among the K likeliest tokens (0: all).")
@@ -37,6 +40,12 @@ flags.DEFINE_float("top_p", 1.0, "Draw only among the likeliest tokens whose pro
 flags.DEFINE_bool("greedy", False, "Always take the likeliest token (argmax); it repeats "
                   "itself more than sampling does.")
 flags.DEFINE_integer("num_samples", 1, "Independent samples generated in parallel.")
+flags.DEFINE_integer("beam_size", 1, "Beam search (as Magenta's): the likeliest streams kept per "
+                     "sample every --steps_per_iteration tokens (1 with --branch_factor 1: plain "
+                     "sampling). See docs/export.md.")
+flags.DEFINE_integer("branch_factor", 1, "Beam search: copies of each kept stream, each drawing "
+                     "its own continuation.")
+flags.DEFINE_integer("steps_per_iteration", 1, "Beam search: tokens drawn between two prunings.")
 flags.DEFINE_integer("random_seed", None, "Seed of the draws: the same seed gives the same "
                      "sample (default: a new one each run, printed).")
 flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise over, bars "
@@ -45,14 +54,26 @@ flags.DEFINE_string("chords", None, "Jazz models: the progression to improvise o
 flags.DEFINE_string("chords_from", None, "Jazz models: take the progression from a MIDI file's "
                     "accompaniment or a lead sheet's chord symbols.")
 flags.DEFINE_integer("choruses", 1, "Jazz models: times the progression is played through.")
-flags.DEFINE_integer("bars", None, "Jazz models: bars of the solo: the progression repeated as "
-                     "often as it takes and cut there (default: --choruses times its length).")
+flags.DEFINE_integer("bars", None, "Music: the piece's length in bars of new music (instead of "
+                     "--sample_length in tokens). Jazz: bars of the solo, the progression repeated "
+                     "as often as it takes and cut there (default: --choruses times its length).")
 flags.DEFINE_list("chord_parts", None, "Jazz, with --chords_from: the parts that hold the "
                   "accompaniment, by index or name (default: guessed).")
 flags.DEFINE_enum("solo_instrument", "guitar", ["guitar", "tenor_sax", "alto_sax"], "Jazz: the "
                   "General MIDI instrument of the solo part.")
 flags.DEFINE_float("tempo", None, "Music: beats per minute of the written MIDI (default: the "
-                   "corpus tempo).")
+                   "tempos the model writes).")
+flags.DEFINE_string("instruments", None, "Music: the instruments the piece may use, comma-"
+                    "separated General MIDI names, families (piano, bass, guitar...), programs "
+                    "0-127 or drums (default: all the model knows; with --primer_midi, the "
+                    "primer's).")
+flags.DEFINE_string("key", None, "Music: keep every pitched note in this key, e.g. \"D minor\", "
+                    "\"Bb major\", \"A dorian\" (drums are never masked).")
+flags.DEFINE_string("scale", None, "Music: keep every pitched note in the scale of these notes, "
+                    "e.g. \"C D Eb G A\".")
+flags.DEFINE_float("seconds", None, "Music: the piece's length in seconds of new music.")
+flags.DEFINE_string("primer_notes", None, "Music: start from this melody, note names or MIDI "
+                    "numbers, one quarter note each, - a rest: \"C4 E4 G4\" or \"60 64 67\".")
 flags.DEFINE_string("primer_midi", None, "Music: start from this MIDI file instead of an "
                     "excerpt of the training data.")
 flags.DEFINE_string("audio", None, "Music: also render the piece as a WAV file (FluidSynth when "
@@ -60,7 +81,9 @@ flags.DEFINE_string("audio", None, "Music: also render the piece as a WAV file (
 flags.DEFINE_string("piano_roll", None, "Music: also draw the piece's piano roll as a PNG file.")
 flags.mark_flag_as_required("output_file")
 
-MUSIC_SAMPLE_LENGTH = 1000  # tokens, when --sample_length is not given for a music model
+TEXT_SAMPLE_LENGTH = 1500  # characters, when --sample_length is not given for a text model
+MUSIC_SAMPLE_LENGTH = 1000  # tokens, when neither --sample_length nor --bars/--seconds is given
+MAX_MUSIC_LENGTH = 100_000  # tokens, however many --bars or --seconds ask for
 SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
 WRITES = {"text": "text", "music": "music", JAZZ: "jazz solos"}
 # Flags only some families of model take (`Vocabulary.family`): those, and what the flag
@@ -68,6 +91,13 @@ WRITES = {"text": "text", "music": "music", JAZZ: "jazz solos"}
 MODEL_KIND_FLAGS = {
     "primer_midi": (("music",), "a music model (a jazz solo starts from the progression: "
                                 "--chords or --chords_from)"),
+    "primer_notes": (("music",), "a music model (a jazz solo starts from the progression: "
+                                 "--chords or --chords_from)"),
+    "instruments": (("music",), "a music model"),
+    "key": (("music",), "a music model (a jazz solo follows its chords)"),
+    "scale": (("music",), "a music model (a jazz solo follows its chords)"),
+    "bars": (("music", JAZZ), "a music model"),
+    "seconds": (("music",), "a music model (a jazz solo lasts its progression)"),
     "audio": (("music", JAZZ), "a music model"),
     "piano_roll": (("music", JAZZ), "a music model"),
     "tempo": (("music", JAZZ), "a music model"),
@@ -75,21 +105,28 @@ MODEL_KIND_FLAGS = {
     "chords_from": ((JAZZ,), "a model trained with --encoding jazz"),
     "chord_parts": ((JAZZ,), "a model trained with --encoding jazz"),
     "choruses": ((JAZZ,), "a model trained with --encoding jazz"),
-    "bars": ((JAZZ,), "a model trained with --encoding jazz"),
     "sample_length": (("text", "music"), "a text or music model (a jazz solo lasts as long as "
                                          "its progression: give --bars or --choruses)"),
     "solo_instrument": ((JAZZ,), "a model trained with --encoding jazz"),
 }
 # Files written besides the sample, and the suffix each must have.
 EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
+# Set when Ctrl-C stopped the generation: the tokens each sample got (written, then status 130).
+INTERRUPTED: list[int] = []
 
 
 def validate_flags() -> None:
     cli.require_positive(sample_length=FLAGS.sample_length, log_frequency=FLAGS.log_frequency,
                          temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
-                         top_p=FLAGS.top_p, choruses=FLAGS.choruses, bars=FLAGS.bars)
+                         top_p=FLAGS.top_p, choruses=FLAGS.choruses, bars=FLAGS.bars,
+                         seconds=FLAGS.seconds)
+    lengths = [f"--{flag}" for flag in ("sample_length", "bars", "seconds")
+               if FLAGS[flag].value is not None]
+    if len(lengths) > 1:
+        raise cli.UsageError(f"{' and '.join(lengths)} each set the length; give one of them")
     for first, second, both in (("chords", "chords_from", "give the progression"),
-                                ("bars", "choruses", "set the solo's length")):
+                                ("bars", "choruses", "set the solo's length"),
+                                ("primer_midi", "primer_notes", "start the piece")):
         if FLAGS[first].present and FLAGS[second].present:
             raise cli.UsageError(f"--{first} and --{second} both {both}; give one of them")
     low, high = limits.TEMPERATURE_RANGE
@@ -105,6 +142,7 @@ def validate_flags() -> None:
                                  f"per minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
     if FLAGS.top_p > 1.0:
         raise cli.UsageError(f"--top_p is {FLAGS.top_p}; give a share in (0, 1]")
+    validate_beam_flags()
     if FLAGS.output_file == STDOUT and FLAGS.num_samples > 1:
         raise cli.UsageError("--output_file - writes one sample to standard output; give a file "
                              "name for --num_samples > 1")
@@ -116,6 +154,22 @@ def validate_flags() -> None:
         if path and not path.lower().endswith(suffix):
             raise cli.UsageError(f"--{flag} {path}: it writes a {suffix} file; give a name "
                                  f"ending in {suffix}")
+
+
+def validate_beam_flags() -> None:
+    cli.require_positive(beam_size=FLAGS.beam_size, branch_factor=FLAGS.branch_factor,
+                         steps_per_iteration=FLAGS.steps_per_iteration)
+    if FLAGS.beam_size * FLAGS.branch_factor == 1:
+        if FLAGS["steps_per_iteration"].present:
+            raise cli.UsageError("--steps_per_iteration is for beam search; give --beam_size "
+                                 "or --branch_factor above 1 too, or leave it out")
+        return
+    for flag, plain in (("top_p", 1.0), ("greedy", False)):
+        if FLAGS[flag].present and FLAGS[flag].value != plain:
+            raise cli.UsageError(f"--{flag} does not combine with beam search (--beam_size "
+                                 f"{FLAGS.beam_size} --branch_factor {FLAGS.branch_factor}): "
+                                 "beams rank streams drawn from the whole distribution; leave "
+                                 f"out --{flag} or the beam flags")
 
 
 def check_flags_fit(family: str) -> None:
@@ -159,62 +213,96 @@ def sample_text(sampler, vocabulary, random_seed: int) -> None:
     from lstm_core.files import atomic_write
 
     primer = text_primer(vocabulary, FLAGS.seed)
-    generated = generate(sampler, vocabulary, primer, FLAGS.sample_length, random_seed)
-    for path, tokens in zip(output_paths(FLAGS.output_file, FLAGS.num_samples), generated):
+    generated = generate(sampler, vocabulary.encode(primer),
+                         FLAGS.sample_length or TEXT_SAMPLE_LENGTH, random_seed)
+    for path, tokens, score in zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
+                                   *generated):
         text = "".join(primer) + vocabulary.decode(tokens)
         atomic_write(path, text.encode("utf-8"))
         if path == STDOUT:  # the sample alone on standard output, what was done on stderr
-            print(f"wrote {len(tokens)} characters (--random_seed {random_seed})",
-                  file=sys.stderr)
+            print(f"wrote {len(tokens)} characters (--random_seed {random_seed}, "
+                  f"{likelihood(score, len(tokens))})", file=sys.stderr)
         else:
-            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed})")
+            print(f"wrote {path} ({len(tokens)} characters, --random_seed {random_seed}, "
+                  f"{likelihood(score, len(tokens))})")
     if FLAGS.num_samples == 1 and path != STDOUT:
         print(text[:600])
 
 
-def sample_music(sampler, vocabulary, random_seed: int, folder) -> None:
-    """A piece continuing an excerpt of the training data (or --primer_midi): MIDI, and
-    optionally WAV and a piano roll. The files hold the generated tokens only."""
-    from lstm_core import music
+def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
+    """A piece continuing --primer_midi, --primer_notes or an excerpt of the training data, kept
+    to the chosen instruments, key and tempo: MIDI, and optionally WAV and a piano roll."""
+    from lstm_core.files import atomic_write
+    from lstm_core.music import constraints, generation
+    from lstm_core.music.constants import BOUNDARY, program_name
     from lstm_core.music.tokenizer import check_vocabulary
 
-    check_vocabulary(vocabulary.tokens, vocabulary.metadata, f"the vocabulary of model "
-                     f"{FLAGS.model_name}")
-    rng = np.random.default_rng(random_seed)
+    tokens, metadata = vocabulary.tokens, vocabulary.metadata
+    check_vocabulary(tokens, metadata, f"the vocabulary of model {FLAGS.model_name}")
+    chosen = generation.controls(tokens, metadata, FLAGS.instruments, FLAGS.key, FLAGS.scale,
+                                 FLAGS.tempo)
     if FLAGS.primer_midi:
-        primer = music.known_events(
-            music.encode_midi_file(FLAGS.primer_midi, vocabulary.metadata), vocabulary.ids,
-            f"--primer_midi {FLAGS.primer_midi}")
+        primer = generation.primer_from_midi(FLAGS.primer_midi, tokens, metadata)
+        if chosen.programs is None:  # the piece goes on with its own instruments
+            chosen = generation.Controls(generation.primer_programs(primer) or None,
+                                         chosen.pitch_classes, chosen.tempo)
+    elif FLAGS.primer_notes:
+        primer = generation.primer_from_notes(FLAGS.primer_notes, tokens, metadata, chosen)
     else:
-        excerpts = folder.load_primers() or [[music.BOUNDARY]]
-        primer = excerpts[rng.integers(len(excerpts))]
-    primer = [music.BOUNDARY] + primer if primer[0] != music.BOUNDARY else primer
-    length = FLAGS.sample_length if FLAGS["sample_length"].present else MUSIC_SAMPLE_LENGTH
-    generated = generate(sampler, vocabulary, primer, length, random_seed)
-    for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
-                                        generated)):
-        tokens = vocabulary.decode(ids)
-        score = music.write_midi(tokens, vocabulary.metadata, path, FLAGS.tempo)
-        print(f"wrote {path}: {len(tokens)} tokens, {score.note_num()} notes in "
-              f"{len(score.tracks)} track(s) (--random_seed {random_seed})")
-        render_extras(path, n, score)
+        excerpts = folder.load_primers() or [[BOUNDARY]]
+        primer = excerpts[np.random.default_rng(random_seed).integers(len(excerpts))]
+        primer = [BOUNDARY] + primer if primer[0] != BOUNDARY else primer
+    keep_primer = bool(FLAGS.primer_midi or FLAGS.primer_notes)
+    sampler = make_sampler(allowed_next=chosen.allowed_next(tokens, metadata))
+
+    def piece(ids):
+        return generation.piece(primer, vocabulary.decode(ids), metadata, keep_primer,
+                                FLAGS.tempo)
+
+    runs = []  # each run's ids and log-likelihoods; the pieces come from the last
+
+    def sample(length: int) -> np.ndarray:
+        runs.append(generate(sampler, vocabulary.encode(primer), length, random_seed))
+        return runs[-1].ids
+
+    measure = generation.bars if FLAGS.bars else generation.seconds if FLAGS.seconds else None
+    if measure is None:
+        generated = sample(FLAGS.sample_length or MUSIC_SAMPLE_LENGTH)
+        target = None
+    else:
+        primed = measure(generation.piece(primer, [], metadata, True)) if keep_primer else 0
+        target = primed + (FLAGS.bars or FLAGS.seconds)
+        generated = generation.long_enough(sample, lambda ids: measure(piece(ids)), target,
+                                           MUSIC_SAMPLE_LENGTH, MAX_MUSIC_LENGTH)
+    for n, (path, ids, log_likelihood) in enumerate(zip(
+            output_paths(FLAGS.output_file, FLAGS.num_samples), generated,
+            runs[-1].log_likelihood)):
+        score = piece(ids)
+        if target is not None:
+            score = generation.clipped(score, target if FLAGS.bars else None,
+                                       None if FLAGS.bars else target)
+        atomic_write(path, score.dumps_midi())
+        written = vocabulary.decode(ids)
+        invalid = (constraints.count_errors(list(primer) + written, metadata)
+                   - constraints.count_errors(primer, metadata))
+        names = ", ".join(program_name(-1 if t.is_drum else t.program) for t in score.tracks)
+        print(f"wrote {path}: {len(score.tracks)} track(s) ({names}), {generation.bars(score)} "
+              f"bars, {generation.seconds(score):.0f} s, {len(written)} tokens, {invalid} "
+              f"invalid (--random_seed {random_seed}, {likelihood(log_likelihood, len(written))})")
+        render_extras(path, n)
 
 
-def render_extras(midi_path: str, n: int, score=None) -> None:
-    """--audio and --piano_roll of sample `n`: the audio from its MIDI file, the piano roll of
-    `score` (default: the MIDI file read back)."""
-    from lstm_core import music
-    from lstm_core.music import scores
+def render_extras(midi_path: str, n: int) -> None:
+    """--audio and --piano_roll of sample `n`, from its MIDI file as written."""
+    from lstm_core.music import render, scores
 
     if FLAGS.audio:
         audio = output_paths(FLAGS.audio, FLAGS.num_samples)[n]
-        renderer = music.render_audio(midi_path, audio)
+        renderer = render.render_audio(midi_path, audio)
         print(f"wrote {audio} ({renderer} synthesiser)")
     if FLAGS.piano_roll:
         picture = output_paths(FLAGS.piano_roll, FLAGS.num_samples)[n]
-        if score is None:  # a jazz solo and its chords, as written
-            score = scores.read_score(midi_path)
-        music.draw_notes_piano_roll(score, picture)
+        render.draw_piano_roll(scores.read_score(midi_path), picture)
         print(f"wrote {picture}")
 
 
@@ -232,10 +320,10 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
                                         metadata["measure_length"])[:jazz.CHORUS_BARS]
     progression = jazz.solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     length = jazz.tokens_needed(progression, metadata["mean_duration"])
-    primer = np.zeros([FLAGS.num_samples, 1], np.int32)  # the most frequent token
-    generated = sampler.generate(primer, length, random_seed)
-    for n, (path, ids) in enumerate(zip(output_paths(FLAGS.output_file, FLAGS.num_samples),
-                                        generated)):
+    primer = np.zeros([1], np.int32)  # the most frequent token
+    generated = generate(sampler, primer, length, random_seed)
+    for n, (path, ids, score) in enumerate(zip(output_paths(FLAGS.output_file,
+                                                            FLAGS.num_samples), *generated)):
         solo = jazz.realize_solo(vocabulary.decode(ids), progression,
                                  np.random.default_rng([random_seed, n]),
                                  pitch_range=tuple(metadata["pitch_range"]))
@@ -244,21 +332,43 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
         opening = jazz.format_progression(progression[:SHOWN_BARS])
         more = " | ..." if len(progression) > SHOWN_BARS else ""
         print(f"wrote {path}: a solo over {len(progression)} bars of {opening}{more} "
-              f"(--random_seed {random_seed})")
+              f"(--random_seed {random_seed}, {likelihood(score, len(ids))})")
         render_extras(path, n)
 
 
-def generate(sampler, vocabulary, primer, length: int, random_seed: int) -> np.ndarray:
-    """`length` ids `[num_samples, length]` continuing `primer` (its tokens, the same for every
-    sample), with a progress bar of `length`."""
+def generate(sampler, primer, length: int, random_seed: int):
+    """`length` ids `[num_samples, length]` continuing `primer` (ids `[time]`, the same for
+    every sample) and their log-likelihoods `[num_samples]` (`lstm_core.sampler.Generated`),
+    with a progress bar of `length`. Ctrl-C returns what the finished chunks hold (the caller
+    writes it, then `main` exits with status 130); with nothing yet, it says so and stops."""
     from lstm_core.progress import ProgressBar
+    from lstm_core.sampler import GenerationInterrupted
 
-    primer_ids = np.tile(vocabulary.encode(primer).astype(np.int32), [FLAGS.num_samples, 1])
-    bar = ProgressBar(length)
-    generated = sampler.generate(primer_ids, length, random_seed,
-                                 lambda done, total: bar.update(done))
+    primer_ids = np.tile(np.asarray(primer, np.int32), [FLAGS.num_samples, 1])
+    bar = ProgressBar(length, lines=True)
+    try:
+        generated = sampler.generate_scored(primer_ids, length, random_seed,
+                                            lambda done, total: bar.update(done, "tokens"))
+    except GenerationInterrupted as stop:
+        generated = stop.generated
+        done = generated.ids.shape[1]
+        bar.close()
+        if not done:
+            print("interrupted before the first chunk of --log_frequency "
+                  f"{FLAGS.log_frequency} tokens was generated: nothing was written",
+                  file=sys.stderr)
+            sys.exit(130)
+        print(f"interrupted after {done} of {length} tokens: writing what was generated",
+              file=sys.stderr)
+        INTERRUPTED.append(done)
     bar.close()
     return generated
+
+
+def likelihood(log_likelihood: float, tokens: int) -> str:
+    """The log-likelihood of a sample, in all and per token, for comparing samples."""
+    return (f"log-likelihood {log_likelihood:.1f}, {log_likelihood / max(tokens, 1):.3f} per "
+            "token")
 
 
 def output_paths(path: str | None, count: int) -> list[str]:
@@ -282,24 +392,33 @@ def main(argv: Sequence[str]) -> None:
         print(f"sampling from {folder.checkpoint_path(FLAGS.checkpoint)}", file=sys.stderr)
     family = vocabulary.family
     check_flags_fit(family)
+    length = FLAGS.sample_length or (TEXT_SAMPLE_LENGTH if family == "text"
+                                     else MUSIC_SAMPLE_LENGTH)
     limits.require_fits(
-        f"sampling {FLAGS.num_samples} x {FLAGS.sample_length} tokens",
+        f"sampling {FLAGS.num_samples} x {length} tokens",
         limits.sampling_bytes(config.vocabulary_size, config.embedding_size, config.units,
-                              config.layers, FLAGS.num_samples, FLAGS.sample_length),
+                              config.layers, FLAGS.num_samples, length),
         "--sample_length or --num_samples")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
-    # A preset (deepjazz's model) may ask for greedy decoding unless told otherwise.
-    greedy = FLAGS.greedy or (not FLAGS["greedy"].present
+    # A preset (deepjazz's model) may ask for greedy decoding unless told otherwise
+    # (beam search draws its branches).
+    greedy = FLAGS.greedy or (not FLAGS["greedy"].present and FLAGS.beam_size
+                              * FLAGS.branch_factor == 1
                               and folder.training_record().get("greedy", False))
-    sampler = Sampler(model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p, greedy,
-                      chunk_length=FLAGS.log_frequency)
+    make_sampler = functools.partial(Sampler, model, FLAGS.temperature, FLAGS.top_k, FLAGS.top_p,
+                                     greedy, chunk_length=FLAGS.log_frequency,
+                                     beam_size=FLAGS.beam_size, branch_factor=FLAGS.branch_factor,
+                                     steps_per_iteration=FLAGS.steps_per_iteration)
     if family == JAZZ:
-        sample_jazz(sampler, vocabulary, random_seed)
+        sample_jazz(make_sampler(), vocabulary, random_seed)
     elif family == "text":
-        sample_text(sampler, vocabulary, random_seed)
+        sample_text(make_sampler(), vocabulary, random_seed)
     else:
-        sample_music(sampler, vocabulary, random_seed, folder)
+        sample_music(make_sampler, vocabulary, random_seed, folder)
+    if INTERRUPTED:
+        sys.exit(130)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run(main, interrupted="interrupted: nothing more was written (a sample does not "
+                              "resume; run the command again for a new one)")

@@ -69,6 +69,10 @@ flags.DEFINE_bool("allow_unknown", False, "When building a vocabulary, add an un
                   "stands for anything it lacks.")
 flags.DEFINE_integer("cluster_timeout", 600, "Under TF_CONFIG: seconds to wait for every "
                      "worker to come up before giving up with an error (see docs/distributed.md).")
+flags.DEFINE_string("init_from", None, "Fine-tuning: start a new model from the weights of this "
+                    "trained model (a name in --logdir, or a model folder) with the same layers, "
+                    "units and embedding size; tokens both vocabularies share keep their rows. "
+                    "See docs/export.md.")
 flags.DEFINE_bool("fresh", False, "Start a new model even if logs/<model_name> has one (the old "
                   "folder is kept, renamed).")
 
@@ -241,12 +245,15 @@ def main(argv: Sequence[str]) -> None:
 
     model_config = from_flags(ModelConfig, vocabulary_size=len(vocabulary),
                               token_kind=vocabulary.kind)
+    source = init_source(folder, model_config, vocabulary)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),
               **{flag: getattr(FLAGS, flag) for flag in DATA_FLAGS},
               "preset": FLAGS.preset,
               "greedy": PRESETS.get(FLAGS.preset or "", {}).get("greedy", False),
               "training": dataclasses.asdict(config)}
+    if source:
+        record["init_from"] = source.record()
     distribute.require_same_run(strategy, json.dumps(
         [dataclasses.asdict(config), dataclasses.asdict(model_config),
          [record[flag] for flag in DATA_FLAGS], corpus_digest, vocabulary.tokens],
@@ -269,6 +276,10 @@ def main(argv: Sequence[str]) -> None:
     add_internals_summaries(trainer, train, validation, folder.root)
     if trainer.restore():
         print(f"resuming model {folder.name} from step {trainer.current_step}")
+    elif source:
+        source.copy_into(trainer.model)
+        print(f"starting from model {source.name}: {len(source.shared)} of {len(vocabulary)} "
+              "tokens keep its embedding and output rows")
     print(f"training {folder.name}: {len(train_ids):,} training and {len(validation_ids):,} "
           f"validation tokens, {train.num_batches} batches per epoch, {trainer.total_steps} "
           "steps in all")
@@ -285,6 +296,20 @@ def main(argv: Sequence[str]) -> None:
     if trainer.is_chief:
         print(f"saved in {folder.root}; sample with: python sample.py --model_name "
               f"{shlex.quote(folder.name)} --output_file {example}")
+
+
+def init_source(folder, model_config, vocabulary):
+    """The model --init_from names, checked against the new one (None without the flag; a run
+    that resumes from a checkpoint does not use it)."""
+    from lstm_core.transfer import Source
+
+    if not FLAGS.init_from:
+        return None
+    if os.path.abspath(os.path.join(FLAGS.logdir, FLAGS.init_from)) == os.path.abspath(
+            folder.root):
+        raise cli.UsageError(f"--init_from {FLAGS.init_from} is the model being trained; name "
+                             "another model, or leave the flag out")
+    return Source(FLAGS.logdir, FLAGS.init_from, model_config, vocabulary)
 
 
 # Flags recorded for TensorBoard's HParams dashboard (runs compare side by side).

@@ -66,9 +66,13 @@ def _parse_flags(argv: Sequence[str]) -> Sequence[str]:
     return rest
 
 
-def run(main: Callable[[Sequence[str]], None]) -> None:
+RESUMABLE = "interrupted: what was already saved is kept; run the same command to go on"
+
+
+def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE) -> None:
     """`absl.app.run` with `UsageError` and flag errors turned into exit status 2, and Ctrl-C
-    outside the training loop (which saves a checkpoint itself) into one line and status 130."""
+    outside the training loop (which saves a checkpoint itself) into the line `interrupted`
+    and status 130 (a command that cannot resume says what it left instead)."""
 
     def guarded(argv: Sequence[str]) -> None:
         if len(argv) > 1:
@@ -78,8 +82,7 @@ def run(main: Callable[[Sequence[str]], None]) -> None:
             import_tensorflow_quietly()
             main(argv)
         except KeyboardInterrupt:
-            print("interrupted: what was already saved is kept; run the same command to go on",
-                  file=sys.stderr)
+            print(interrupted, file=sys.stderr)
             sys.exit(130)
         except UsageError as e:
             fail(str(e))

@@ -414,10 +414,9 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
         if vocabulary.is_text:
             raise UsageError(f"--midi {midi}: this is a text model ({vocabulary.kind}); give "
                              "--text or --text_file")
-        from lstm_core.music import encode_midi_file, known_events
+        from lstm_core.music.generation import primer_from_midi  # as sample.py reads it
 
-        return known_events(encode_midi_file(midi, vocabulary.metadata, flag="--midi"),
-                            vocabulary.ids, f"--midi {midi}")
+        return primer_from_midi(midi, vocabulary.tokens, vocabulary.metadata, flag="--midi")
     if not vocabulary.is_text:
         raise UsageError(f"this model reads music ({vocabulary.kind} tokens); give --midi FILE")
     if text_file is not None:

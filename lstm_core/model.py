@@ -84,8 +84,21 @@ class LanguageModel(tf.Module):
         """The top layer's time-major hidden states → logits `[batch, time, vocabulary]`."""
         return tf.einsum("tbu,uv->btv", hidden, self.output_kernel) + self.output_bias
 
-    def step(self, tokens: tf.Tensor, state: StackState) -> tuple[tf.Tensor, StackState]:
-        """One token per stream: `tokens` `[batch]` → next-token logits `[batch, vocabulary]`."""
-        hidden, state = self.lstm.step(tf.gather(self.embedding, tokens), state)
+    def step(self, tokens: tf.Tensor, state: StackState, input_table: tf.Tensor | None = None
+             ) -> tuple[tf.Tensor, StackState]:
+        """One token per stream: `tokens` `[batch]` → next-token logits `[batch, vocabulary]`.
+
+        `input_table` (`input_table()`, computed once for many steps) gives the first layer's
+        input projection of each token by a lookup instead of a matmul: the same logits.
+        """
+        if input_table is None:
+            hidden, state = self.lstm.step(tf.gather(self.embedding, tokens), state)
+        else:
+            hidden, state = self.lstm.step(tf.gather(input_table, tokens), state,
+                                           first_gate_inputs=True)
         return tf.matmul(hidden, self.output_kernel) + self.output_bias, state
+
+    def input_table(self) -> tf.Tensor:
+        """The first LSTM layer's input projection of every token, `[vocabulary, 4*units]`."""
+        return self.lstm.input_table(self.embedding)
 

@@ -1,4 +1,5 @@
-"""A one-line progress bar with an ETA, drawn on stderr when it is a terminal."""
+"""A one-line progress bar with an ETA, drawn on stderr when it is a terminal (else, when asked,
+one plain line per update, for logs)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ class ProgressBar:
     a second. Log lines printed through `print` appear above it."""
 
     def __init__(self, total: int, initial: int = 0, stream: TextIO | None = None,
-                 shown: bool = True):
-        """`shown`: False for a bar that is never drawn (its `print` still prints)."""
+                 shown: bool = True, lines: bool = False):
+        """`shown`: False for a bar that is never drawn (its `print` still prints). `lines`: when
+        `stream` is not a terminal, write each update as a line of its own (for updates that
+        come seldom, such as a sampler's chunks)."""
         self.total, self.initial, self.done = max(total, 1), initial, initial
         self.stream = stream or sys.stderr
         self.active = shown and self.stream.isatty()
+        self.lines = lines and shown and not self.stream.isatty()
         self.started = self.last_drawn = time.perf_counter()
         self.suffix, self.drawn = "", False
 
@@ -32,14 +36,21 @@ class ProgressBar:
         if self.active and (now - self.last_drawn > 0.1 or done >= self.total):
             self.last_drawn = now
             self._draw(now)
+        elif self.lines:
+            self.stream.write(self._status(now) + "\n")
+            self.stream.flush()
 
-    def _draw(self, now: float) -> None:
+    def _status(self, now: float) -> str:
+        """``45%  450/1000  ETA 0:01:12  loss 1.234``."""
         fraction = min(self.done / self.total, 1.0)
         rate = (self.done - self.initial) / max(now - self.started, 1e-9)
         eta = format_seconds((self.total - self.done) / rate) if rate > 0 else "?"
+        return f"{fraction:4.0%} {self.done}/{self.total} ETA {eta} {self.suffix}".rstrip()
+
+    def _draw(self, now: float) -> None:
+        fraction = min(self.done / self.total, 1.0)
         bar = "#" * int(30 * fraction) + "." * (30 - int(30 * fraction))
-        self.stream.write(f"\r[{bar}] {fraction:4.0%} {self.done}/{self.total} ETA {eta} "
-                          f"{self.suffix}\x1b[K")
+        self.stream.write(f"\r[{bar}] {self._status(now)}\x1b[K")
         self.stream.flush()
         self.drawn = True
 

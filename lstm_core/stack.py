@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from lstm_core.cell import LSTMCell, LSTMState
+from lstm_core.cell import LSTMCell, LSTMState, lstm_step
 from lstm_core.fused import fused_recurrence, fused_unroll
 
 StackState = tuple[LSTMState, ...]  # one `LSTMState` per layer, bottom first
@@ -58,10 +58,14 @@ class StackedLSTM(tf.Module):
           embedding: `[vocabulary, input]`.
           tokens: token ids, time-major `[time, batch]`.
         """
+        return self._run(tf.gather(self.input_table(embedding), tokens), state, dropout, seed,
+                         True, first_gate_inputs=True)
+
+    def input_table(self, embedding: tf.Tensor) -> tf.Tensor:
+        """The first layer's ``x W + b`` of every token, `[vocabulary, 4*units]`, from the
+        `embedding` `[vocabulary, input]`."""
         first = self.cells[0]
-        table = tf.matmul(embedding, first.kernel) + first.bias
-        return self._run(tf.gather(table, tokens), state, dropout, seed, True,
-                         first_gate_inputs=True)
+        return tf.matmul(embedding, first.kernel) + first.bias
 
     def _run(self, inputs, state, dropout, seed, fused, first_gate_inputs=False):
         final_states = []
@@ -80,11 +84,16 @@ class StackedLSTM(tf.Module):
             final_states.append(final)
         return inputs, tuple(final_states)
 
-    def step(self, inputs: tf.Tensor, state: StackState) -> tuple[tf.Tensor, StackState]:
-        """One time step through every layer: `inputs` `[batch, input]` → `[batch, units]`."""
+    def step(self, inputs: tf.Tensor, state: StackState, first_gate_inputs: bool = False
+             ) -> tuple[tf.Tensor, StackState]:
+        """One time step through every layer: `inputs` `[batch, input]` → `[batch, units]`.
+
+        With `first_gate_inputs`, `inputs` is already the first layer's ``x W + b``
+        `[batch, 4*units]` (a row of the table of `from_embedding`)."""
         new_states = []
-        for cell, layer_state in zip(self.cells, state):
-            layer_state = cell(inputs, layer_state)
+        for n, (cell, layer_state) in enumerate(zip(self.cells, state)):
+            layer_state = (lstm_step(inputs, layer_state, cell.recurrent_kernel)
+                           if n == 0 and first_gate_inputs else cell(inputs, layer_state))
             inputs = layer_state.hidden
             new_states.append(layer_state)
         return inputs, tuple(new_states)

@@ -68,7 +68,7 @@ def test_sample_writes_midi_wav_and_piano_roll(music_model):
                  "song.wav", "--piano_roll", "song.png", "--sample_length", "120",
                  "--random_seed", "2", cwd=path)
     assert result.returncode == 0, result.stderr
-    assert "wrote song.mid: 120 tokens" in result.stdout
+    assert "120 tokens" in result.stdout
     assert read_score(path / "song.mid").note_num() > 0
     with wave.open(str(path / "song.wav")) as audio:
         assert audio.getnframes() > 0
@@ -187,3 +187,64 @@ def test_a_music_model_writes_midi_only_and_takes_no_jazz_flags(music_model, fla
     result = run("sample.py", "--model_name", "piano", *flags, cwd=path)
     assert_usage_error(result, *fragments)
     assert not any((path / name).exists() for name in flags[1::2])  # nothing written
+
+
+def test_beam_search_writes_music_with_its_log_likelihood(music_model):
+    from music21 import converter
+
+    path, _ = music_model
+    result = run("sample.py", "--model_name", "piano", "--output_file", "beam.mid",
+                 "--sample_length", "64", "--beam_size", "2", "--branch_factor", "3",
+                 "--steps_per_iteration", "8", "--random_seed", "5", cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert "64 tokens" in result.stdout and "log-likelihood -" in result.stdout
+    assert len(converter.parse(str(path / "beam.mid")).flatten().notes) > 0
+
+
+def test_sample_keeps_to_the_key_and_length_after_a_melody(music_model):
+    import re
+
+    import symusic
+
+    path, _ = music_model
+    result = run("sample.py", "--model_name", "piano", "--output_file", "keyed.mid", "--key",
+                 "D minor", "--bars", "3", "--primer_notes", "D4 F4 A4 -", "--random_seed", "4",
+                 cwd=path)
+    assert result.returncode == 0, result.stderr
+    score = symusic.Score(str(path / "keyed.mid"))
+    notes = sorted((n.time, n.pitch) for track in score.tracks for n in track.notes)
+    quarter = score.ticks_per_quarter
+    assert notes[:3] == [(0, 62), (quarter, 65), (2 * quarter, 69)]  # the melody starts it
+    assert all(pitch % 12 in {2, 4, 5, 7, 9, 10, 0} for _, pitch in notes)
+    assert notes[-1][0] < 4 * 4 * quarter  # its bar, then 3 bars of new music
+    assert re.search(r"keyed.mid: 1 track\(s\) \(Acoustic Grand Piano\), [34] bars, .* tokens, "
+                     r"\d+ invalid", result.stdout)
+
+
+@pytest.mark.parametrize("flags, fragments", [
+    (["--instruments", "piano,kazoo"], ["--instruments", "'kazoo' is no General MIDI"]),
+    (["--instruments", "drums"], ["--instruments", "never wrote 'drums'"]),
+    (["--key", "H minor"], ["--key", "'H minor'"]),
+    (["--key", "D minor", "--scale", "C D E"], ["--key and --scale"]),
+    (["--bars", "2", "--sample_length", "10"], ["--sample_length and --bars"]),
+    (["--seconds", "0"], ["--seconds is 0"]),
+    (["--primer_notes", "C4 X9"], ["--primer_notes", "'X9'"]),
+    (["--primer_notes", "C4", "--primer_midi", "midi_songs/chorale0.mid"],
+     ["--primer_midi and --primer_notes"]),
+])
+def test_bad_controls_are_usage_errors_and_write_nothing(music_model, flags, fragments):
+    path, _ = music_model
+    result = run("sample.py", "--model_name", "piano", "--output_file", "bad.mid", *flags,
+                 cwd=path)
+    assert_usage_error(result, *fragments)
+    assert not (path / "bad.mid").exists()
+
+
+
+def test_sample_length_help_names_each_kinds_default(music_model):
+    path, _ = music_model
+    text = " ".join(run("sample.py", "--helpfull", cwd=path).stdout.split())
+    assert "(default: 1500 characters for text models, 1000 tokens for music models;" in text
+    result = run("sample.py", "--model_name", "piano", "--output_file", "default.mid",
+                 "--random_seed", "5", cwd=path)
+    assert result.returncode == 0 and "1000 tokens" in result.stdout, result.stderr

@@ -7,8 +7,11 @@ A piece is a `symusic.Score` throughout. The public API the apps call; see each 
   `encode`, `decode`, `metadata_of`, `from_metadata` (the vocabulary records the tokenizer).
 - `scores`: `read_score`, `select_instruments`, `write_midi`.
 - `corpus`: `is_music_source`, `source_files`, `load_corpus` (cached); `prepare`: the CLI.
-- `render`: `render_audio`, piano rolls; `summaries.write_sample_summaries` for TensorBoard.
-- `primer`: `encode_midi_file`, `known_events`, `random_excerpt`, `random_excerpts`.
+- `render`: hearing and seeing a Score: `render_audio`, `audio_waveform`, `draw_piano_roll`,
+  `piano_roll_image`; `summaries.write_sample_summaries` for TensorBoard.
+- `generation`: a piece from a model: controls (instruments, key, tempo), primers, length;
+  `constraints`: what may follow what (`Sampler(allowed_next=...)`); `pitches`: note names.
+- `primer`: `encode_midi_file`, `random_excerpt`, `random_excerpts`.
 
 The names below load their module on first use: importing `lstm_core.music.constants` (as
 ``sample.py`` does for every model) loads neither MidiTok nor music21.
@@ -19,11 +22,9 @@ import importlib
 from lstm_core.music.constants import BOUNDARY
 
 _HOMES = {"is_music_source": "corpus", "load_corpus": "corpus", "ENCODINGS": "tokenizer",
-          "encode_midi_file": "primer", "known_events": "primer", "random_excerpt": "primer",
+          "encode_midi_file": "primer", "random_excerpt": "primer",
           "random_excerpts": "primer", "write_midi": "scores", "audio_waveform": "render",
-          "draw_notes_piano_roll": "render", "draw_piano_roll": "render",
-          "notes_piano_roll_image": "render", "piano_roll_image": "render",
-          "render_audio": "render"}
+          "draw_piano_roll": "render", "piano_roll_image": "render", "render_audio": "render"}
 
 __all__ = ["BOUNDARY", *_HOMES]
 

@@ -3,15 +3,13 @@ the training tokens that starts at a musical boundary."""
 
 from __future__ import annotations
 
-import sys
-from typing import Collection, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from lstm_core.errors import UsageError
 from lstm_core.music import scores, tokenizer
 from lstm_core.music.constants import BOUNDARY, programs_named
-from lstm_core.preprocessing import describe_tokens
 
 
 def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> list[str]:
@@ -27,17 +25,6 @@ def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> 
         raise UsageError(f"{flag} {path} cannot prime the piece: {e}") from None
     music_tokenizer = tokenizer.from_metadata(metadata, "the model's vocabulary")
     return [BOUNDARY] + tokenizer.encode(score, music_tokenizer)
-
-
-def known_events(tokens: Sequence[str], known: Collection[str], source: str) -> list[str]:
-    """The `tokens` in `known` (a vocabulary's tokens); any other is left out, with one warning
-    on stderr naming `source`."""
-    result = [token for token in tokens if token in known]
-    if len(result) < len(tokens):
-        lacking = list(dict.fromkeys(t for t in tokens if t not in known))
-        print(f"warning: {source} has {len(tokens) - len(result)} token(s) the model never saw "
-              f"({describe_tokens(lacking, 6)}); they are left out", file=sys.stderr)
-    return result
 
 
 def boundaries(tokens: Sequence[str]) -> list[int]:

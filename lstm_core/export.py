@@ -1,0 +1,164 @@
+"""Export a trained model for use without this package: a TensorFlow SavedModel, and its step
+as TensorFlow Lite.
+
+    python -m lstm_core.export --model_name lyrics --output_dir exported/lyrics
+
+writes ``exported/lyrics/`` (a SavedModel: ``tf.saved_model.load`` in any TensorFlow program,
+TF Serving, ``saved_model_cli show --dir exported/lyrics --all``) with the signatures
+
+    generate       primer_ids int32 [streams, time], length int32, temperature float32,
+                   top_k int32, top_p float32, random_seed int64
+                   → ids int32 [streams, length], log_likelihood float32 [streams]
+    generate_text  (text models) seed string, length, temperature, top_k, top_p, random_seed
+                   → text string (the continuation, without the seed), log_likelihood float32
+    step           tokens int32 [streams], state float32 [layers, 2, streams, units]
+                   (each layer's hidden and cell state; zeros to start)
+                   → logits float32 [streams, vocabulary], state (the same shape)
+
+and ``assets/vocabulary.vocab`` (the model's vocabulary file: id i is the i-th token), plus
+``step.tflite``: the step for TensorFlow Lite (`tf.lite.Interpreter`, or LiteRT on a phone).
+`generate` and `generate_text` run the sampler's own compiled loop, so for the same settings
+they write what `sample.py` writes. The export is built in a folder beside ``--output_dir`` and
+renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Sequence
+
+import numpy as np
+
+from lstm_core import cli
+
+if __name__ == "__main__":  # the app: TensorFlow's start-up chatter captured, as cli.run does
+    cli.import_tensorflow_quietly()
+
+import tensorflow as tf  # noqa: E402
+
+from lstm_core.files import check_output_folder
+from lstm_core.model import LanguageModel
+from lstm_core.preprocessing import Vocabulary
+from lstm_core.sampler import Sampler
+from lstm_core.trainer import pack_state, unpack_state
+
+CHUNK_LENGTH = 100  # tokens per compiled call of the exported loop
+TFLITE_FILE = "step.tflite"
+SETTINGS = (tf.TensorSpec([], tf.int32, "length"), tf.TensorSpec([], tf.float32, "temperature"),
+            tf.TensorSpec([], tf.int32, "top_k"), tf.TensorSpec([], tf.float32, "top_p"),
+            tf.TensorSpec([], tf.int64, "random_seed"))
+
+
+class ExportedModel(tf.Module):
+    """The model, its sampler and its vocabulary, as the SavedModel's signatures see them."""
+
+    def __init__(self, model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str,
+                 allowed_next: np.ndarray | None = None):
+        """`allowed_next`: the sampler's mask of which token may follow which (None: any)."""
+        super().__init__(name="exported_model")
+        config = model.config
+        self.model = model
+        self.sampler = Sampler(model, chunk_length=CHUNK_LENGTH, allowed_next=allowed_next)
+        self.vocabulary_file = tf.saved_model.Asset(vocabulary_file)
+        self.tokens = tf.constant(vocabulary.tokens)
+        self.is_text = vocabulary.is_text
+        if self.is_text:
+            self.ids = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+                self.tokens, tf.range(len(vocabulary), dtype=tf.int32)), default_value=-1)
+            self.space = vocabulary.ids.get(" ", -1)  # what characters it lacks become
+            self.generate_text = tf.function(self._generate_text, input_signature=(
+                tf.TensorSpec([], tf.string, "seed"), *SETTINGS))
+        self.generate = tf.function(self._generate, input_signature=(
+            tf.TensorSpec([None, None], tf.int32, "primer_ids"), *SETTINGS))
+        self.step = tf.function(self._step, input_signature=(
+            tf.TensorSpec([None], tf.int32, "tokens"),
+            tf.TensorSpec([config.layers, 2, None, config.units], tf.float32, "state")))
+
+    def signatures(self) -> dict:
+        signatures = {"generate": self.generate, "step": self.step}
+        if self.is_text:
+            signatures["generate_text"] = self.generate_text
+        return signatures
+
+    def _generate(self, primer_ids, length, temperature, top_k, top_p, random_seed):
+        tf.debugging.assert_greater(tf.shape(primer_ids)[1], 0,
+                                    "primer_ids needs at least one token per stream")
+        tf.debugging.assert_less(tf.reduce_max(primer_ids), len(self.tokens),
+                                 "primer_ids holds ids outside the vocabulary")
+        ids, log_likelihood = self.sampler.generate_in_graph(
+            primer_ids, length, random_seed, temperature, top_k, top_p)
+        return {"ids": ids, "log_likelihood": log_likelihood}
+
+    def _generate_text(self, seed, length, temperature, top_k, top_p, random_seed):
+        """As `sample.py --seed`: characters the vocabulary lacks become a space (dropped when
+        it has none)."""
+        ids = self.ids.lookup(tf.strings.unicode_split(seed, "UTF-8"))
+        ids = (tf.where(ids < 0, self.space, ids) if self.space >= 0
+               else tf.boolean_mask(ids, ids >= 0))
+        tf.debugging.assert_greater(tf.size(ids), 0,
+                                    "seed is empty (or has no character the model knows)")
+        generated = self._generate(ids[None], length, temperature, top_k, top_p, random_seed)
+        return {"text": tf.strings.reduce_join(tf.gather(self.tokens, generated["ids"][0])),
+                "log_likelihood": generated["log_likelihood"][0]}
+
+    def _step(self, tokens, state):
+        logits, new_state = self.model.step(tokens, unpack_state(state))
+        return {"logits": logits, "state": pack_state(new_state)}
+
+
+def export(model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str, output_dir: str,
+           overwrite: bool = False, allowed_next: np.ndarray | None = None) -> None:
+    """Writes the SavedModel and ``step.tflite`` into `output_dir`: built beside it, then
+    renamed into place, so that `output_dir` is never half written (an existing one that holds
+    files is replaced only with `overwrite`, and only once the new export is complete; see
+    docs/files.md)."""
+    check_output_folder("output_dir", output_dir, overwrite)
+    output_dir = os.path.abspath(output_dir)
+    parent = os.path.dirname(output_dir)
+    # Built inside a private folder beside `output_dir` (same file system: renames are atomic),
+    # in a subfolder that the save creates with the user's permissions.
+    workspace = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output_dir)}.partial-")
+    building, replaced = os.path.join(workspace, "export"), os.path.join(workspace, "replaced")
+    try:
+        module = ExportedModel(model, vocabulary, vocabulary_file, allowed_next)
+        tf.saved_model.save(module, building, signatures=module.signatures())
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [module.step.get_concrete_function()], module.model)
+        with open(os.path.join(building, TFLITE_FILE), "wb") as f:
+            f.write(converter.convert())
+        if os.path.exists(output_dir):
+            os.rename(output_dir, replaced)
+        os.rename(building, output_dir)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
+def main(argv: Sequence[str]) -> None:
+    from absl import flags
+
+    from lstm_core.saved import ModelFolder
+
+    FLAGS = flags.FLAGS
+    check_output_folder("output_dir", FLAGS.output_dir, FLAGS.overwrite)  # before the work
+    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
+    model, vocabulary, _ = folder.load()
+    export(model, vocabulary, folder.vocabulary, FLAGS.output_dir, FLAGS.overwrite)
+    names = "generate, generate_text, step" if vocabulary.is_text else "generate, step"
+    print(f"wrote {FLAGS.output_dir}: a SavedModel with the signatures {names} (list them with "
+          f"saved_model_cli show --dir {FLAGS.output_dir} --all), the vocabulary in assets/, "
+          f"and the step for TensorFlow Lite in {os.path.join(FLAGS.output_dir, TFLITE_FILE)}")
+
+
+if __name__ == "__main__":
+    from absl import flags
+
+    flags.DEFINE_string("model_name", "lyrics", "The model to export (logs/<model_name>/).")
+    flags.DEFINE_string("logdir", "logs", "Folder of the models.")
+    flags.DEFINE_string("output_dir", None, "The folder to write (it must not exist, unless "
+                        "--overwrite).")
+    flags.DEFINE_bool("overwrite", False, "Replace an existing --output_dir once the new export "
+                      "is complete.")
+    flags.mark_flag_as_required("output_dir")
+    cli.run(main, interrupted="interrupted: nothing was written (no partial export is left)")

@@ -1,0 +1,215 @@
+"""The sampler: masks, log-likelihoods, beam search, slices of many streams; and sample.py's
+beam flags, Ctrl-C and progress."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lstm_core.model import LanguageModel, ModelConfig
+from lstm_core.sampler import Sampler
+from test_cli import ROOT, assert_usage_error, run
+
+VOCABULARY = 30
+
+
+@pytest.fixture(scope="module")
+def model():
+    return LanguageModel(ModelConfig(VOCABULARY, units=32, layers=2, embedding_size=16), seed=3)
+
+
+def primers(streams, length=5):
+    return np.random.default_rng(0).integers(0, VOCABULARY, (streams, length)).astype(np.int32)
+
+
+def recomputed_log_likelihood(model, primer, ids):
+    """The sum of the chosen tokens' log-probabilities, from the model run over primer + ids."""
+    tokens = np.concatenate([primer, ids], axis=1)
+    logits, _ = model(tf.constant(tokens[:, :-1]), model.initial_state(len(tokens)))
+    log_probabilities = tf.nn.log_softmax(logits).numpy()[:, primer.shape[1] - 1:]
+    return np.take_along_axis(log_probabilities, ids[..., None], axis=2)[..., 0].sum(axis=1)
+
+
+def test_chunks_do_not_change_the_tokens(model):
+    primer = primers(3)
+    whole = Sampler(model, chunk_length=40).generate_scored(primer, 40, random_seed=5)
+    cut = Sampler(model, chunk_length=7).generate_scored(primer, 40, random_seed=5)
+    np.testing.assert_array_equal(whole.ids, cut.ids)
+    np.testing.assert_allclose(whole.log_likelihood, cut.log_likelihood, rtol=1e-5)
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(temperature=0.7, top_k=5),
+                                      dict(beam_size=3, branch_factor=2, steps_per_iteration=4)])
+def test_log_likelihood_is_the_models_over_the_sample(model, settings):
+    primer = primers(3)
+    generated = Sampler(model, chunk_length=8, **settings).generate_scored(primer, 30, 11)
+    assert generated.ids.shape == (3, 30)
+    np.testing.assert_allclose(generated.log_likelihood,
+                               recomputed_log_likelihood(model, primer, generated.ids),
+                               rtol=1e-4)
+
+
+def test_beam_of_one_with_one_branch_is_plain_sampling(model):
+    primer = primers(4)
+    plain = Sampler(model, temperature=0.8, chunk_length=9).generate_scored(primer, 50, 2)
+    beam = Sampler(model, temperature=0.8, chunk_length=9, beam_size=1, branch_factor=1,
+                   steps_per_iteration=3).generate_scored(primer, 50, 2)
+    np.testing.assert_array_equal(plain.ids, beam.ids)
+    np.testing.assert_allclose(plain.log_likelihood, beam.log_likelihood)
+
+
+def test_a_wide_beam_finds_likelier_samples_than_drawing(model):
+    primer = primers(8)
+    plain = Sampler(model, chunk_length=10).generate_scored(primer, 40, 4)
+    beam = Sampler(model, chunk_length=10, beam_size=4, branch_factor=4).generate_scored(
+        primer, 40, 4)
+    assert beam.log_likelihood.mean() > plain.log_likelihood.mean()
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(top_k=3, top_p=0.9, temperature=2.0),
+                                      dict(greedy=True),
+                                      dict(beam_size=2, branch_factor=3, steps_per_iteration=2)])
+def test_a_masked_token_never_appears(model, settings):
+    allowed = np.ones([VOCABULARY, VOCABULARY], bool)
+    allowed[:, 7] = False  # never
+    allowed[4, :] = False  # after token 4 only token 5
+    allowed[4, 5] = True
+    sampler = Sampler(model, chunk_length=25, allowed_next=allowed, **settings)
+    primer = primers(6)
+    primer[:, -1] = 4
+    ids = sampler.generate(primer, 200, random_seed=1)
+    assert not (ids == 7).any()
+    assert (ids[:, 0] == 5).all()
+    after_four = ids[:, 1:][ids[:, :-1] == 4]
+    assert after_four.size and (after_four == 5).all()
+    if not {"top_k", "greedy"} & settings.keys():  # drawing from all: the model would write it
+        unmasked = Sampler(model, chunk_length=25, **settings).generate(primer, 200, 1)
+        assert (unmasked == 7).any()
+
+
+def test_a_row_that_allows_nothing_allows_anything(model):
+    allowed = np.ones([VOCABULARY, VOCABULARY], bool)
+    allowed[2, :] = False
+    primer = primers(2)
+    primer[:, -1] = 2
+    ids = Sampler(model, allowed_next=allowed, chunk_length=10).generate(primer, 10)
+    assert ids.shape == (2, 10)
+
+
+def test_a_mask_of_the_wrong_shape_is_refused(model):
+    with pytest.raises(ValueError, match="allowed_next"):
+        Sampler(model, allowed_next=np.ones([VOCABULARY, VOCABULARY - 1], bool))
+
+
+def test_many_streams_run_in_slices_and_repeat_with_the_seed(model):
+    sampler = Sampler(model, chunk_length=16)
+    primer = primers(64)
+    first = sampler.generate_scored(primer, 32, 9)
+    np.testing.assert_array_equal(first.ids, sampler.generate_scored(primer, 32, 9).ids)
+    np.testing.assert_allclose(first.log_likelihood,
+                               recomputed_log_likelihood(model, primer, first.ids), rtol=1e-4)
+    assert len({row.tobytes() for row in first.ids}) > 60  # the streams differ
+
+
+# ---- sample.py -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def text_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sampling")
+    (path / "words.txt").write_text("the cat sat on the mat, the dog ran far away.\n" * 200,
+                                    encoding="utf-8")
+    result = run("train.py", "--training_file", "words.txt", "--model_name", "words",
+                 "--units_number", "16", "--embedding_size", "8", "--batch_size", "4",
+                 "--sequence_length", "16", "--max_steps", "5", "--sample_every", "0",
+                 "--histogram_frequency", "0", cwd=path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+def test_sample_py_beam_of_one_equals_plain_sampling_and_reports_log_likelihoods(text_model):
+    common = ["--model_name", "words", "--sample_length", "120", "--random_seed", "4",
+              "--num_samples", "2", "--temperature", "0.9"]
+    plain = run("sample.py", *common, "--output_file", "plain.txt", cwd=text_model)
+    beam = run("sample.py", *common, "--output_file", "beam.txt", "--beam_size", "1",
+               "--branch_factor", "1", cwd=text_model)
+    assert plain.returncode == 0 and beam.returncode == 0, plain.stderr + beam.stderr
+    for n in (1, 2):
+        assert ((text_model / f"plain-{n}.txt").read_text(encoding="utf-8")
+                == (text_model / f"beam-{n}.txt").read_text(encoding="utf-8"))
+    scores = [line.split("log-likelihood ")[1] for line in plain.stdout.splitlines()
+              if line.startswith("wrote")]
+    assert len(scores) == 2 and scores == [line.split("log-likelihood ")[1] for line in
+                                           beam.stdout.splitlines() if line.startswith("wrote")]
+    wide = run("sample.py", *common, "--output_file", "wide.txt", "--beam_size", "3",
+               "--branch_factor", "2", "--steps_per_iteration", "4", cwd=text_model)
+    assert wide.returncode == 0, wide.stderr
+    assert wide.stdout.count("log-likelihood") == 2
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--beam_size", "0"], "--beam_size is 0"),
+    (["--branch_factor", "-2"], "--branch_factor is -2"),
+    (["--beam_size", "2", "--steps_per_iteration", "0"], "--steps_per_iteration is 0"),
+    (["--beam_size", "2", "--top_p", "0.9"], "--top_p does not combine with beam search"),
+    (["--branch_factor", "2", "--greedy"], "--greedy does not combine with beam search"),
+    (["--steps_per_iteration", "3"], "--steps_per_iteration is for beam search"),
+])
+def test_beam_flags_that_make_no_sense_are_usage_errors(text_model, flags, fragment):
+    result = run("sample.py", "--model_name", "words", "--output_file", "bad.txt", *flags,
+                 cwd=text_model)
+    assert_usage_error(result, fragment)
+    assert not (text_model / "bad.txt").exists()
+
+
+def test_a_thousand_samples_are_each_written(text_model):
+    (text_model / "many").mkdir()
+    result = run("sample.py", "--model_name", "words", "--output_file", "many/s.txt",
+                 "--num_samples", "1000", "--sample_length", "20", "--random_seed", "1",
+                 "--seed", "the ", cwd=text_model)
+    assert result.returncode == 0, result.stderr
+    written = sorted(os.listdir(text_model / "many"))
+    assert len(written) == 1000 and result.stdout.count("log-likelihood") == 1000
+    assert all(len((text_model / "many" / name).read_text(encoding="utf-8")) == 24
+               for name in written[:50])
+
+
+def test_ctrl_c_writes_what_was_generated_with_a_line_per_update(text_model):
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "sample.py"), "--model_name", "words", "--output_file",
+         "long.txt", "--sample_length", "100000000", "--log_frequency", "50", "--random_seed",
+         "1"], cwd=text_model, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen, progress = [], []
+    for line in process.stderr:  # not a terminal: one line per chunk of --log_frequency
+        seen.append(line)
+        if "/100000000 " in line:
+            progress.append(line)
+        if len(progress) == 3:
+            process.send_signal(signal.SIGINT)
+            break
+    stderr = "".join(seen) + process.stderr.read()
+    stdout = process.stdout.read()
+    assert process.wait(timeout=120) == 130, stderr
+    assert progress[0].split()[1] == "50/100000000", progress
+    written = (text_model / "long.txt").read_text(encoding="utf-8")
+    done = int(stderr.split("interrupted after ")[1].split()[0])
+    assert done >= 150 and done % 50 == 0 and len(written) == len("Yeah, oho ") + done
+    assert f"wrote long.txt ({done} characters" in stdout
+    assert "run the same command" not in stderr and "Traceback" not in stderr
+
+
+def test_ctrl_c_before_anything_was_generated_says_nothing_was_written(text_model):
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "sample.py"), "--model_name", "words", "--output_file",
+         "none.txt", "--sample_length", "1000000", "--log_frequency", "1000000"],
+        cwd=text_model, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "nothing" in stderr.splitlines()[-1] and "Traceback" not in stderr
+    assert not (text_model / "none.txt").exists()
