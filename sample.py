@@ -38,8 +38,8 @@ flags.DEFINE_float("temperature", 1.0, "Below 1: safer and more repetitive; abov
 flags.DEFINE_integer("top_k", 0, "Draw only among the K likeliest tokens (0: all).")
 flags.DEFINE_float("top_p", 1.0, "Draw only among the likeliest tokens whose probabilities add "
                    "up to P (1.0: all).")
-flags.DEFINE_bool("greedy", False, "Always take the likeliest token (argmax), as the original "
-                  "generators did.")
+flags.DEFINE_bool("greedy", False, "Always take the likeliest token (argmax); it repeats "
+                  "itself more than sampling does.")
 flags.DEFINE_integer("num_samples", 1, "Independent samples generated in parallel.")
 flags.DEFINE_integer("beam_size", 1, "Beam search (as Magenta's): the likeliest streams kept per "
                      "sample every --steps_per_iteration tokens (1 with --branch_factor 1: plain "
@@ -196,7 +196,7 @@ def check_flags_fit(family: Family) -> None:
 
 def text_primer(vocabulary, seed: str) -> list[str]:
     """The seed's characters; ones the vocabulary lacks become a space (or are dropped when it
-    has no space), with a message naming them, as the original sampler did."""
+    has no space), with a message naming them."""
     from lstm_core.preprocessing import describe_tokens
 
     lacking = vocabulary.missing(seed)
@@ -402,7 +402,7 @@ def main(argv: Sequence[str]) -> None:
                               config.layers, FLAGS.num_samples, length),
         "--sample_length or --num_samples")
     random_seed = FLAGS.random_seed if FLAGS.random_seed is not None else secrets.randbits(31)
-    # A preset (the original jazz model) may ask for greedy decoding unless told otherwise
+    # A preset (deepjazz's model) may ask for greedy decoding unless told otherwise
     # (beam search draws its branches).
     greedy = FLAGS.greedy or (not FLAGS["greedy"].present and FLAGS.beam_size
                               * FLAGS.branch_factor == 1

@@ -91,12 +91,12 @@ flags.DEFINE_string("melody_part", None, "Jazz: the solo's part, by index or nam
 flags.DEFINE_list("chord_parts", None, "Jazz: the accompaniment's parts, by index or name "
                   "(default: guessed).")
 flags.DEFINE_enum("preset", None, list(PRESETS := {
-    # The original jazz model: windows of 30 values, one layer of 64 units, Adam 0.01, 100
+    # deepjazz's model: windows of 30 values, one layer of 64 units, Adam 0.01, 100
     # epochs, zero initial state for each window, greedy decoding when sampling.
     "djmodel": {"sequence_length": 30, "layers": 1, "units": 64,
                 "learning_rate": 0.01, "learning_rate_decay": 1.0, "epochs": 100,
                 "batch_size": 16, "shuffle": True, "greedy": True},
-}), "A named setup; flags given explicitly override it. djmodel: the original jazz model.")
+}), "A named setup; flags given explicitly override it. djmodel: deepjazz's model.")
 # A jazz solo has about a thousand tokens: smaller batches than text (flags override these).
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epochs": 60}
 

@@ -13,7 +13,7 @@ it measures:
   vocabulary 300); the achieved GFLOP/s and its fraction of a measured sgemm peak (numpy
   matmul of large float32 matrices);
 - generation tokens/s of a 2×128 model, 1 and 64 streams: lstm-core's `Sampler`, a PyTorch
-  stateful Python loop, and the prior systems' sliding-window Keras `predict` over 100 tokens;
+  stateful Python loop, and the tutorial generators' sliding-window Keras `predict` over 100 tokens;
 - the peak resident memory of `train.py` on a generated text corpus (100 MB; 5 MB with
   --quick), in a subprocess, through the whole pipeline (vocabulary, encoding, batches, trainer).
 
@@ -212,7 +212,7 @@ def torch_sampler(streams, vocabulary=65, units=128):
 
 
 def window_sampler(streams, vocabulary=65, units=128, window=100):
-    """The prior systems: re-run a Keras model over the last 100 tokens for every new token."""
+    """The tutorial generators' way: a Keras model re-run over the last 100 tokens per new token."""
     import keras
 
     model = keras.Sequential([

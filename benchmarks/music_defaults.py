@@ -83,7 +83,7 @@ def main() -> None:
                                                   / "piano"))
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--plot", default=None, help="PNG file to draw the curves in")
-    parser.add_argument("--logdir", default=None, help="folder of earlier runs to read")
+    parser.add_argument("--logdir", default=None, help="read the runs in this folder instead of training")
     args = parser.parse_args()
     folder = Path(args.logdir or tempfile.mkdtemp(prefix="music_defaults_"))
     if not args.logdir:

@@ -22,7 +22,7 @@ set, is a token that stands for anything the vocabulary lacks. ``metadata`` carr
 decoder needs besides the tokens (for music: the tokenizer's whole configuration). Each entry of
 ``tokens`` is ``[token, count in the corpus it was built from]``; the id is the entry's position.
 
-The legacy format of the original lyrics generator (``CHAR->0.,0.,1.,...``, one one-hot vector
+The legacy format of the TensorFlow 1 lyrics tutorial (``CHAR->0.,0.,1.,...``, one one-hot vector
 per character, the newline's entry spanning two lines) is read too, never written.
 
 Run ``python -m lstm_core.preprocessing --input_file lyrics.txt`` to write ``lyrics.vocab``.
@@ -253,7 +253,7 @@ def read_text_file(path: str, flag: str = "--training_file") -> str:
 
 
 def default_vocabulary_path(input_file: str) -> str:
-    """``lyrics.txt`` → ``lyrics.vocab``, as the original preprocessing named it."""
+    """``lyrics.txt`` → ``lyrics.vocab``, the legacy vocabulary's name beside its corpus."""
     return os.path.splitext(input_file)[0] + ".vocab"
 
 

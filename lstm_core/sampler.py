@@ -1,6 +1,6 @@
 """The sampler: one token per step, the LSTM state carried, the whole loop compiled.
 
-The prior generators re-ran a window of the last 50 or 100 tokens for every new token. Here the
+A sliding-window generator re-runs the last 50 or 100 tokens for every new token. Here the
 primer runs through the model once, and then each step feeds only the last token and the state,
 inside a `tf.while_loop` compiled by XLA (one call per chunk of `chunk_length` tokens, progress
 reported between calls): the cost of a token does not grow with anything.

@@ -1,6 +1,6 @@
 """The jazz grammar: each solo note or rest as a token relative to the chord under it.
 
-After Gillick, Tang and Keller, *Learning Jazz Grammars* (2009), as the prior system used it.
+After Gillick, Tang and Keller, *Learning Jazz Grammars* (2009), as deepjazz's model uses it.
 A token is ``CLASS,DURATION`` for a rest and ``CLASS,DURATION,<UPPER,LOWER>`` for a note:
 
 - ``CLASS``: ``C`` chord tone, ``S`` tone of the chord's scale, ``A`` approach tone (a semitone
@@ -32,7 +32,7 @@ ENCODING = TokenKind.JAZZ
 REST, CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER = "R", "C", "S", "A", "X"
 NOTE_CLASSES = (CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER)
 INTERVAL_SLACK = 3
-"""Semitones each way around the played interval: the original grammar's minor third."""
+"""Semitones each way around the played interval: a minor third, as in *Learning Jazz Grammars*."""
 LONGEST_DURATION = Fraction(16)
 """Longer tokens than four 4/4 measures are not read back (a sampler may invent anything)."""
 

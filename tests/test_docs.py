@@ -1,0 +1,58 @@
+"""The documents say what is: the flag reference matches the code, the two top pages stay short,
+and no page, help text or docstring narrates the project's history."""
+
+import pathlib
+import re
+
+from lstm_core import flag_reference
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_flag_reference_is_generated_from_the_code():
+    with open(flag_reference.PAGE, encoding="utf-8") as f:
+        assert f.read() == flag_reference.page(), (
+            "docs/flags.md is stale; run: python -m lstm_core.flag_reference")
+
+
+def test_every_command_with_flags_is_in_the_reference():
+    listed = {" ".join(arguments) for _, arguments in flag_reference.COMMANDS}
+    for path in sorted((ROOT / "lstm_core").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if "flags.DEFINE" in source and "__main__" in source:
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            module = module.removesuffix(".__main__")
+            assert f"-m {module}" in listed, f"{path} defines flags but is not in docs/flags.md"
+
+
+def test_top_pages_are_short():
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 150
+    assert len((ROOT / "BUILD.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+# Words that narrate how the project came to be rather than what it is: commit ids (a word of 7 to
+# 40 hex digits with both a digit and a letter), earlier runs or versions, numbered rounds of work,
+# "prior", "used to be", "original". The corpus file original_metheny.mid keeps its name.
+HISTORY = re.compile(r"\b(commit [0-9a-f]{7}|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}|"
+                     r"earlier (runs?|versions?|commits?)|this stop|"
+                     r"(first|second|third|fourth|this|next|last|previous) round|prior|used to be|"
+                     r"original(?!_metheny))\b", re.IGNORECASE)
+
+
+def test_history_pattern_catches_narration_and_spares_plain_words():
+    for narration in ("(commit 1c16ebe)", "before 51913c0:", "earlier runs gave 1.33x",
+                      "Third round (this stop)", "the prior generators", "the original model"):
+        assert HISTORY.search(narration), narration
+    for plain in ("original_metheny.mid", "round by round", "rounded to twelfths",
+                  "a round trip", "background", "2026-11-21", "1234567 tokens", "deadbeef"):
+        assert not HISTORY.search(plain), plain
+
+
+def test_no_history_narration():
+    pages = [ROOT / "README.md", ROOT / "BUILD.md", *sorted((ROOT / "docs").glob("*.md"))]
+    code = [ROOT / "train.py", ROOT / "sample.py", *sorted((ROOT / "lstm_core").rglob("*.py")),
+            *sorted((ROOT / "benchmarks").glob("*.py"))]
+    for path in pages + code:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found = HISTORY.search(line)
+            assert not found, f"{path.relative_to(ROOT)}:{number} narrates history: {line.strip()}"
