@@ -41,9 +41,15 @@ def atomic_write(path: str, data: bytes) -> None:
             return
         _replace(target, data)
     except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise UsageError(no_space_message(path, len(data))) from None
-        raise OSError(e.errno, e.strerror, path) from None
+        raise _named(e, path, len(data)) from None
+
+
+def _named(error: OSError, path: str, needed: int) -> Exception:
+    """`error` as the user should read it: a full disk as a `UsageError` with the bytes
+    `needed`, anything else as an `OSError` naming `path` rather than a temporary file."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return UsageError(no_space_message(path, needed))
+    return OSError(error.errno, error.strerror, path)
 
 
 def _replace(path: str, data: bytes) -> None:
@@ -57,7 +63,10 @@ def atomic_writer(path: str) -> Iterator[BinaryIO]:
     `path`, renamed over it when the block ends, deleted when it raises."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    except OSError as e:  # e.g. a folder that takes no new files, such as /proc
+        raise _named(e, path, 0) from None
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, "wb") as f:

@@ -224,10 +224,10 @@ def check_text_file(path: str, flag: str = "--training_file") -> None:
     if os.path.isdir(path):
         raise UsageError(f"{flag} {path} is a folder with no MIDI files; give a UTF-8 text "
                          "file, or a folder of MIDI files")
-    if os.path.getsize(path) == 0:
-        raise UsageError(f"{flag} {path} is empty; give a text file with the corpus to learn")
-    with open(path, "rb") as f:
+    with open(path, "rb") as f:  # read, not sized: /proc files say 0 bytes and hold text
         head = f.read(1 << 20)
+    if not head:
+        raise UsageError(f"{flag} {path} is empty; give a text file with the corpus to learn")
     if b"\x00" in head:
         raise UsageError(f"{flag} {path} looks binary (it contains NUL bytes); give a UTF-8 "
                          "text file")

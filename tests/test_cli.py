@@ -196,15 +196,6 @@ def test_zero_negative_or_malformed_sizes(tmp_path, flag, value):
     assert_usage_error(result, flag.lstrip("-"))
 
 
-def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workspace):
-    path, common, _ = workspace
-    checkpoints = path / "logs" / "tiny" / "checkpoints"
-    before = sorted(p.name for p in checkpoints.iterdir())
-    result = run("train.py", *common, "--max_steps", "40", "--learning_rate", "1e38", cwd=path)
-    assert_usage_error(result, "diverged", "last good checkpoint", "--learning_rate")
-    assert sorted(p.name for p in checkpoints.iterdir()) == before
-
-
 @pytest.mark.parametrize("signal_name, status", [("SIGINT", 130), ("SIGTERM", 143)])
 def test_ctrl_c_or_kill_saves_a_checkpoint_and_the_same_command_resumes(tmp_path, signal_name,
                                                                          status):

@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from lstm_core.batch import Batch
@@ -185,3 +186,19 @@ def test_the_best_checkpoint_is_the_lowest_validation_loss(tmp_path):
     assert len(validations) == 6
     assert tf.train.latest_checkpoint(tmp_path / "checkpoints" / "best").endswith(
         f"ckpt-{best_step}")
+
+
+def test_a_loss_that_is_not_finite_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
+    """train.py refuses such a learning rate up front; the trainer, a library, still guards
+    against any divergence before a checkpoint can keep broken weights."""
+    from lstm_core.trainer import Diverged
+
+    trainer = make_trainer(str(tmp_path), max_steps=4)
+    trainer.train()
+    checkpoints = tmp_path / "checkpoints"
+    before = sorted(p.name for p in checkpoints.iterdir())
+    diverging = make_trainer(str(tmp_path), max_steps=40, learning_rate=1e38)
+    diverging.restore()
+    with pytest.raises(Diverged, match="last good checkpoint .*ckpt-4.*--learning_rate"):
+        diverging.train()
+    assert sorted(p.name for p in checkpoints.iterdir()) == before
