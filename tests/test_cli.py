@@ -92,7 +92,9 @@ def test_sample_from_the_best_latest_or_a_numbered_checkpoint(workspace):
         texts[checkpoint] = (path / f"from_{checkpoint}.txt").read_text()
     assert "sampling from" in result.stderr and "ckpt-10" in result.stderr
     assert texts["10"] != texts["latest"]  # other weights, the same draws
-    best = run("sample.py", *flags, "--checkpoint", "best", "--output_file", "b.txt", cwd=path)
+    best = run("sample.py", *flags, "--checkpoint", "best", "--output_file", "again_best.txt",
+               cwd=path)
+    assert best.returncode == 0, best.stderr
     assert "best" in best.stderr.split("sampling from")[1].splitlines()[0]
     for wrong in ("7", "newest"):
         result = run("sample.py", *flags, "--checkpoint", wrong, "--output_file", "w.txt",
