@@ -203,7 +203,7 @@ def test_ctrl_c_writes_what_was_generated_with_a_line_per_update(text_model):
 def test_ctrl_c_before_anything_was_generated_says_nothing_was_written(text_model):
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "sample.py"), "--model_name", "words", "--output_file",
-         "none.txt", "--sample_length", "1000000", "--log_frequency", "1000000"],
+         "none.txt", "--sample_length", "10000000", "--log_frequency", "10000000"],
         cwd=text_model, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         process.communicate(timeout=20)
