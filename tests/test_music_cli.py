@@ -214,7 +214,8 @@ def test_sample_keeps_to_the_key_and_length_after_a_melody(music_model):
     score = symusic.Score(str(path / "keyed.mid"))
     notes = sorted((n.time, n.pitch) for track in score.tracks for n in track.notes)
     quarter = score.ticks_per_quarter
-    assert notes[:3] == [(0, 62), (quarter, 65), (2 * quarter, 69)]  # the melody starts it
+    # The melody opens the piece (what the model adds may sound with it).
+    assert {(0, 62), (quarter, 65), (2 * quarter, 69)} <= set(notes)
     assert all(pitch % 12 in {2, 4, 5, 7, 9, 10, 0} for _, pitch in notes)
     assert notes[-1][0] < 4 * 4 * quarter  # its bar, then 3 bars of new music
     assert re.search(r"keyed.mid: 1 track\(s\) \(Acoustic Grand Piano\), [34] bars, .* tokens, "
@@ -224,7 +225,7 @@ def test_sample_keeps_to_the_key_and_length_after_a_melody(music_model):
 @pytest.mark.parametrize("flags, fragments", [
     (["--instruments", "piano,kazoo"], ["--instruments", "'kazoo' is no General MIDI"]),
     (["--instruments", "drums"], ["--instruments", "never wrote 'drums'"]),
-    (["--key", "H minor"], ["--key", "'H minor'"]),
+    (["--key", "H minor"], ["--key", "'H' is not a note name"]),
     (["--key", "D minor", "--scale", "C D E"], ["--key and --scale"]),
     (["--bars", "2", "--sample_length", "10"], ["--sample_length and --bars"]),
     (["--seconds", "0"], ["--seconds is 0"]),
