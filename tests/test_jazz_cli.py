@@ -69,11 +69,12 @@ def test_chords_from_a_midi_file_audio_and_piano_roll(jazz_model):
 def test_the_solo_lasts_a_chorus_or_the_bars_asked_for(jazz_model, flags, bars):
     from music21 import converter
 
-    result = run("sample.py", "--model_name", "jazz", *flags, "--output_file", "form.mid",
+    name = f"form-{len(flags)}-{bars}.mid"  # each case its own file: outputs are never replaced
+    result = run("sample.py", "--model_name", "jazz", *flags, "--output_file", name,
                  "--random_seed", "2", cwd=jazz_model)
     assert result.returncode == 0, result.stderr
     assert f"a solo over {bars} bars" in result.stdout
-    solo, chords = converter.parse(str(jazz_model / "form.mid")).parts
+    solo, chords = converter.parse(str(jazz_model / name)).parts
     assert chords.highestTime == pytest.approx(4.0 * bars)  # a MIDI file keeps no final rest
     assert 2.0 * bars < solo.highestTime <= 4.0 * bars
 
