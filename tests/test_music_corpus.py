@@ -112,16 +112,22 @@ def test_second_load_reads_the_cache_instead_of_parsing(messy_folder, tmp_path):
     assert len(list(cache.glob("*.json"))) == 21  # other instruments, other entries
 
 
-def test_a_cached_folder_of_a_hundred_files_prepares_in_well_under_a_second(tmp_path):
+def test_a_cached_folder_of_a_hundred_files_parses_no_file_again(tmp_path, monkeypatch):
     for n in range(100):
         midi_files.write(tmp_path / "songs" / f"{n}.mid", midi_files.score(
             midi_files.track([60 + n % 12, 64, 67])))
     cache = str(tmp_path / "cache")
-    load_corpus(str(tmp_path / "songs"), cache_dir=cache)
+    first, _ = load_corpus(str(tmp_path / "songs"), cache_dir=cache)
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("a file of the cached folder was parsed again")
+
+    monkeypatch.setattr(corpus, "parse_file", no_parsing)
+    monkeypatch.setattr(corpus.concurrent.futures, "ProcessPoolExecutor", no_parsing)
     start = time.perf_counter()
     tokens, metadata = load_corpus(str(tmp_path / "songs"), cache_dir=cache)
     seconds = time.perf_counter() - start
-    assert metadata["pieces"] == 100
+    assert metadata["pieces"] == 100 and tokens == first
     print(f"cached 100-file folder: {seconds:.3f} s")  # measured, not asserted (shared CPUs)
 
 
