@@ -15,8 +15,8 @@ CSS and JavaScript, nothing fetched):
   the values;
 - a ranked list of the units whose activation best tracks simple features of the input (Pearson
   correlation over the steps): inside quotes or brackets, position in the line, right after a
-  newline, position in the word; for music, pitch and position in the beat and bar. Click a row
-  to colour the text by that unit.
+  newline, position in the word; for music, pitch, note onsets, program and position in the
+  bar (`features.music_features`). Click a row to colour the text by that unit.
 
 ``--png`` saves a picture of the same view: a screenshot by headless Chromium when one is
 installed (``chromium``, ``chromium-browser``, ``google-chrome``), else a plain drawing of the
