@@ -82,9 +82,6 @@ def display_token(token: str) -> str:
     return token
 
 
-
-
-
 def build_page(model_name: str, tokens: Sequence[str], is_text: bool,
                values: dict[str, np.ndarray], ranked: Sequence[Ranked],
                selected: tuple[int, str, int], layers: int, units: int) -> str:
