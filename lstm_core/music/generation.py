@@ -189,12 +189,11 @@ def piece(primer: Sequence[str], generated: Sequence[str], metadata: dict,
 def _after(whole: symusic.Score, primed: symusic.Score) -> symusic.Score:
     """`whole` without the notes of `primed` (its first part), shifted to start at the first
     whole bar of what is left; the tempo and meter in effect there start it."""
-    primer_notes = collections.Counter(_note_keys(primed))
+    primer_notes = collections.Counter(_note_key(t, n) for t in primed.tracks for n in t.notes)
     for track in whole.tracks:
         kept = []
         for note in track.notes:
-            key = (track.program, track.is_drum, note.time, note.duration, note.pitch,
-                   note.velocity)
+            key = _note_key(track, note)
             if primer_notes[key]:
                 primer_notes[key] -= 1
             else:
@@ -217,9 +216,9 @@ def _after(whole: symusic.Score, primed: symusic.Score) -> symusic.Score:
     return shifted
 
 
-def _note_keys(score: symusic.Score) -> list[tuple]:
-    return [(t.program, t.is_drum, n.time, n.duration, n.pitch, n.velocity)
-            for t in score.tracks for n in t.notes]
+def _note_key(track: symusic.Track, note: symusic.Note) -> tuple:
+    """What tells a primer's note from the continuation's in the piece decoded from both."""
+    return track.program, track.is_drum, note.time, note.duration, note.pitch, note.velocity
 
 
 def _at(events, time: int, default):
