@@ -24,12 +24,11 @@ import symusic
 from lstm_core.errors import UsageError
 from lstm_core.music import constraints, pitches
 from lstm_core.music import tokenizer as encodings
-from lstm_core.music.constants import (BOUNDARY, DEFAULT_TEMPO, DRUMS, program_name,
-                                       programs_named)
+from lstm_core.music.constants import (BOUNDARY, DEFAULT_TEMPO, DRUMS, TICKS_PER_QUARTER,
+                                       program_name, programs_named)
 from lstm_core.music.primer import encode_midi_file
 from lstm_core.preprocessing import describe_tokens
 
-PRIMER_NOTE_TICKS = 480  # a quarter note at symusic's and MidiTok's usual resolution
 PRIMER_VELOCITY = 80
 REST = "-"
 NUMERIC_TYPES = ("Velocity", "Duration", "TimeShift", "Rest", "Tempo")  # valued by a number
@@ -103,14 +102,14 @@ def primer_from_notes(text: str, tokens: Sequence[str], metadata: dict,
                          "\"60 64 67\"")
     known = [p for p in vocabulary_programs(tokens) if p != DRUMS]
     usable = [p for p in known if chosen.programs is None or p in chosen.programs]
-    score = symusic.Score(PRIMER_NOTE_TICKS)
+    score = symusic.Score(TICKS_PER_QUARTER)
     score.tempos.append(symusic.Tempo(0, chosen.tempo or DEFAULT_TEMPO))
     score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
     program = (usable or known or [0])[0]
     track = symusic.Track(name=program_name(program), program=program)
     for n, word in enumerate(words):
         if word != REST:
-            track.notes.append(symusic.Note(n * PRIMER_NOTE_TICKS, PRIMER_NOTE_TICKS,
+            track.notes.append(symusic.Note(n * TICKS_PER_QUARTER, TICKS_PER_QUARTER,
                                             pitches.midi_pitch(word, "--primer_notes"),
                                             PRIMER_VELOCITY))
     score.tracks.append(track)

@@ -22,14 +22,14 @@ import numpy as np
 import symusic
 
 from lstm_core.files import atomic_write
-from lstm_core.music.constants import ALTO_SAX, DEFAULT_TEMPO, JAZZ_GUITAR, PIANO, TENOR_SAX
+from lstm_core.music.constants import (ALTO_SAX, DEFAULT_TEMPO, JAZZ_GUITAR, PIANO, TENOR_SAX,
+                                       TICKS_PER_QUARTER)
 from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
                                          measure_beats)
 from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
 from lstm_core.music.jazz.melody import GRID, Note
 
-TICKS_PER_QUARTER = 480  # of the written MIDI file: holds the grammar's triplets exactly
 SOLO_VELOCITY, CHORD_VELOCITY = 96, 72  # the solo stands out over its accompaniment
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 """The classes a note may take, in order, when its chord has no pitch of the one asked for."""
