@@ -24,8 +24,8 @@ import symusic
 from lstm_core.errors import UsageError
 from lstm_core.music import constraints, pitches
 from lstm_core.music import tokenizer as encodings
-from lstm_core.music.constants import (BOUNDARY, DEFAULT_TEMPO, DRUMS, TICKS_PER_QUARTER,
-                                       program_name, programs_named)
+from lstm_core.music.constants import (DEFAULT_TEMPO, DRUMS, TICKS_PER_QUARTER, program_name,
+                                       programs_named)
 from lstm_core.music.primer import encode_midi_file
 from lstm_core.preprocessing import describe_tokens
 
