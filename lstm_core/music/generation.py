@@ -128,13 +128,13 @@ def known_tokens(primer: Sequence[str], tokens: Sequence[str], source: str) -> l
             by_type[constraints.token_type(token)].append(token)
     kept, lacking = [], []
     for token in primer:
+        same_type = by_type.get(constraints.token_type(token))
         if token in known:
             kept.append(token)
-        elif constraints.token_type(token) in TIME_TYPES and by_type[constraints.token_type(token)]:
-            kept += _sum_of(token, by_type[constraints.token_type(token)])
-        elif by_type[constraints.token_type(token)]:
-            kept.append(min(by_type[constraints.token_type(token)],
-                            key=lambda t: abs(_number(t) - _number(token))))
+        elif same_type and constraints.token_type(token) in TIME_TYPES:
+            kept += _sum_of(token, same_type)
+        elif same_type:
+            kept.append(min(same_type, key=lambda t: abs(_number(t) - _number(token))))
         else:
             lacking.append(token)
     if lacking:
