@@ -118,6 +118,7 @@ def test_a_cached_folder_of_a_hundred_files_parses_no_file_again(tmp_path, monke
             midi_files.track([60 + n % 12, 64, 67])))
     cache = str(tmp_path / "cache")
     first, _ = load_corpus(str(tmp_path / "songs"), cache_dir=cache)
+    entries = {p.name: p.stat().st_ino for p in Path(cache).iterdir()}
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("a file of the cached folder was parsed again")
@@ -128,6 +129,8 @@ def test_a_cached_folder_of_a_hundred_files_parses_no_file_again(tmp_path, monke
     tokens, metadata = load_corpus(str(tmp_path / "songs"), cache_dir=cache)
     seconds = time.perf_counter() - start
     assert metadata["pieces"] == 100 and tokens == first
+    # A file parsed again would have its cache entry written anew (a new file renamed over it).
+    assert {p.name: p.stat().st_ino for p in Path(cache).iterdir()} == entries
     print(f"cached 100-file folder: {seconds:.3f} s")  # measured, not asserted (shared CPUs)
 
 

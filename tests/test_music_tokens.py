@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-import symusic
 
 import midi_files
 from lstm_core.errors import UsageError

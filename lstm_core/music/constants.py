@@ -20,6 +20,7 @@ BOUNDARY = "<piece>"  # between pieces of a corpus: no training window joins two
 DEFAULT_TEMPO = 120.0  # quarter notes per minute, when a file sets none
 TEMPO_RANGE = (20.0, 400.0)  # a playable tempo
 DEFAULT_TIME_SIGNATURE = "4/4"
+TICKS_PER_QUARTER = 480  # of a Score built here (a primer, a jazz solo): MidiTok's, triplets exact
 GRID = 12  # ticks per quarter of the grid notes are compared and drawn on: 16ths, triplets exact
 DRUMS = -1  # MidiTok's program of the drum kit
 DRUM_CHANNEL = 9  # MIDI channel 10, counted from 0 as symusic and MidiTok count

@@ -64,7 +64,7 @@ def allowed_next(tokens: Sequence[str], metadata: dict,
     """
     tokenizer = encodings.from_metadata(metadata)
     if tokenizer == encodings.NOTES:
-        return _notes_allowed(tokens, metadata, pitch_classes)
+        return _notes_allowed(tokens, pitch_classes)
     bases = [encodings.base_tokens(t) for t in tokens]
     graph = tokenizer.tokens_types_graph
     special = {token_type(t) for t in tokenizer.special_tokens}
@@ -100,11 +100,11 @@ def allowed_next(tokens: Sequence[str], metadata: dict,
     return _without_dead_ends(allowed, columns)
 
 
-def _notes_allowed(tokens: Sequence[str], metadata: dict,
-                   pitch_classes: Collection[int] | None) -> np.ndarray:
+def _notes_allowed(tokens: Sequence[str], pitch_classes: Collection[int] | None) -> np.ndarray:
     """``notes`` tokens: any note or chord may follow any, each in the key when one is given."""
-    pitches = [[n.pitch for track in encodings.decode([t], metadata).tracks for n in track.notes]
-               for t in tokens]
+    from lstm_core.music.notes import pitches_of
+
+    pitches = [pitches_of(t) for t in tokens]
     columns = np.array([bool(p) and (pitch_classes is None
                                      or all(q % 12 in pitch_classes for q in p))
                         for p in pitches])

@@ -229,8 +229,7 @@ def parse_file(path: str, metadata: dict, programs: list[int] | None,
     except scores.Unusable as e:
         return {"skip": str(e)}
     except Exception as e:  # a broken file can fail a tokenizer in any way; the corpus goes on
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        return {"skip": f"it cannot be tokenized ({reason[:200]})"}
+        return {"skip": f"it cannot be tokenized ({scores.first_line(e)})"}
 
 
 def _learned_bpe(base, files: list[Path], results: list[dict], programs: list[int] | None,

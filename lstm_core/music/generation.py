@@ -24,12 +24,11 @@ import symusic
 from lstm_core.errors import UsageError
 from lstm_core.music import constraints, pitches
 from lstm_core.music import tokenizer as encodings
-from lstm_core.music.constants import (BOUNDARY, DEFAULT_TEMPO, DRUMS, program_name,
+from lstm_core.music.constants import (DEFAULT_TEMPO, DRUMS, TICKS_PER_QUARTER, program_name,
                                        programs_named)
 from lstm_core.music.primer import encode_midi_file
 from lstm_core.preprocessing import describe_tokens
 
-PRIMER_NOTE_TICKS = 480  # a quarter note at symusic's and MidiTok's usual resolution
 PRIMER_VELOCITY = 80
 REST = "-"
 NUMERIC_TYPES = ("Velocity", "Duration", "TimeShift", "Rest", "Tempo")  # valued by a number
@@ -103,14 +102,14 @@ def primer_from_notes(text: str, tokens: Sequence[str], metadata: dict,
                          "\"60 64 67\"")
     known = [p for p in vocabulary_programs(tokens) if p != DRUMS]
     usable = [p for p in known if chosen.programs is None or p in chosen.programs]
-    score = symusic.Score(PRIMER_NOTE_TICKS)
+    score = symusic.Score(TICKS_PER_QUARTER)
     score.tempos.append(symusic.Tempo(0, chosen.tempo or DEFAULT_TEMPO))
     score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
     program = (usable or known or [0])[0]
     track = symusic.Track(name=program_name(program), program=program)
     for n, word in enumerate(words):
         if word != REST:
-            track.notes.append(symusic.Note(n * PRIMER_NOTE_TICKS, PRIMER_NOTE_TICKS,
+            track.notes.append(symusic.Note(n * TICKS_PER_QUARTER, TICKS_PER_QUARTER,
                                             pitches.midi_pitch(word, "--primer_notes"),
                                             PRIMER_VELOCITY))
     score.tracks.append(track)
@@ -129,13 +128,13 @@ def known_tokens(primer: Sequence[str], tokens: Sequence[str], source: str) -> l
             by_type[constraints.token_type(token)].append(token)
     kept, lacking = [], []
     for token in primer:
+        same_type = by_type.get(constraints.token_type(token))
         if token in known:
             kept.append(token)
-        elif constraints.token_type(token) in TIME_TYPES and by_type[constraints.token_type(token)]:
-            kept += _sum_of(token, by_type[constraints.token_type(token)])
-        elif by_type[constraints.token_type(token)]:
-            kept.append(min(by_type[constraints.token_type(token)],
-                            key=lambda t: abs(_number(t) - _number(token))))
+        elif same_type and constraints.token_type(token) in TIME_TYPES:
+            kept += _sum_of(token, same_type)
+        elif same_type:
+            kept.append(min(same_type, key=lambda t: abs(_number(t) - _number(token))))
         else:
             lacking.append(token)
     if lacking:
@@ -189,12 +188,11 @@ def piece(primer: Sequence[str], generated: Sequence[str], metadata: dict,
 def _after(whole: symusic.Score, primed: symusic.Score) -> symusic.Score:
     """`whole` without the notes of `primed` (its first part), shifted to start at the first
     whole bar of what is left; the tempo and meter in effect there start it."""
-    primer_notes = collections.Counter(_note_keys(primed))
+    primer_notes = collections.Counter(_note_key(t, n) for t in primed.tracks for n in t.notes)
     for track in whole.tracks:
         kept = []
         for note in track.notes:
-            key = (track.program, track.is_drum, note.time, note.duration, note.pitch,
-                   note.velocity)
+            key = _note_key(track, note)
             if primer_notes[key]:
                 primer_notes[key] -= 1
             else:
@@ -217,9 +215,9 @@ def _after(whole: symusic.Score, primed: symusic.Score) -> symusic.Score:
     return shifted
 
 
-def _note_keys(score: symusic.Score) -> list[tuple]:
-    return [(t.program, t.is_drum, n.time, n.duration, n.pitch, n.velocity)
-            for t in score.tracks for n in t.notes]
+def _note_key(track: symusic.Track, note: symusic.Note) -> tuple:
+    """What tells a primer's note from the continuation's in the piece decoded from both."""
+    return track.program, track.is_drum, note.time, note.duration, note.pitch, note.velocity
 
 
 def _at(events, time: int, default):

@@ -51,7 +51,7 @@ def decode(tokens: Sequence[str]) -> symusic.Score:
     track = symusic.Track("Acoustic Grand Piano", program=0)
     onset = 0
     for token in tokens:
-        pitches = _pitches(token)
+        pitches = pitches_of(token)
         for p in pitches:
             track.notes.append(symusic.Note(onset, STEP, p, VELOCITY))
         onset += STEP if pitches else 0
@@ -60,7 +60,7 @@ def decode(tokens: Sequence[str]) -> symusic.Score:
 
 
 @functools.lru_cache(maxsize=None)
-def _pitches(token: str) -> tuple[int, ...]:
+def pitches_of(token: str) -> tuple[int, ...]:
     """MIDI pitches of a token, or () when it is not a note or chord token."""
     if token[:1].isdigit():
         try:

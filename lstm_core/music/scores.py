@@ -57,7 +57,7 @@ def _midi(data: bytes) -> symusic.Score:
     try:
         return symusic.Score.from_midi(data)
     except Exception as e:  # symusic reports a broken file in several ways
-        raise Unusable(f"it cannot be read, broken or truncated ({_first_line(e)})") from None
+        raise Unusable(f"it cannot be read, broken or truncated ({first_line(e)})") from None
 
 
 def _converted(path: str | Path, data: bytes, cache_dir: str | None,
@@ -73,13 +73,15 @@ def _converted(path: str | Path, data: bytes, cache_dir: str | None,
         parsed = converter.parse(str(path), format=format)
         converted = midi.translate.music21ObjectToMidiFile(parsed).writestr()
     except Exception as e:  # music21 rejects a broken score in many ways
-        raise Unusable(f"music21 cannot read it ({_first_line(e)})") from None
+        raise Unusable(f"music21 cannot read it ({first_line(e)})") from None
     if cached:
         atomic_write(cached, converted)
     return converted
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """The first line of `error`'s message (its type when it has none), at most 200 characters:
+    a skipped file's reason on one line."""
     return (str(error).splitlines()[0] if str(error) else type(error).__name__)[:200]
 
 

@@ -57,7 +57,6 @@ def _import_miditok():
 
 
 miditok = _import_miditok()
-CHR_ID_START = miditok.constants.CHR_ID_START
 
 # The music token kinds (`lstm_core.kinds`) and the MidiTok tokenizer class of each.
 ENCODINGS = {TokenKind.REMI: "REMI", TokenKind.TSD: "TSD", TokenKind.MIDILIKE: "MIDILike",
@@ -137,8 +136,7 @@ def encode(score: symusic.Score, tokenizer: Tokenizer) -> list[str]:
     sequence = tokenizer.encode(score)
     if not tokenizer.is_trained:
         return list(sequence.tokens)
-    learned = _learned_tokens(tokenizer)
-    return [learned[i] for i in sequence.ids]
+    return _learned_tokens(sequence, tokenizer)
 
 
 def base_tokens(token: str) -> list[str]:
@@ -183,11 +181,20 @@ def base_vocabulary(tokenizer: Tokenizer) -> set[str] | None:
     return None if tokenizer == NOTES else set(tokenizer.vocab)
 
 
-def _learned_tokens(tokenizer: miditok.MusicTokenizer) -> dict[int, str]:
-    """Learned id → its base tokens joined by `BPE_JOINER` (MidiTok stores each learned token
-    as the characters ``chr(CHR_ID_START + base id)``, after a word-start mark ``▁``)."""
-    return {i: BPE_JOINER.join(tokenizer[ord(c) - CHR_ID_START] for c in text.lstrip("\u2581"))
-            for text, i in tokenizer.vocab_model.items()}
+def _learned_tokens(sequence: miditok.TokSequence, tokenizer: miditok.MusicTokenizer
+                    ) -> list[str]:
+    """The learned tokens of an encoded `sequence`, each its base tokens joined by `BPE_JOINER`.
+
+    The learned ids cover the base tokens in order; MidiTok stores each learned token as one
+    character per base token (``chr(miditok.constants.CHR_ID_START + base id)``, after a
+    word-start mark ``▁``), so its length says how many base tokens it takes. Only the tokens
+    the piece uses are joined, not the whole learned vocabulary (a third of encoding a piece)."""
+    lengths = {i: len(text.lstrip("\u2581")) for text, i in tokenizer.vocab_model.items()}
+    learned, start = [], 0
+    for i in sequence.ids:
+        learned.append(BPE_JOINER.join(sequence.tokens[start:start + lengths[i]]))
+        start += lengths[i]
+    return learned
 
 
 def _empty_score(tokenizer: miditok.MusicTokenizer) -> symusic.Score:

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable
 
-GRID = Fraction(1, 12)
-"""Onsets and durations are rounded to twelfths of a quarter: sixteenths and triplets both
-fit."""
+from lstm_core.music import constants
+
+GRID = Fraction(1, constants.GRID)
+"""Onsets and durations are rounded to twelfths of a quarter (the grid every music module compares
+notes on): sixteenths and triplets both fit."""
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,13 @@ import numpy as np
 import symusic
 
 from lstm_core.files import atomic_write
-from lstm_core.music.constants import ALTO_SAX, DEFAULT_TEMPO, JAZZ_GUITAR, PIANO, TENOR_SAX
+from lstm_core.music.constants import DEFAULT_TEMPO, JAZZ_GUITAR, PIANO, TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
                                          measure_beats)
 from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART
 from lstm_core.music.jazz.grammar import Element, classify, parse_token
 from lstm_core.music.jazz.melody import GRID, Note
 
-TICKS_PER_QUARTER = 480  # of the written MIDI file: holds the grammar's triplets exactly
 SOLO_VELOCITY, CHORD_VELOCITY = 96, 72  # the solo stands out over its accompaniment
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 """The classes a note may take, in order, when its chord has no pitch of the one asked for."""
@@ -127,10 +126,10 @@ def _distance(pitch: int, element: Element, previous: Note | None,
 def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = DEFAULT_TEMPO,
                     solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
     """Writes a MIDI file of two tracks, atomically: ``Solo`` (General MIDI `solo_program`, jazz
-    guitar by default; `TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the progression
-    voiced for piano: the bass an octave below, the chord tones closely above E3. The names
-    (`extract.SOLO_PART`, `extract.CHORDS_PART`) tell `extract` which part is the solo when the
-    file is read back."""
+    guitar by default; `constants.TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the
+    progression voiced for piano: the bass an octave below, the chord tones closely above E3. The
+    names (`extract.SOLO_PART`, `extract.CHORDS_PART`) tell `extract` which part is the solo when
+    the file is read back."""
     score = symusic.Score(TICKS_PER_QUARTER)
     score.tempos.append(symusic.Tempo(0, tempo))
     quarters = Fraction(measure_beats(progression[0]) if progression else 4)
