@@ -35,6 +35,7 @@ import tensorflow as tf
 from lstm_core import checkpoints, distribute
 from lstm_core.batch import Batch
 from lstm_core.best_checkpoint import BestCheckpoint
+from lstm_core.distribute import batch_slices, cpu_cores
 from lstm_core.cell import LSTMState
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
@@ -105,24 +106,11 @@ def unpack_state(packed: tf.Tensor) -> StackState:
     return tuple(LSTMState(layer[0], layer[1]) for layer in tf.unstack(packed))
 
 
-def batch_slices(value, parts: int) -> list:
-    """`value` (a tensor or a nest of them) cut along the batch axis into `parts` equal slices,
-    one nest like `value` per slice (one split per tensor)."""
-    pieces = [tf.split(v, parts) for v in tf.nest.flatten(value)]
-    return [tf.nest.pack_sequence_as(value, [p[k] for p in pieces]) for k in range(parts)]
-
-
 def summed_loss_and_correct(logits: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """The cross-entropy summed over `[batch, time]`, and how many argmax predictions hit."""
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
     predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
     return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(predictions == targets, tf.float32))
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
 
 
 class Trainer:
