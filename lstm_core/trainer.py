@@ -339,7 +339,7 @@ class Trainer:
         """
         config, batches = self.config, self.train_batches.num_batches
         step = self.current_step
-        state = self.carried()
+        state, zeros = self.carried(), self.zero_state()  # zeros: built once, not per step
         progress = ProgressBar(self.total_steps, initial=step)
         window, metrics, validated_at = _Window(), {}, None
         validation_interval = self.validation_interval
@@ -354,11 +354,11 @@ class Trainer:
                 if step >= self.total_steps or self._should_stop_early():
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state
-                    state = self.zero_state()
+                    state = zeros
                 for inputs, targets in self.train_batches.dataset(epoch, step % batches,
                                                                   rows=self.rows):
                     result = self.step(inputs, targets,
-                                       self.zero_state() if self.train_batches.shuffle else state,
+                                       zeros if self.train_batches.shuffle else state,
                                        stop.votes)
                     state, step, loss = result.state, step + 1, float(result.loss)
 
