@@ -10,7 +10,8 @@ every worker gets the same cluster and its own task::
 worker 0 is the chief). With it, training runs under `MultiWorkerMirroredStrategy`, which must
 be built before any other TensorFlow work: it configures the collectives of the process.
 Without it, `MirroredStrategy` over the GPUs when there are several, else the default strategy
-(one device; on the CPU the trainer computes slices of the batch on each core).
+(one device; on the CPU the trainer computes slices of the batch on each core, as the sampler
+does with its streams: `cpu_cores`, `batch_slices`).
 """
 
 from __future__ import annotations
@@ -176,6 +177,19 @@ def describe(strategy: tf.distribute.Strategy) -> str:
                 "default strategy")
     return (f"{name}: {workers} worker{'s' * (workers != 1)}, "
             f"{replicas} replica{'s' * (replicas != 1)}")
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def batch_slices(value, parts: int) -> list:
+    """`value` (a tensor or a nest of them) cut along the batch axis into `parts` equal slices,
+    one nest like `value` per slice (one split per tensor)."""
+    pieces = [tf.split(v, parts) for v in tf.nest.flatten(value)]
+    return [tf.nest.pack_sequence_as(value, [p[k] for p in pieces]) for k in range(parts)]
 
 
 def local_replica_ids(strategy: tf.distribute.Strategy) -> tuple[int, ...]:

@@ -29,8 +29,6 @@ import shutil
 import tempfile
 from typing import Sequence
 
-import numpy as np
-
 from lstm_core import cli
 
 if __name__ == "__main__":  # the app: TensorFlow's start-up chatter captured, as cli.run does
@@ -54,13 +52,11 @@ SETTINGS = (tf.TensorSpec([], tf.int32, "length"), tf.TensorSpec([], tf.float32,
 class ExportedModel(tf.Module):
     """The model, its sampler and its vocabulary, as the SavedModel's signatures see them."""
 
-    def __init__(self, model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str,
-                 allowed_next: np.ndarray | None = None):
-        """`allowed_next`: the sampler's mask of which token may follow which (None: any)."""
+    def __init__(self, model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str):
         super().__init__(name="exported_model")
         config = model.config
         self.model = model
-        self.sampler = Sampler(model, chunk_length=CHUNK_LENGTH, allowed_next=allowed_next)
+        self.sampler = Sampler(model, chunk_length=CHUNK_LENGTH)
         self.vocabulary_file = tf.saved_model.Asset(vocabulary_file)
         self.tokens = tf.constant(vocabulary.tokens)
         self.is_text = vocabulary.is_text
@@ -109,7 +105,7 @@ class ExportedModel(tf.Module):
 
 
 def export(model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str, output_dir: str,
-           overwrite: bool = False, allowed_next: np.ndarray | None = None) -> None:
+           overwrite: bool = False) -> None:
     """Writes the SavedModel and ``step.tflite`` into `output_dir`: built beside it, then
     renamed into place, so that `output_dir` is never half written (an existing one that holds
     files is replaced only with `overwrite`, and only once the new export is complete; see
@@ -122,7 +118,7 @@ def export(model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str, o
     workspace = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output_dir)}.partial-")
     building, replaced = os.path.join(workspace, "export"), os.path.join(workspace, "replaced")
     try:
-        module = ExportedModel(model, vocabulary, vocabulary_file, allowed_next)
+        module = ExportedModel(model, vocabulary, vocabulary_file)
         tf.saved_model.save(module, building, signatures=module.signatures())
         converter = tf.lite.TFLiteConverter.from_concrete_functions(
             [module.step.get_concrete_function()], module.model)

@@ -30,12 +30,12 @@ step does): one computation runs its small per-step matmuls on one core.
 
 from __future__ import annotations
 
-import os
 from typing import Callable, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
+from lstm_core.distribute import batch_slices, cpu_cores
 from lstm_core.model import LanguageModel
 from lstm_core.stack import StackState
 
@@ -194,9 +194,7 @@ class Sampler:
         if streams is None or tf.config.list_logical_devices("GPU"):
             return 1
         samples = streams // self.streams_per_sample
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
-        return max(n for n in range(1, cores + 1) if samples % n == 0
+        return max(n for n in range(1, cpu_cores() + 1) if samples % n == 0
                    and (n == 1 or streams // n >= MIN_SLICE_STREAMS))
 
     def _chunk(self, token, *arguments):
@@ -210,12 +208,9 @@ class Sampler:
         """`_generate_chunk` on each slice of the streams (one XLA computation each, run side by
         side by the executor), the results joined. Slice ``n`` draws with ``fold_in(seed, n)``."""
         slices = self._slices(token.shape[0])
-        pieces = [tf.split(value, slices) for value in tf.nest.flatten(
-            (token, state, log_likelihood))]
         parts = []
-        for n in range(slices):
-            piece_token, piece_state, piece_likelihood = tf.nest.pack_sequence_as(
-                (token, state, log_likelihood), [p[n] for p in pieces])
+        for n, (piece_token, piece_state, piece_likelihood) in enumerate(
+                batch_slices((token, state, log_likelihood), slices)):
             tokens, parents, *rest = self._slice_chunk(
                 piece_token, piece_state, piece_likelihood,
                 tf.random.experimental.stateless_fold_in(seed, n), position, length,

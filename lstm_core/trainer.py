@@ -35,6 +35,7 @@ import tensorflow as tf
 from lstm_core import checkpoints, distribute
 from lstm_core.batch import Batch
 from lstm_core.best_checkpoint import BestCheckpoint
+from lstm_core.distribute import batch_slices, cpu_cores
 from lstm_core.cell import LSTMState
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
@@ -105,24 +106,11 @@ def unpack_state(packed: tf.Tensor) -> StackState:
     return tuple(LSTMState(layer[0], layer[1]) for layer in tf.unstack(packed))
 
 
-def batch_slices(value, parts: int) -> list:
-    """`value` (a tensor or a nest of them) cut along the batch axis into `parts` equal slices,
-    one nest like `value` per slice (one split per tensor)."""
-    pieces = [tf.split(v, parts) for v in tf.nest.flatten(value)]
-    return [tf.nest.pack_sequence_as(value, [p[k] for p in pieces]) for k in range(parts)]
-
-
 def summed_loss_and_correct(logits: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """The cross-entropy summed over `[batch, time]`, and how many argmax predictions hit."""
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
     predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
     return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(predictions == targets, tf.float32))
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
 
 
 class Trainer:
@@ -351,7 +339,7 @@ class Trainer:
         """
         config, batches = self.config, self.train_batches.num_batches
         step = self.current_step
-        state = self.carried()
+        state, zeros = self.carried(), self.zero_state()  # zeros: built once, not per step
         progress = ProgressBar(self.total_steps, initial=step)
         window, metrics, validated_at = _Window(), {}, None
         validation_interval = self.validation_interval
@@ -366,11 +354,11 @@ class Trainer:
                 if step >= self.total_steps or self._should_stop_early():
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state
-                    state = self.zero_state()
+                    state = zeros
                 for inputs, targets in self.train_batches.dataset(epoch, step % batches,
                                                                   rows=self.rows):
                     result = self.step(inputs, targets,
-                                       self.zero_state() if self.train_batches.shuffle else state,
+                                       zeros if self.train_batches.shuffle else state,
                                        stop.votes)
                     state, step, loss = result.state, step + 1, float(result.loss)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from lstm_core import sampler as sampler_module
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
 from test_cli import ROOT, assert_usage_error, run
@@ -105,9 +106,13 @@ def test_a_mask_of_the_wrong_shape_is_refused(model):
         Sampler(model, allowed_next=np.ones([VOCABULARY, VOCABULARY - 1], bool))
 
 
-def test_many_streams_run_in_slices_and_repeat_with_the_seed(model):
+def test_many_streams_run_in_slices_and_repeat_with_the_seed(model, monkeypatch):
+    # A CPU of four cores on any machine: 64 streams run as four slices of 16.
+    monkeypatch.setattr(sampler_module, "cpu_cores", lambda: 4)
+    monkeypatch.setattr(sampler_module.tf.config, "list_logical_devices", lambda kind=None: [])
     sampler = Sampler(model, chunk_length=16)
     primer = primers(64)
+    assert sampler._slices(len(primer)) == 4
     first = sampler.generate_scored(primer, 32, 9)
     np.testing.assert_array_equal(first.ids, sampler.generate_scored(primer, 32, 9).ids)
     np.testing.assert_allclose(first.log_likelihood,
