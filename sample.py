@@ -235,7 +235,7 @@ def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
     """A piece continuing --primer_midi, --primer_notes or an excerpt of the training data, kept
     to the chosen instruments, key and tempo: MIDI, and optionally WAV and a piano roll."""
     from lstm_core.files import atomic_write
-    from lstm_core.music import constraints, generation
+    from lstm_core.music import constraints, generation, scores
     from lstm_core.music.constants import BOUNDARY, program_name
     from lstm_core.music.tokenizer import check_vocabulary
 
@@ -257,9 +257,8 @@ def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
     keep_primer = bool(FLAGS.primer_midi or FLAGS.primer_notes)
     sampler = make_sampler(allowed_next=chosen.allowed_next(tokens, metadata))
 
-    def piece(ids):
-        return generation.piece(primer, vocabulary.decode(ids), metadata, keep_primer,
-                                FLAGS.tempo)
+    def piece(written):
+        return generation.piece(primer, written, metadata, keep_primer, FLAGS.tempo)
 
     runs = []  # each run's ids and log-likelihoods; the pieces come from the last
 
@@ -274,20 +273,21 @@ def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
     else:
         primed = measure(generation.piece(primer, [], metadata, True)) if keep_primer else 0
         target = primed + (FLAGS.bars or FLAGS.seconds)
-        generated = generation.long_enough(sample, lambda ids: measure(piece(ids)), target,
-                                           MUSIC_SAMPLE_LENGTH, MAX_MUSIC_LENGTH)
+        generated = generation.long_enough(
+            sample, lambda ids: measure(piece(vocabulary.decode(ids))), target,
+            MUSIC_SAMPLE_LENGTH, MAX_MUSIC_LENGTH)
+    primer_errors = constraints.count_errors(primer, metadata)
     for n, (path, ids, log_likelihood) in enumerate(zip(
             output_paths(FLAGS.output_file, FLAGS.num_samples), generated,
             runs[-1].log_likelihood)):
-        score = piece(ids)
+        written = vocabulary.decode(ids)
+        score = piece(written)
         if target is not None:
             score = generation.clipped(score, target if FLAGS.bars else None,
                                        None if FLAGS.bars else target)
         atomic_write(path, score.dumps_midi())
-        written = vocabulary.decode(ids)
-        invalid = (constraints.count_errors(list(primer) + written, metadata)
-                   - constraints.count_errors(primer, metadata))
-        names = ", ".join(program_name(-1 if t.is_drum else t.program) for t in score.tracks)
+        invalid = constraints.count_errors(list(primer) + written, metadata) - primer_errors
+        names = ", ".join(program_name(scores.program_of(t)) for t in score.tracks)
         print(f"wrote {path}: {len(score.tracks)} track(s) ({names}), {generation.bars(score)} "
               f"bars, {generation.seconds(score):.0f} s, {len(written)} tokens, {invalid} "
               f"invalid (--random_seed {random_seed}, {likelihood(log_likelihood, len(written))})")
