@@ -255,7 +255,7 @@ def sample_music(make_sampler, vocabulary, random_seed: int, folder) -> None:
         primer = excerpts[np.random.default_rng(random_seed).integers(len(excerpts))]
         primer = [BOUNDARY] + primer if primer[0] != BOUNDARY else primer
     keep_primer = bool(FLAGS.primer_midi or FLAGS.primer_notes)
-    sampler = make_sampler(allowed_next=chosen.allowed_next(tokens, metadata))
+    sampler = make_sampler(grammar=chosen.grammar(tokens, metadata))
 
     def piece(written):
         return generation.piece(primer, written, metadata, keep_primer, FLAGS.tempo)

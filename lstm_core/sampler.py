@@ -6,7 +6,8 @@ inside a `tf.while_loop` compiled by XLA (one call per chunk of `chunk_length` t
 reported between calls): the cost of a token does not grow with anything.
 
 Choosing the next token from the logits ``l`` `[streams, vocabulary]`:
-- tokens that may not follow the previous one (`allowed_next`) get ``-inf``;
+- tokens the `grammar` does not allow in the stream's state get ``-inf`` (the state moves with
+  every token written; it starts from the one the primer leads to);
 - greedy: ``argmax l``;
 - otherwise ``l / temperature``, keep the ``top_k`` largest (0: all), keep the smallest set of
   tokens whose probability adds up to ``top_p`` (1.0: all), and draw one by the Gumbel-max
@@ -36,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from lstm_core.distribute import batch_slices, cpu_cores
+from lstm_core.grammar import Grammar
 from lstm_core.model import LanguageModel
 from lstm_core.stack import StackState
 
@@ -61,14 +63,14 @@ class GenerationInterrupted(KeyboardInterrupt):
 class Sampler:
     def __init__(self, model: LanguageModel, temperature: float = 1.0, top_k: int = 0,
                  top_p: float = 1.0, greedy: bool = False, chunk_length: int = 1000,
-                 allowed_next: np.ndarray | None = None, beam_size: int = 1,
+                 grammar: Grammar | None = None, beam_size: int = 1,
                  branch_factor: int = 1, steps_per_iteration: int = 1):
         """
         Args:
           temperature, top_k, top_p, greedy: how a token is chosen (see the module docstring).
           chunk_length: tokens generated per compiled call (progress is reported between calls).
-          allowed_next: bool `[vocabulary, vocabulary]`: row ``p`` says which tokens may follow
-            token ``p`` (None: any). A row that allows nothing is treated as allowing anything.
+          grammar: what may be written in each state (None: anything). A state that allows
+            nothing is treated as allowing anything.
           beam_size, branch_factor, steps_per_iteration: beam search (1, 1, any: plain sampling).
         """
         vocabulary = model.config.vocabulary_size
@@ -76,15 +78,16 @@ class Sampler:
                             ("steps_per_iteration", steps_per_iteration)):
             if value < 1:
                 raise ValueError(f"{name} is {value}; it must be at least 1")
-        if allowed_next is not None:
-            allowed_next = np.asarray(allowed_next, bool)
-            if allowed_next.shape != (vocabulary, vocabulary):
-                raise ValueError(f"allowed_next has shape {allowed_next.shape}; the model's "
-                                 f"vocabulary needs ({vocabulary}, {vocabulary})")
-            allowed_next = allowed_next | ~allowed_next.any(axis=1, keepdims=True)
+        if grammar is not None and grammar.vocabulary_size != vocabulary:
+            raise ValueError(f"the grammar has {grammar.vocabulary_size} tokens; the model has "
+                             f"{vocabulary}")
         self.model, self.greedy, self.chunk_length = model, greedy, chunk_length
         self.temperature, self.top_k, self.top_p = temperature, top_k, top_p
-        self.allowed_next = None if allowed_next is None else tf.constant(allowed_next)
+        self.grammar = grammar
+        if grammar is not None:
+            self._allowed = tf.constant(grammar.allowed
+                                        | ~grammar.allowed.any(axis=1, keepdims=True))
+            self._next_state = tf.constant(grammar.next_state, tf.int32)
         self.beam_size, self.branch_factor = beam_size, branch_factor
         self.steps_per_iteration = steps_per_iteration
         self._prime = tf.function(self._prime_state, jit_compile=True)
@@ -100,14 +103,14 @@ class Sampler:
         return self.streams_per_sample > 1
 
     # ---- choosing a token -----------------------------------------------------------------
-    def choose(self, logits: tf.Tensor, previous: tf.Tensor, seed: tf.Tensor,
+    def choose(self, logits: tf.Tensor, grammar_state: tf.Tensor, seed: tf.Tensor,
                temperature, top_k, top_p) -> tf.Tensor:
-        """Next token ids `[streams]` from logits `[streams, vocabulary]` after the tokens
-        `previous` `[streams]`. `temperature`, `top_k`, `top_p` are numbers (which filters run
-        is decided when tracing) or scalar tensors (decided in the graph: the exported model)."""
+        """Next token ids `[streams]` from logits `[streams, vocabulary]` in the grammar's
+        states `[streams]`. `temperature`, `top_k`, `top_p` are numbers (which filters run is
+        decided when tracing) or scalar tensors (decided in the graph: the exported model)."""
         excluded = tf.fill(tf.shape(logits), -np.inf)
-        if self.allowed_next is not None:
-            logits = tf.where(tf.gather(self.allowed_next, previous), logits, excluded)
+        if self.grammar is not None:
+            logits = tf.where(tf.gather(self._allowed, grammar_state), logits, excluded)
         if self.greedy:
             return tf.argmax(logits, axis=-1, output_type=tf.int32)
         logits = logits / temperature
@@ -146,20 +149,21 @@ class Sampler:
         first = tf.range(tf.shape(per_sample)[0]) * self.streams_per_sample
         return tf.reshape(tf.repeat(kept, self.branch_factor, axis=1) + first[:, None], [-1])
 
-    def _generate_chunk(self, token, state, log_likelihood, seed, position, length,
-                        first_iteration, temperature, top_k, top_p):
+    def _generate_chunk(self, token, grammar_state, state, log_likelihood, seed, position,
+                        length, first_iteration, temperature, top_k, top_p):
         """`chunk_length` steps of the streams of one slice.
 
         Args:
-          token: the last token of each stream `[streams]`; state: the state before it.
+          token: the last token of each stream `[streams]`; grammar_state: the grammar's state
+            after it `[streams]` (unused without a grammar); state: the LSTM state before it.
           log_likelihood: of each stream so far `[streams]`.
           seed: `[2]`; position: the index of the first token of the chunk in the sample.
           length: the sample's length (steps past it are not scored nor pruned).
           first_iteration: beam search: the tokens before the first pruning.
         Returns:
           tokens `[streams, chunk]`; the stream each stream continued at each step
-          `[streams, chunk]` (beam search; else each its own); then the new token, state and
-          log-likelihood.
+          `[streams, chunk]` (beam search; else each its own); then the new token, grammar
+          state, state and log-likelihood.
         """
         tokens = tf.TensorArray(tf.int32, size=self.chunk_length)
         parents = tf.TensorArray(tf.int32, size=self.chunk_length)
@@ -172,11 +176,14 @@ class Sampler:
                 pruning = ((step >= first_iteration) & (step < length)
                            & ((step - first_iteration) % self.steps_per_iteration == 0))
                 rows = tf.where(pruning, self._beam_rows(log_likelihood), own)
-                token, log_likelihood = tf.gather(token, rows), tf.gather(log_likelihood, rows)
-                state = tf.nest.map_structure(lambda s: tf.gather(s, rows), state)
+                token, grammar_state, log_likelihood, state = tf.nest.map_structure(
+                    lambda s: tf.gather(s, rows), (token, grammar_state, log_likelihood, state))
             logits, state = self.model.step(token, state, input_table)
-            chosen = self.choose(logits, token, tf.random.experimental.stateless_fold_in(
+            chosen = self.choose(logits, grammar_state, tf.random.experimental.stateless_fold_in(
                 seed, step), temperature, top_k, top_p)
+            if self.grammar is not None:
+                grammar_state = tf.gather_nd(self._next_state,
+                                             tf.stack([grammar_state, chosen], axis=1))
             log_probability = tf.gather(tf.nn.log_softmax(logits), chosen, batch_dims=1)
             log_likelihood += tf.where(step < length, log_probability, 0.0)
             token = chosen
@@ -186,7 +193,7 @@ class Sampler:
         tokens = tf.transpose(tokens.stack())
         parents = (tf.transpose(parents.stack()) if self.is_beam_search
                    else tf.zeros_like(tokens))  # unused: each stream continues itself
-        return tokens, parents, token, state, log_likelihood
+        return tokens, parents, token, grammar_state, state, log_likelihood
 
     def _slices(self, streams: int) -> int:
         """Slices of the streams computed side by side: one per CPU core when each gets at least
@@ -203,32 +210,33 @@ class Sampler:
             return self._slice_chunk(token, *arguments)
         return self._sliced_chunk(token, *arguments)
 
-    def _generate_chunk_in_slices(self, token, state, log_likelihood, seed, position, length,
-                                  first_iteration, temperature, top_k, top_p):
+    def _generate_chunk_in_slices(self, token, grammar_state, state, log_likelihood, seed,
+                                  position, length, first_iteration, temperature, top_k, top_p):
         """`_generate_chunk` on each slice of the streams (one XLA computation each, run side by
         side by the executor), the results joined. Slice ``n`` draws with ``fold_in(seed, n)``."""
         slices = self._slices(token.shape[0])
         parts = []
-        for n, (piece_token, piece_state, piece_likelihood) in enumerate(
-                batch_slices((token, state, log_likelihood), slices)):
+        for n, carried in enumerate(
+                batch_slices((token, grammar_state, state, log_likelihood), slices)):
             tokens, parents, *rest = self._slice_chunk(
-                piece_token, piece_state, piece_likelihood,
-                tf.random.experimental.stateless_fold_in(seed, n), position, length,
+                *carried, tf.random.experimental.stateless_fold_in(seed, n), position, length,
                 first_iteration, temperature, top_k, top_p)
             offset = n * (token.shape[0] // slices)  # parents are indices within the slice
             parts.append((tokens, parents + offset, *rest))
         return tf.nest.map_structure(lambda *values: tf.concat(values, 0), *parts)
 
     # ---- driving it -----------------------------------------------------------------------
-    def initial_state(self, primer: np.ndarray) -> tuple[tf.Tensor, StackState]:
-        """The last primer token of each stream and the state before it, each sample's row
-        copied `streams_per_sample` times."""
+    def initial_state(self, primer: np.ndarray
+                      ) -> tuple[tf.Tensor, tf.Tensor, StackState]:
+        """The last primer token of each stream, the grammar's state after the primer, and the
+        LSTM state before its last token, each sample's row copied `streams_per_sample` times."""
+        grammar_state = tf.constant([self.grammar.run(row) if self.grammar else 0
+                                     for row in np.asarray(primer)], tf.int32)
         primer = tf.constant(primer, tf.int32)
         state = (self._prime(primer) if primer.shape[1] > 1
                  else self.model.initial_state(primer.shape[0]))
-        copies = self.streams_per_sample
-        return (tf.repeat(primer[:, -1], copies, axis=0),
-                tf.nest.map_structure(lambda s: tf.repeat(s, copies, axis=0), state))
+        return tf.nest.map_structure(lambda s: tf.repeat(s, self.streams_per_sample, axis=0),
+                                     (primer[:, -1], grammar_state, state))
 
     def generate(self, primer: np.ndarray, length: int, random_seed: int = 0,
                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
@@ -249,7 +257,7 @@ class Sampler:
         Raises:
           GenerationInterrupted: on Ctrl-C, with the chunks finished so far.
         """
-        token, state = self.initial_state(primer)
+        token, grammar_state, state = self.initial_state(primer)
         log_likelihood = tf.zeros([token.shape[0]])
         seed = tf.constant([random_seed, 0], tf.int64)
         settings = (self.temperature, self.top_k, self.top_p)
@@ -258,9 +266,9 @@ class Sampler:
         chunks, done = [], 0
         try:
             for position in range(0, length, self.chunk_length):
-                tokens, parents, token, state, log_likelihood = self._chunk(
-                    token, state, log_likelihood, seed, tf.constant(position, tf.int64),
-                    *bounds, *settings)
+                tokens, parents, token, grammar_state, state, log_likelihood = self._chunk(
+                    token, grammar_state, state, log_likelihood, seed,
+                    tf.constant(position, tf.int64), *bounds, *settings)
                 chunks.append((tokens.numpy(), parents.numpy() if self.is_beam_search else None,
                                log_likelihood.numpy()))
                 done = min(position + self.chunk_length, length)
@@ -275,7 +283,8 @@ class Sampler:
                           ) -> tuple[tf.Tensor, tf.Tensor]:
         """`generate_scored` as graph ops, for a `tf.function` (the exported model): the same
         compiled chunks and draws, the loop over chunks in the graph, the settings tensors.
-        Plain sampling only (beam search traces its streams back in numpy).
+        Plain sampling without a grammar only (beam search traces its streams back in numpy; a
+        grammar's start state is found in numpy).
 
         Args:
           primer: int32 `[samples, time]`, time >= 1; length: int32 scalar; random_seed: int64
@@ -283,9 +292,9 @@ class Sampler:
         Returns:
           ids int32 `[samples, length]` and log-likelihoods float32 `[samples]`.
         """
-        if self.is_beam_search:
-            raise ValueError("generate_in_graph is plain sampling; beam search runs in "
-                             "generate_scored")
+        if self.is_beam_search or self.grammar is not None:
+            raise ValueError("generate_in_graph is plain sampling without a grammar; beam "
+                             "search and grammars run in generate_scored")
         streams = tf.shape(primer)[0]
         state = tf.cond(tf.shape(primer)[1] > 1, lambda: self._prime(primer),
                         lambda: self.model.initial_state(streams))
@@ -293,20 +302,19 @@ class Sampler:
         length = tf.cast(length, tf.int64)
         chunks = (length + self.chunk_length - 1) // self.chunk_length
 
-        start = (primer[:, -1], state, tf.zeros([streams]))
+        start = (primer[:, -1], tf.zeros([streams], tf.int32), state, tf.zeros([streams]))
         shapes = tf.nest.map_structure(lambda value: value.shape, start)
 
-        def next_chunk(n, token, state, log_likelihood, all_tokens):
+        def next_chunk(n, token, grammar_state, state, log_likelihood, all_tokens):
             tokens, _, *carried = self._slice_chunk(
-                token, state, log_likelihood, seed, n * self.chunk_length, length, length,
-                temperature, top_k, top_p)
+                token, grammar_state, state, log_likelihood, seed, n * self.chunk_length,
+                length, length, temperature, top_k, top_p)
             # The compiled chunk's outputs have no static shape: give back the loop's.
-            token, state, log_likelihood = tf.nest.map_structure(tf.ensure_shape, tuple(carried),
-                                                                 shapes)
-            return (n + 1, token, state, log_likelihood,
+            carried = tf.nest.map_structure(tf.ensure_shape, tuple(carried), shapes)
+            return (n + 1, *carried,
                     all_tokens.write(tf.cast(n, tf.int32), tf.transpose(tokens)))
 
-        _, _, _, log_likelihood, all_tokens = tf.while_loop(
+        *_, log_likelihood, all_tokens = tf.while_loop(
             lambda n, *_: n < chunks, next_chunk,
             (tf.constant(0, tf.int64), *start,
              tf.TensorArray(tf.int32, size=tf.cast(chunks, tf.int32), infer_shape=False)))

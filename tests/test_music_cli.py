@@ -219,7 +219,7 @@ def test_sample_keeps_to_the_key_and_length_after_a_melody(music_model):
     assert all(pitch % 12 in {2, 4, 5, 7, 9, 10, 0} for _, pitch in notes)
     assert notes[-1][0] < 4 * 4 * quarter  # its bar, then 3 bars of new music
     assert re.search(r"keyed.mid: 1 track\(s\) \(Acoustic Grand Piano\), [34] bars, .* tokens, "
-                     r"\d+ invalid", result.stdout)
+                     r"0 invalid", result.stdout)
 
 
 @pytest.mark.parametrize("flags, fragments", [

@@ -7,6 +7,7 @@ import pytest
 
 from band import band_score
 from lstm_core.errors import UsageError
+from lstm_core.grammar import Grammar
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.music import constraints, generation, pitches
 from lstm_core.music import tokenizer as encodings
@@ -29,8 +30,8 @@ def band_vocabulary(request):
 def sample(vocabulary, chosen, length=400, seed=0, primer=(BOUNDARY,)):
     model = LanguageModel(ModelConfig(len(vocabulary), units=16, layers=1, embedding_size=8),
                           seed=seed)
-    allowed = chosen.allowed_next(vocabulary.tokens, vocabulary.metadata)
-    sampler = Sampler(model, temperature=2.0, chunk_length=100, allowed_next=allowed)
+    sampler = Sampler(model, temperature=2.0, chunk_length=100,
+                      grammar=chosen.grammar(vocabulary.tokens, vocabulary.metadata))
     ids = sampler.generate(np.tile(vocabulary.encode(list(primer)).astype(np.int32), [4, 1]),
                            length, random_seed=seed)
     return [vocabulary.decode(row) for row in ids]
@@ -54,6 +55,8 @@ def test_masked_samples_keep_to_instruments_key_and_grammar(band_vocabulary):
         assert {t for t in tokens if t.startswith("Tempo_")} <= {
             constraints.nearest_tempo(band_vocabulary.tokens, 132.0)}
         assert type_errors(tokens, tokenizer) == 0 and BOUNDARY not in tokens
+        if tokenizer.__class__.__name__ != "MIDILike":  # it also pairs NoteOffs (see below)
+            assert constraints.count_errors(tokens, band_vocabulary.metadata) == 0
         score = encodings.decode(tokens, band_vocabulary.metadata)
         assert {(t.program, t.is_drum) for t in score.tracks} <= {(0, False), (0, True)}
         assert all(n.pitch % 12 in D_MINOR for t in score.tracks if not t.is_drum
@@ -75,8 +78,8 @@ def test_without_masks_the_untrained_model_leaves_the_grammar(band_vocabulary):
 def test_drums_are_never_key_masked_and_only_drum_notes_follow_the_drum_program():
     tokenizer = encodings.build("remi")
     tokens = list(tokenizer.vocab)
-    allowed = generation.Controls(pitch_classes=frozenset({0})).allowed_next(
-        tokens, encodings.metadata_of(tokenizer))
+    allowed = constraints.allowed_next(tokens, encodings.metadata_of(tokenizer),
+                                       pitch_classes={0})
     after_drums = {tokens[i] for i in np.flatnonzero(allowed[tokens.index("Program_-1")])}
     after_piano = {tokens[i] for i in np.flatnonzero(allowed[tokens.index("Program_0")])}
     assert after_drums == {t for t in tokens if t.startswith("PitchDrum_")}
@@ -88,11 +91,35 @@ def test_dead_ends_are_forbidden():
     tokenizer = encodings.build("remi")
     tokens = [t for t in tokenizer.vocab if not t.startswith("Pitch_") or t == "Pitch_60"]
     tokens = [t for t in tokens if not t.startswith("PitchDrum_")]  # drums: no note at all
-    allowed = generation.Controls(pitch_classes=frozenset({2})).allowed_next(
-        tokens, encodings.metadata_of(tokenizer))
+    allowed = constraints.allowed_next(tokens, encodings.metadata_of(tokenizer),
+                                       pitch_classes={2})
     writable = {tokens[i] for i in np.flatnonzero(allowed.any(axis=0))}
     assert not any(t.startswith(("Program_", "Pitch_")) for t in writable)
     assert allowed.any(axis=1)[[tokens.index(t) for t in writable]].all()
+
+
+def test_positions_move_forward_within_a_bar_as_midi_tok_counts_them(band_vocabulary):
+    """The previous token alone lets an untrained model step back within a bar; the grammar's
+    position rule does not, and MidiTok's own count agrees with it on every sampled token."""
+    tokens, metadata = band_vocabulary.tokens, band_vocabulary.metadata
+    by_position = constraints.positions(tokens)
+    if by_position is None:  # TSD and MIDI-Like move by time shifts: nothing to go back on
+        assert "Position_0" not in tokens
+        return
+    model = LanguageModel(ModelConfig(len(tokens), units=16, layers=1, embedding_size=8))
+    previous_only = Grammar.previous_token(constraints.allowed_next(tokens, metadata))
+    primer = np.tile(band_vocabulary.encode([BOUNDARY]), [4, 1]).astype(np.int32)
+    ids = Sampler(model, temperature=2.0, chunk_length=100, grammar=previous_only).generate(
+        primer, 400, random_seed=0)
+    written = [band_vocabulary.decode(row) for row in ids]
+    stepped_back = 0
+    for row in ids:
+        state = by_position.start
+        for token in row:
+            stepped_back += not by_position.allowed[state, token]
+            state = by_position.next_state[state, token]
+    assert stepped_back > 5
+    assert stepped_back == sum(constraints.count_errors(t, metadata) for t in written)
 
 
 def test_count_errors_is_midi_toks_count():
@@ -109,7 +136,7 @@ def test_count_errors_is_midi_toks_count():
 def test_notes_encoding_masks_notes_and_chords_out_of_key():
     metadata = {"encoding": "notes"}
     tokens = ["C4", "D4", "C#4", "2.5.9", "0.3.7", BOUNDARY]  # C minor has an Eb
-    allowed = generation.Controls(pitch_classes=frozenset(D_MINOR)).allowed_next(tokens, metadata)
+    allowed = constraints.allowed_next(tokens, metadata, pitch_classes=D_MINOR)
     assert [tokens[i] for i in np.flatnonzero(allowed[0])] == ["C4", "D4", "2.5.9"]
 
 

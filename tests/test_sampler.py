@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from lstm_core.grammar import Grammar
 from lstm_core import sampler as sampler_module
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
@@ -79,7 +80,8 @@ def test_a_masked_token_never_appears(model, settings):
     allowed[:, 7] = False  # never
     allowed[4, :] = False  # after token 4 only token 5
     allowed[4, 5] = True
-    sampler = Sampler(model, chunk_length=25, allowed_next=allowed, **settings)
+    sampler = Sampler(model, chunk_length=25, grammar=Grammar.previous_token(allowed),
+                      **settings)
     primer = primers(6)
     primer[:, -1] = 4
     ids = sampler.generate(primer, 200, random_seed=1)
@@ -90,20 +92,6 @@ def test_a_masked_token_never_appears(model, settings):
     if not {"top_k", "greedy"} & settings.keys():  # drawing from all: the model would write it
         unmasked = Sampler(model, chunk_length=25, **settings).generate(primer, 200, 1)
         assert (unmasked == 7).any()
-
-
-def test_a_row_that_allows_nothing_allows_anything(model):
-    allowed = np.ones([VOCABULARY, VOCABULARY], bool)
-    allowed[2, :] = False
-    primer = primers(2)
-    primer[:, -1] = 2
-    ids = Sampler(model, allowed_next=allowed, chunk_length=10).generate(primer, 10)
-    assert ids.shape == (2, 10)
-
-
-def test_a_mask_of_the_wrong_shape_is_refused(model):
-    with pytest.raises(ValueError, match="allowed_next"):
-        Sampler(model, allowed_next=np.ones([VOCABULARY, VOCABULARY - 1], bool))
 
 
 def test_many_streams_run_in_slices_and_repeat_with_the_seed(model, monkeypatch):

@@ -10,7 +10,7 @@ A piece is a `symusic.Score` throughout. The public API the apps call; see each 
 - `render`: hearing and seeing a Score: `render_audio`, `audio_waveform`, `draw_piano_roll`,
   `piano_roll_image`; `summaries.write_sample_summaries` for TensorBoard.
 - `generation`: a piece from a model: controls (instruments, key, tempo), primers, length;
-  `constraints`: what may follow what (`Sampler(allowed_next=...)`); `pitches`: note names.
+  `constraints`: what may be written next (`Sampler(grammar=...)`); `pitches`: note names.
 - `primer`: `encode_midi_file`, `random_excerpt`, `random_excerpts`.
 
 The names below load their module on first use: importing `lstm_core.music.constants` (as

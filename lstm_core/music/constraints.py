@@ -1,5 +1,9 @@
-"""What a music model may write next: one bool matrix `[vocabulary, vocabulary]` for
-`Sampler(allowed_next=...)`, row ``p`` the tokens that may follow token ``p``.
+"""What a music model may write next: the `Grammar` a `Sampler` keeps to (`grammar`).
+
+It runs two rules side by side (`Grammar.product`). The first looks at the previous token
+(`allowed_next`, a bool matrix `[vocabulary, vocabulary]`, row ``p`` the tokens that may follow
+token ``p``); the second (`positions`) at the position already reached within the bar: in REMI a
+``Position`` token must move forward from the bar's last one, which no previous token can tell.
 
 For the MidiTok encodings a token ``n`` may follow ``p`` when
 - MidiTok's token-type graph lets ``n``'s type follow ``p``'s (``Pitch`` → ``Velocity`` →
@@ -21,8 +25,9 @@ token the model may not write (a primer's boundary) allows every token it may.
 
 The ``notes`` encoding has no grammar: there the key alone masks the notes and chords outside it.
 
-MidiTok's own count of errors (`count_errors`) also checks what one previous token cannot see:
-that positions move forward within a bar and that no note is struck twice at once.
+MidiTok's own count of errors (`count_errors`) checks the type graph and the positions, both
+kept by `grammar`; in MIDI-Like it also pairs each ``NoteOff`` with a ``NoteOn`` before it, which
+the grammar does not follow (it would need a state per sounding pitch and program).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Collection, Sequence
 import numpy as np
 from miditok import TokSequence
 
+from lstm_core.grammar import Grammar
 from lstm_core.music import tokenizer as encodings
 from lstm_core.music.constants import DRUMS
 
@@ -47,6 +53,45 @@ def token_type(token: str) -> str:
 
 def token_value(token: str) -> str:
     return token.split("_", 1)[1] if "_" in token else ""
+
+
+def grammar(tokens: Sequence[str], metadata: dict, programs: Collection[int] | None = None,
+            pitch_classes: Collection[int] | None = None, tempo: float | None = None
+            ) -> Grammar:
+    """The grammar of `allowed_next` (same arguments) and `positions` together."""
+    by_previous = Grammar.previous_token(allowed_next(tokens, metadata, programs, pitch_classes,
+                                                      tempo))
+    by_position = positions(tokens)
+    return by_previous if by_position is None else by_previous.product(by_position)
+
+
+def positions(tokens: Sequence[str]) -> Grammar | None:
+    """Positions that move forward within a bar: state 0 at the start and after a ``Bar`` (or a
+    ``Rest``, after which MidiTok does not compare), state ``k`` after the ``k``-th smallest
+    ``Position`` value of the vocabulary; a ``Position`` may be written only above the state's.
+    A BPE token moves through its base tokens in turn. None when `tokens` have no positions."""
+    bases = [encodings.base_tokens(t) for t in tokens]
+    values = sorted({int(token_value(b)) for base in bases for b in base
+                     if token_type(b) == "Position"})
+    if not values:
+        return None
+    rank = {value: k + 1 for k, value in enumerate(values)}
+    states = len(values) + 1
+    allowed = np.ones([states, len(tokens)], bool)
+    next_state = np.tile(np.arange(states, dtype=np.int32)[:, None], [1, len(tokens)])
+    for v, base in enumerate(bases):
+        # Where each of its base tokens moves: 0 a new bar (Bar, Rest), k > 0 Position k.
+        moves = [rank[int(token_value(b))] if token_type(b) == "Position" else 0
+                 for b in base if token_type(b) in ("Bar", "Rest", "Position")]
+        if not moves:
+            continue
+        for state in range(states):
+            reached, forward = state, True
+            for move in moves:
+                forward &= move == 0 or move > reached
+                reached = move
+            allowed[state, v], next_state[state, v] = forward, reached
+    return Grammar(allowed, next_state)
 
 
 def allowed_next(tokens: Sequence[str], metadata: dict,

@@ -22,6 +22,7 @@ import numpy as np
 import symusic
 
 from lstm_core.errors import UsageError
+from lstm_core.grammar import Grammar
 from lstm_core.music import constraints, pitches
 from lstm_core.music import tokenizer as encodings
 from lstm_core.music.constants import (DEFAULT_TEMPO, DRUMS, TICKS_PER_QUARTER, program_name,
@@ -43,10 +44,10 @@ class Controls:
     pitch_classes: frozenset[int] | None = None
     tempo: float | None = None
 
-    def allowed_next(self, tokens: Sequence[str], metadata: dict) -> np.ndarray:
-        """`constraints.allowed_next` of these controls: bool `[vocabulary, vocabulary]`."""
-        return constraints.allowed_next(tokens, metadata, self.programs, self.pitch_classes,
-                                        self.tempo)
+    def grammar(self, tokens: Sequence[str], metadata: dict) -> Grammar:
+        """`constraints.grammar` of these controls: what the sampler may write."""
+        return constraints.grammar(tokens, metadata, self.programs, self.pitch_classes,
+                                   self.tempo)
 
 
 def vocabulary_programs(tokens: Sequence[str]) -> list[int]:

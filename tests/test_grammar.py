@@ -1,0 +1,81 @@
+"""`Grammar`, the automaton a `Sampler` keeps to: built from a previous-token matrix, two run
+side by side, and the real sampler never writing a token its stream's state forbids, drawn,
+greedy or filtered."""
+
+import numpy as np
+import pytest
+
+from lstm_core.grammar import Grammar
+from lstm_core.model import LanguageModel, ModelConfig
+from lstm_core.sampler import Sampler
+
+VOCABULARY = 7
+
+
+def rising() -> Grammar:
+    """Tokens 1..6 strictly rising, token 0 starting again: the state is the last token."""
+    allowed = np.arange(VOCABULARY)[None, :] > np.arange(VOCABULARY)[:, None]
+    allowed[:, 0] = True
+    next_state = np.tile(np.arange(VOCABULARY, dtype=np.int32), [VOCABULARY, 1])
+    return Grammar(allowed, next_state)
+
+
+def test_previous_token_has_a_state_per_distinct_row_and_a_start_that_allows_all():
+    allowed = np.zeros([4, 4], bool)
+    allowed[[0, 1], 2] = allowed[[2, 3], 0] = True  # rows 0 and 1 alike, rows 2 and 3 alike
+    grammar = Grammar.previous_token(allowed)
+    assert grammar.states == 3 and grammar.allowed[grammar.start].all()
+    for previous in range(4):
+        state = grammar.run([3, previous])
+        assert (grammar.allowed[state] == allowed[previous]).all()
+
+
+def test_the_product_allows_what_both_allow_and_forbids_the_way_into_a_dead_end():
+    after_one_only_two = np.ones([3, 3], bool)
+    after_one_only_two[1] = [False, False, True]
+    # Two states: token 2 moves to state 1, where 2 is forbidden; token 0 moves back to 0.
+    once = Grammar(np.array([[True, True, True], [True, True, False]]),
+                   np.array([[0, 0, 1], [0, 1, 1]], np.int32))
+    both = Grammar.previous_token(after_one_only_two).product(once)
+    assert both.allowed[both.run([0]), 1] and both.allowed[both.run([1]), 2]
+    assert not both.allowed[both.run([2, 1]), 2]  # once forbids it
+    # Token 1 in state 1 is allowed by each alone, but then only 2 may follow, which `once`
+    # forbids there: a dead end, so 1 is forbidden; 0 stays.
+    assert list(both.allowed[both.run([2])]) == [True, False, False]
+    live = both.allowed.any(axis=1)
+    assert not (both.allowed & ~live[both.next_state]).any()
+
+
+@pytest.mark.parametrize("options", [dict(), dict(greedy=True), dict(top_k=2), dict(top_p=0.5),
+                                     dict(beam_size=2, branch_factor=2)])
+def test_every_token_keeps_to_the_state_of_its_stream(options):
+    model = LanguageModel(ModelConfig(VOCABULARY, units=8, layers=1, embedding_size=4))
+    grammar = rising()
+    sampler = Sampler(model, temperature=3.0, chunk_length=16, grammar=grammar, **options)
+    primer = np.array([[0, 5], [4, 3], [6, 0]], np.int32)  # [4, 3] breaks it: runs on anyway
+    generated = sampler.generate(primer, 50, random_seed=1)
+    for row, tokens in zip(primer, generated):
+        state = grammar.run(row)
+        for token in tokens:
+            assert grammar.allowed[state, token]
+            state = grammar.next_state[state, token]
+    if not options:  # drawing at a high temperature rises by more than one, and starts again
+        steps = np.diff(generated, axis=1)
+        assert (steps > 1).any() and (generated == 0).any()
+
+
+def test_a_state_that_allows_nothing_allows_anything():
+    model = LanguageModel(ModelConfig(VOCABULARY, units=8, layers=1, embedding_size=4))
+    allowed = np.ones([VOCABULARY, VOCABULARY], bool)
+    allowed[2, :] = False
+    ids = Sampler(model, grammar=Grammar.previous_token(allowed), chunk_length=10).generate(
+        np.array([[2], [2]], np.int32), 10)
+    assert ids.shape == (2, 10)
+
+
+def test_a_grammar_of_another_vocabulary_is_refused():
+    model = LanguageModel(ModelConfig(VOCABULARY, units=8, layers=1, embedding_size=4))
+    with pytest.raises(ValueError, match="grammar has 6 tokens"):
+        Sampler(model, grammar=Grammar.previous_token(np.ones([6, 6], bool)))
+    with pytest.raises(ValueError, match="same"):
+        Grammar(np.ones([2, 3], bool), np.zeros([2, 4], np.int32))
