@@ -11,7 +11,7 @@ import midi_files
 from lstm_core.errors import UsageError
 from lstm_core.music import BOUNDARY, corpus, encode_midi_file, is_music_source, load_corpus
 from lstm_core.music import random_excerpt, random_excerpts, tokenizer
-from lstm_core.music.constants import DRUMS, programs_named
+from lstm_core.music.constants import DEFAULT_SOURCE, DRUMS, SCORE_SUFFIXES, programs_named
 from lstm_core.music.prepare import prepare
 from lstm_core.preprocessing import Vocabulary
 
@@ -192,9 +192,9 @@ def test_is_music_source(messy_folder, tmp_path):
 
 
 def test_music21_sources_convert_once_into_scores(tmp_path):
-    files = corpus.source_files(corpus.DEFAULT_SOURCE)
+    files = corpus.source_files(DEFAULT_SOURCE)
     assert len(files) > 300
-    assert {f.suffix for f in files} <= set(corpus.SCORE_SUFFIXES)
+    assert {f.suffix for f in files} <= set(SCORE_SUFFIXES)
     chorale = next(f for f in files if f.name == "bwv66.6.mxl")
     metadata = tokenizer.metadata_of(tokenizer.build())
     cache = tmp_path / "cache"

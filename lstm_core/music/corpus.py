@@ -40,7 +40,7 @@ from typing import Collection
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_write
 from lstm_core.music import scores, tokenizer
-from lstm_core.music.constants import (BOUNDARY, DEFAULT_SOURCE, MIDI_SUFFIXES, MUSIC21_PREFIX,
+from lstm_core.music.constants import (BOUNDARY, MIDI_SUFFIXES, MUSIC21_PREFIX,
                                        SCORE_SUFFIXES, TOKEN_SUFFIX)
 from lstm_core.progress import ProgressBar
 

@@ -16,7 +16,7 @@ from typing import Sequence
 from absl import flags
 
 from lstm_core.music import corpus, tokenizer
-from lstm_core.music.constants import programs_named
+from lstm_core.music.constants import DEFAULT_SOURCE, programs_named
 from lstm_core.preprocessing import Vocabulary
 
 FLAGS = flags.FLAGS
@@ -50,7 +50,7 @@ def main(argv: Sequence[str]) -> None:
 if __name__ == "__main__":
     from lstm_core.cli import run
 
-    flags.DEFINE_string("midi_dir", corpus.DEFAULT_SOURCE,
+    flags.DEFINE_string("midi_dir", DEFAULT_SOURCE,
                         "MIDI folder, MIDI file, glob, or music21:COMPOSER to prepare.")
     flags.DEFINE_string("training_file", None, "Token file to write (e.g. data/piano.tokens).")
     flags.DEFINE_string("vocabulary_file", None, "Vocabulary file to write (data/piano.vocab).")
