@@ -4,10 +4,12 @@ from pathlib import Path
 
 import music21
 import pytest
+import symusic
 
 from lstm_core.errors import UsageError
+from lstm_core.music.constants import TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import format_progression
-from lstm_core.music.jazz.extract import read_progression, read_sources
+from lstm_core.music.jazz.extract import monophonic_line, read_progression, read_sources
 from lstm_core.music.jazz.grammar import (Element, interval_name, interval_semitones,
                                           load_jazz_corpus, parse_token)
 
@@ -67,6 +69,26 @@ def test_tokens_from_melody_over_accompaniment(tmp_path):
     assert metadata["melody_part"] == "Sax" and metadata["chord_parts"] == ["Keys"]
     assert metadata["tempo"] == 140 and metadata["time_signature"] == "4/4"
     assert metadata["pitch_range"] == [62, 73]
+
+
+def test_the_melody_is_notes_in_ticks_and_its_rests_are_gaps(tmp_path):
+    melody = read_sources(_write_midi(tmp_path / "tune.mid", _comping(), _melody()))[0].melody
+    quarter = TICKS_PER_QUARTER
+    assert all(isinstance(n, symusic.Note) for n in melody)
+    # E4 D4, half a quarter's rest, Bb4 C#5 B4 A4 G4: the rest is the gap from 2 to 2.5 quarters.
+    assert [(n.time, n.duration, n.pitch) for n in melody] == [
+        (0, quarter, 64), (quarter, quarter, 62), (5 * quarter // 2, quarter // 2, 70),
+        (3 * quarter, quarter, 73), (4 * quarter, 2 * quarter, 71), (6 * quarter, quarter, 69),
+        (7 * quarter, quarter, 67)]
+
+
+def test_a_melody_line_is_one_note_at_a_time_on_the_grid():
+    step = TICKS_PER_QUARTER // 12
+    sounds = [symusic.Note(0, 960, 60, 80), symusic.Note(0, 480, 64, 90),  # the top voice is kept
+              symusic.Note(250, 5, 67, 70),  # 6.25 grid steps: onset on step 6, a step long
+              symusic.Note(500, 480, 65, 70)]  # 12.5 steps: to the even line, 12
+    assert [(n.time, n.duration, n.pitch, n.velocity) for n in monophonic_line(sounds)] == [
+        (0, 6 * step, 64, 90), (6 * step, step, 67, 70), (12 * step, 480, 65, 70)]
 
 
 def test_part_flags_override_the_guess(tmp_path):

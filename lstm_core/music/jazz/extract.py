@@ -29,12 +29,13 @@ from typing import Iterator, Sequence
 
 import music21
 import numpy as np
+import symusic
 
 from lstm_core.errors import UsageError
 from lstm_core.music.jazz.chords import (QUALITIES, Chord, Measure, Progression, changes_finder,
                                          chord_finder, chord_tones, identify_chord, make_chord)
-from lstm_core.music.jazz.melody import Note, monophonic_line, quantize
-from lstm_core.music.constants import DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MIDI_SUFFIXES
+from lstm_core.music.constants import (DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, GRID,
+                                       MIDI_SUFFIXES, TICKS_PER_QUARTER)
 from lstm_core.progress import ProgressBar
 
 # What makes a part a melody: mostly single notes, above the bass register.
@@ -43,6 +44,8 @@ MIN_MEAN_PITCH = 55
 CHORDS_PER_MEASURE = 2
 SOLO_PART, CHORDS_PART = "Solo", "Chords"
 """The part names `realize.write_jazz_midi` gives: a solo this project wrote is read by them."""
+UNMARKED_VELOCITY = 90  # of a note that has none (notation): what music21 writes to MIDI
+GRID_STEP = TICKS_PER_QUARTER // GRID  # ticks from one grid line to the next
 
 PartChoice = int | str
 
@@ -52,7 +55,9 @@ class Source:
     """A solo and the chords under it, as read from one score."""
 
     name: str
-    melody: list[Note]
+    melody: list[symusic.Note]
+    """The solo, one note at a time: onsets on the grid, in ticks at `TICKS_PER_QUARTER` from the
+    score's start; its rests are the gaps between notes (and before the first)."""
     progression: Progression
     start: Fraction
     """Offset in the score of the progression's first measure."""
@@ -72,9 +77,9 @@ class Source:
         """The progression from the first measure with a chord: what `read_progression` gives."""
         return self.progression[int((self.harmony_start - self.start) / self.measure_length):]
 
-    def chord_at(self, offset: Fraction) -> Chord:
-        """The chord sounding at `offset` (the first chord before the progression starts)."""
-        return self._chord_at(offset)
+    def chord_at(self, time: int) -> Chord:
+        """The chord sounding at tick `time` (the first chord before the progression starts)."""
+        return self._chord_at(Fraction(time, TICKS_PER_QUARTER))
 
 
 def read_sources(path: str, melody_part: PartChoice | None = None,
@@ -177,14 +182,14 @@ def _part_indices(parts: Sequence[music21.stream.Stream], choices: Sequence[Part
 
 
 def _parts_and_sounds(score: music21.stream.Score
-                      ) -> tuple[list[music21.stream.Stream], list[list[tuple[float, float, int]]]]:
+                      ) -> tuple[list[music21.stream.Stream], list[list[symusic.Note]]]:
     """The score's parts (the score itself when it has none) and the `_sounds` of each."""
     parts = list(score.parts) or [score]
     return parts, [_sounds(part) for part in parts]
 
 
 def _accompaniment(parts: Sequence[music21.stream.Stream],
-                   sounds: Sequence[list[tuple[float, float, int]]], melody: int | None,
+                   sounds: Sequence[list[symusic.Note]], melody: int | None,
                    chord_parts: Sequence[PartChoice] | None, name: str) -> list[int]:
     """Indices of the parts that give the chords: `chord_parts` when given, else every part with
     notes but the `melody` part."""
@@ -193,9 +198,9 @@ def _accompaniment(parts: Sequence[music21.stream.Stream],
     return [i for i in range(len(parts)) if i != melody and sounds[i]]
 
 
-def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
-    """``(offset, duration, MIDI pitch)`` of each pitched sound, tied notes merged."""
-    sounds: list[list] = []
+def _sounds(part: music21.stream.Stream) -> list[symusic.Note]:
+    """Each pitched sound of `part` as it is written (not on the grid), tied notes merged."""
+    sounds: list[list] = []  # [offset, duration, MIDI pitch, velocity], quarter notes
     tied: dict[int, list] = {}  # pitch → the sound its tie continues
     for element in part.flatten().notes:
         if isinstance(element, music21.harmony.Harmony) or element.quarterLength <= 0:
@@ -209,15 +214,18 @@ def _sounds(part: music21.stream.Stream) -> list[tuple[float, float, int]]:
             if sound is not None and tie is not None and tie.type in ("continue", "stop"):
                 sound[1] += float(element.quarterLength)
             else:
-                sound = [float(element.offset), float(element.quarterLength), note.pitch.midi]
+                velocity = note.volume.velocity or element.volume.velocity or UNMARKED_VELOCITY
+                sound = [float(element.offset), float(element.quarterLength), note.pitch.midi,
+                         velocity]
                 sounds.append(sound)
             if tie is not None and tie.type in ("start", "continue"):
                 tied[note.pitch.midi] = sound
-    return [(offset, duration, pitch) for offset, duration, pitch in sounds]
+    return [symusic.Note(ticks(offset), ticks(duration), pitch, velocity)
+            for offset, duration, pitch, velocity in sounds]
 
 
 def _guess_melody(parts: Sequence[music21.stream.Stream],
-                  sounds: Sequence[list[tuple[float, float, int]]]) -> int | None:
+                  sounds: Sequence[list[symusic.Note]]) -> int | None:
     """The index of the part that looks most like a melody, or None."""
     named = [i for i, part in enumerate(parts)
              if sounds[i] and _part_name(part, i).lower() == SOLO_PART.lower()]
@@ -225,14 +233,50 @@ def _guess_melody(parts: Sequence[music21.stream.Stream],
         return named[0]
     best, best_key = None, None
     for index, part_sounds in enumerate(sounds):
-        per_onset = collections.Counter(offset for offset, _, _ in part_sounds)
+        per_onset = collections.Counter(sound.time for sound in part_sounds)
         single = sum(1 for count in per_onset.values() if count == 1)
         if not single or single / len(per_onset) < MIN_SINGLE_SHARE:
             continue
-        mean_pitch = sum(p for _, _, p in part_sounds) / len(part_sounds)
+        mean_pitch = sum(sound.pitch for sound in part_sounds) / len(part_sounds)
         if mean_pitch >= MIN_MEAN_PITCH and (best_key is None or (single, mean_pitch) > best_key):
             best, best_key = index, (single, mean_pitch)
     return best
+
+
+# ---- ticks, the grid, and the melody line -----------------------------------------------------
+def ticks(quarters: float | Fraction) -> int:
+    """`quarters` in ticks at `TICKS_PER_QUARTER` (halfway between two ticks: the even one)."""
+    return round(Fraction(quarters) * TICKS_PER_QUARTER)
+
+
+def grid_tick(quarters: float | Fraction) -> int:
+    """The tick of the grid line (`constants.GRID` per quarter) nearest `quarters`; halfway
+    between two lines, the even one."""
+    return round(Fraction(quarters) * GRID) * GRID_STEP
+
+
+def _on_grid(quarters: float | Fraction) -> Fraction:
+    """`quarters` on the grid, in quarter notes (as a progression's offsets are counted)."""
+    return Fraction(grid_tick(quarters), TICKS_PER_QUARTER)
+
+
+def monophonic_line(sounds: Sequence[symusic.Note]) -> list[symusic.Note]:
+    """One line from possibly overlapping sounds: one note at a time, onsets on the grid.
+
+    Of the sounds starting together the highest is kept (two voices merge into their top line),
+    each note lasts at least a grid step and ends at the next onset at the latest; silences are
+    the gaps between notes.
+    """
+    highest: dict[int, symusic.Note] = {}
+    for sound in sounds:
+        onset = grid_tick(Fraction(sound.time, TICKS_PER_QUARTER))
+        if onset not in highest or sound.pitch > highest[onset].pitch:
+            length = max(grid_tick(Fraction(sound.duration, TICKS_PER_QUARTER)), GRID_STEP)
+            highest[onset] = symusic.Note(onset, length, sound.pitch, sound.velocity)
+    onsets = sorted(highest)
+    for onset, following in zip(onsets, onsets[1:]):
+        highest[onset].duration = min(highest[onset].duration, following - onset)
+    return [highest[onset] for onset in onsets]
 
 
 # ---- one source -------------------------------------------------------------------------------
@@ -256,7 +300,7 @@ def _source(name: str, score: music21.stream.Score, melody_part: PartChoice | No
     progression, start, harmony_start, measure_length = _harmony(
         name, score, time_signature, [sounds[i] for i in accompaniment], sounds[melody])
     tempo = score.recurse().getElementsByClass(music21.tempo.MetronomeMark).first()
-    return Source(name, monophonic_line(sounds[melody], start=start), progression, start,
+    return Source(name, monophonic_line(sounds[melody]), progression, start,
                   harmony_start, measure_length,
                   time_signature.ratioString if time_signature else DEFAULT_TIME_SIGNATURE,
                   float(tempo.getQuarterBPM()) if tempo else DEFAULT_TEMPO,
@@ -271,8 +315,8 @@ def _time_signature(score: music21.stream.Score) -> music21.meter.TimeSignature 
 
 def _harmony(name: str, score: music21.stream.Score,
              time_signature: music21.meter.TimeSignature | None,
-             accompaniment: Sequence[list[tuple[float, float, int]]],
-             melody_sounds: Sequence[tuple[float, float, int]] = ()
+             accompaniment: Sequence[list[symusic.Note]],
+             melody_sounds: Sequence[symusic.Note] = ()
              ) -> tuple[Progression, Fraction, Fraction, Fraction]:
     """The progression, the offsets of its first measure and of the first with a chord, and the
     measure length (of `time_signature`, the score's: 4/4 when it has none).
@@ -295,8 +339,9 @@ def _harmony(name: str, score: music21.stream.Score,
                          "chord symbols")
     starts = [offset for offset, _ in changes]
     chord_at = changes_finder(changes)
-    first = (min(starts + [quantize(s[0]) for s in melody_sounds]) - origin) // measure_length
-    end = max(starts + [quantize(score.highestTime)])
+    onsets = [_on_grid(Fraction(s.time, TICKS_PER_QUARTER)) for s in melody_sounds]
+    first = (min(starts + onsets) - origin) // measure_length
+    end = max(starts + [_on_grid(score.highestTime)])
     last = -((origin - end) // measure_length)  # the ceiling: the measure the end falls in
     step = measure_length / resolution
     progression = []
@@ -341,19 +386,20 @@ def _chord_symbols(score: music21.stream.Score) -> list[tuple[Fraction, Chord]]:
             chord = make_chord(root, exact[0], bass)
         else:
             chord = identify_chord([1.0 if pc in classes else 0.0 for pc in range(12)], root)
-        found.append((quantize(symbol.getOffsetInHierarchy(score)), chord))
+        found.append((_on_grid(symbol.getOffsetInHierarchy(score)), chord))
     return sorted(found, key=lambda change: change[0])
 
 
-def _chords_from_sounds(sounds: Sequence[tuple[float, float, int]], measure_length: Fraction,
+def _chords_from_sounds(sounds: Sequence[symusic.Note], measure_length: Fraction,
                         origin: Fraction) -> list[tuple[Fraction, Chord]]:
     """A chord per window (half a measure) in which the accompaniment sounds."""
     if not sounds:
         return []
-    starts, lengths, pitches = (np.array(column) for column in zip(*sounds))
-    stops = starts + lengths
+    starts, lengths, pitches = (np.array(column) for column in
+                                zip(*((s.time, s.duration, s.pitch) for s in sounds)))
+    starts, stops = starts / TICKS_PER_QUARTER, (starts + lengths) / TICKS_PER_QUARTER
     window = measure_length / CHORDS_PER_MEASURE
-    begin = origin + ((quantize(starts.min()) - origin) // window) * window
+    begin = origin + ((_on_grid(starts.min()) - origin) // window) * window
     changes = []
     while begin < stops.max():
         low, high = float(begin), float(begin + window)

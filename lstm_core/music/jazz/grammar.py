@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-from lstm_core.music.jazz.chords import Chord, format_progression
-from lstm_core.music.jazz.extract import PartChoice, Source, read_sources
-from lstm_core.music.jazz.melody import GRID, Note, quantize
 from lstm_core.kinds import TokenKind
+from lstm_core.music.constants import GRID, TICKS_PER_QUARTER
+from lstm_core.music.jazz.chords import Chord, format_progression
+from lstm_core.music.jazz.extract import PartChoice, Source, grid_tick, read_sources
 
 ENCODING = TokenKind.JAZZ
 REST, CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER = "R", "C", "S", "A", "X"
@@ -35,6 +35,8 @@ INTERVAL_SLACK = 3
 """Semitones each way around the played interval: a minor third, as in *Learning Jazz Grammars*."""
 LONGEST_DURATION = Fraction(16)
 """Longer tokens than four 4/4 measures are not read back (a sampler may invent anything)."""
+SHORTEST_DURATION = Fraction(1, GRID)
+"""A grid step: a token's duration is rounded to the grid and never shorter."""
 
 DESCRIPTION = (
     "CLASS,DURATION[,<UPPER,LOWER>]: CLASS is C chord tone, S scale tone of the chord's scale, "
@@ -55,6 +57,7 @@ class Element:
 
     kind: str
     duration: Fraction
+    """In quarter notes, exact: a rest cut at a bar line keeps its true length."""
     interval: tuple[int, int] | None = None
     """Lowest and highest semitones from the previous note (negative: downwards)."""
 
@@ -109,8 +112,9 @@ def parse_token(token: str) -> Element | None:
     match = _TOKEN.match(token)
     if not match:
         return None
-    kind, duration = match.group(1), quantize(Fraction(match.group(2)))
-    if not GRID <= duration <= LONGEST_DURATION:
+    kind = match.group(1)
+    duration = Fraction(grid_tick(Fraction(match.group(2))), TICKS_PER_QUARTER)
+    if not SHORTEST_DURATION <= duration <= LONGEST_DURATION:
         return None
     if match.group(3) is None:
         return Element(kind, duration)
@@ -121,30 +125,34 @@ def parse_token(token: str) -> Element | None:
 
 
 def solo_elements(source: Source) -> list[Element]:
-    """The grammar elements of a source's solo, measure by measure."""
+    """The grammar elements of a source's solo, measure by measure: a rest for each silence
+    before a note (from the progression's start on), then the note."""
     elements: list[Element] = []
     previous: int | None = None
+    position = source.start  # where the last note ended, in quarter notes
     for note in source.melody:
-        if note.is_rest:
-            elements += [Element(REST, length) for length in _rest_within_measures(source, note)]
-            continue
+        onset = Fraction(note.time, TICKS_PER_QUARTER)
+        elements += [Element(REST, length)
+                     for length in _rest_within_measures(source, position, onset)]
         interval = None
         if previous is not None:
             step = note.pitch - previous
             interval = (step - INTERVAL_SLACK, step + INTERVAL_SLACK)
-        elements.append(Element(classify(note.pitch, source.chord_at(note.offset)),
-                                note.duration, interval))
-        previous = note.pitch
+        duration = Fraction(note.duration, TICKS_PER_QUARTER)
+        elements.append(Element(classify(note.pitch, source.chord_at(note.time)), duration,
+                                interval))
+        previous, position = note.pitch, onset + duration
     return elements
 
 
-def _rest_within_measures(source: Source, rest: Note) -> list[Fraction]:
-    """The lengths of a rest cut at bar lines, whole silent measures left out."""
-    lengths, position = [], rest.offset
-    while position < rest.end:
+def _rest_within_measures(source: Source, begin: Fraction, end: Fraction) -> list[Fraction]:
+    """The lengths of the silence from `begin` to `end` (quarter notes) cut at bar lines, whole
+    silent measures left out."""
+    lengths, position = [], begin
+    while position < end:
         bar_end = source.start + ((position - source.start) // source.measure_length + 1) \
             * source.measure_length
-        length = min(bar_end, rest.end) - position
+        length = min(bar_end, end) - position
         if length < source.measure_length:
             lengths.append(length)
         position += length
@@ -164,7 +172,7 @@ def load_jazz_corpus(training_file: str, melody_part: PartChoice | None = None,
     sources = read_sources(training_file, melody_part, chord_parts)
     elements = [element for source in sources for element in solo_elements(source)]
     tokens = [element.token() for element in elements]
-    pitches = [n.pitch for source in sources for n in source.melody if not n.is_rest]
+    pitches = [n.pitch for source in sources for n in source.melody]
     durations = [float(element.duration) for element in elements]
     first = sources[0]
     metadata = {

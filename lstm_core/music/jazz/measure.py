@@ -35,8 +35,8 @@ class SoloFigures:
 
 def measure_solo(source: Source) -> SoloFigures:
     """The figures of a source's solo against its chords."""
-    notes = [note for note in source.melody if not note.is_rest]
-    classes = collections.Counter(classify(n.pitch, source.chord_at(n.offset)) for n in notes)
+    notes = source.melody
+    classes = collections.Counter(classify(n.pitch, source.chord_at(n.time)) for n in notes)
     longest = run = 0
     intervals: collections.Counter = collections.Counter()
     for before, after in zip([None] + notes, notes):
