@@ -269,12 +269,15 @@ def test_a_solo_this_project_wrote_is_measured_by_its_part_names(tmp_path):
     import subprocess
     import sys
 
+    import symusic
+
+    from lstm_core.music.constants import TICKS_PER_QUARTER as Q
     from lstm_core.music.jazz.chords import parse_progression
-    from lstm_core.music.jazz.melody import Note
     from lstm_core.music.jazz.realize import write_jazz_midi
 
     progression = parse_progression("Dm7 G7 | Cmaj7")
-    low = [[Note(0, 1, 50), Note(1, 1, 53), Note(2, 2, 50)], [Note(4, 2, 48), Note(6, 2, 52)]]
+    low = [symusic.Note(time * Q, duration * Q, pitch, 90) for time, duration, pitch in
+           [(0, 1, 50), (1, 1, 53), (2, 2, 50), (4, 2, 48), (6, 2, 52)]]
     path = str(tmp_path / "solo.mid")
     write_jazz_midi(low, progression, path)
     source = read_sources(path)[0]

@@ -6,7 +6,7 @@ import music21
 import numpy as np
 import pytest
 
-from lstm_core.music.constants import JAZZ_GUITAR, TENOR_SAX
+from lstm_core.music.constants import JAZZ_GUITAR, TENOR_SAX, TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import parse_progression
 from lstm_core.music.jazz.extract import read_sources
 from lstm_core.music.jazz.grammar import classify, parse_token
@@ -27,8 +27,9 @@ def _tokens(count, seed=0, shapes=SHAPES):
     return list(np.random.default_rng(seed).choice(shapes, count))
 
 
-def _chord_at(progression, offset):
-    start = Fraction(0)
+def _chord_at(progression, time):
+    """The chord of `progression` sounding at tick `time`."""
+    offset, start = Fraction(time, TICKS_PER_QUARTER), Fraction(0)
     for measure in progression:
         for chord, beats in measure:
             if offset < start + beats:
@@ -47,20 +48,17 @@ def test_every_note_fits_its_chord_class_and_bounds():
     progression = parse_progression(PROGRESSION)
     tokens = _tokens(200)
     solo = realize_solo(tokens, progression, np.random.default_rng(7))
-    events = [e for measure in solo for e in measure]
-    elements = [parse_token(t) for t in tokens][:len(events)]
+    # Each note is the next note token's (rests are the gaps between notes).
+    elements = [e for e in map(parse_token, tokens) if not e.is_rest][:len(solo)]
     previous = None
     checked_bounds = 0
-    for event, element in zip(events, elements):
-        assert event.is_rest == element.is_rest
-        if event.is_rest:
-            continue
-        chord = _chord_at(progression, event.offset)
+    for event, element in zip(solo, elements):
+        chord = _chord_at(progression, event.time)
         assert classify(event.pitch, chord) == _available(element.kind, chord)
         assert PITCH_RANGE[0] <= event.pitch <= PITCH_RANGE[1]
         if previous is not None:
             assert abs(event.pitch - previous.pitch) <= MAX_LEAP
-            if event.offset - previous.offset < MIN_REPEAT_DISTANCE:
+            if event.time - previous.time < MIN_REPEAT_DISTANCE * TICKS_PER_QUARTER:
                 assert event.pitch != previous.pitch
             if element.interval is not None and element.kind in "CS":
                 low, high = element.interval
@@ -73,20 +71,35 @@ def test_every_note_fits_its_chord_class_and_bounds():
     assert _available("X", progression[2][0][0]) == "X"  # C triad: Bb is "other"
 
 
+def _bar_lines(progression):
+    """The tick of each bar line, the solo's start included."""
+    return np.cumsum([0] + [int(sum(b for _, b in m) * TICKS_PER_QUARTER) for m in progression])
+
+
 def test_measures_are_filled_exactly():
     progression = parse_progression(PROGRESSION)
+    bar_lines = _bar_lines(progression)
     # Long notes overrun bar lines and are cut; a short token list runs out and leaves rests.
     for tokens in (_tokens(300, seed=3), ["C,3.000,<m3,m-3>"] * 40, _tokens(12)):
         solo = realize_solo(tokens, progression, np.random.default_rng(1))
-        assert len(solo) == len(progression)
-        start = Fraction(0)
-        for measure, events in zip(progression, solo):
-            length = sum(b for _, b in measure)
-            assert events[0].offset == start
-            assert all(a.end == b.offset for a, b in zip(events, events[1:]))
-            assert sum(e.duration for e in events) == length and all(e.duration > 0 for e in events)
-            start += length
-    assert all(e.is_rest for e in solo[-1])  # twelve tokens do not reach the last measure
+        assert all(n.duration > 0 for n in solo)
+        assert all(a.end <= b.time for a, b in zip(solo, solo[1:]))  # one note at a time
+        for note in solo:  # no note crosses a bar line
+            measure = np.searchsorted(bar_lines, note.time, side="right") - 1
+            assert note.end <= bar_lines[measure + 1]
+    # Notes only: each measure is filled from its bar line to the next, a long note cut there.
+    held = realize_solo(["C,3.000,<m3,m-3>"] * 40, progression, np.random.default_rng(1))
+    assert [n.time for n in held] == [t for start, end in zip(bar_lines, bar_lines[1:])
+                                      for t in range(start, end, 3 * TICKS_PER_QUARTER)]
+    assert all(a.end == b.time for a, b in zip(held, held[1:])) and held[-1].end == bar_lines[-1]
+    # A rest token is a gap of its length; a rest cut at a bar line does not delay the next bar.
+    quarter = TICKS_PER_QUARTER
+    rests = realize_solo(["C,1.000", "R,1.000", "C,1.500", "R,3.000", "S,1.000"],
+                         parse_progression("C | C"), np.random.default_rng(0))
+    assert [(n.time, n.duration) for n in rests] == [(0, quarter), (2 * quarter, 3 * quarter // 2),
+                                                     (4 * quarter, quarter)]
+    short = realize_solo(_tokens(12), progression, np.random.default_rng(1))
+    assert short[-1].end <= bar_lines[-2]  # twelve tokens do not reach the last measure
 
 
 def test_unparseable_tokens_are_skipped_and_solo_is_deterministic():
@@ -106,7 +119,9 @@ def test_tokens_needed_fills_the_progression():
     count = tokens_needed(progression, mean_duration=0.5)
     assert count >= 8 * 4 / 0.5
     solo = realize_solo(["C,0.500,<m3,m-3>"] * count, progression, np.random.default_rng(0))
-    assert not any(e.is_rest for measure in solo for e in measure)
+    # No silence: the notes follow each other from the start to the last bar line.
+    assert solo[0].time == 0 and all(a.end == b.time for a, b in zip(solo, solo[1:]))
+    assert solo[-1].end == _bar_lines(progression)[-1]
 
 
 def test_two_part_midi_reads_back(tmp_path):
@@ -122,9 +137,9 @@ def test_two_part_midi_reads_back(tmp_path):
                  for i in p.recurse().getElementsByClass(music21.instrument.Instrument)}
                 for p in score.parts]
     assert programs == [{TENOR_SAX}, {0}]
-    notes = [e for measure in solo for e in measure if not e.is_rest]
+    notes = solo
     heard = [(float(n.offset), n.pitch.midi) for n in solo_part.flatten().notes]
-    assert heard == [(float(n.offset), n.pitch) for n in notes]
+    assert heard == [(n.time / TICKS_PER_QUARTER, n.pitch) for n in notes]
     chords = list(chords_part.flatten().notes)
     assert [sorted(p.midi for p in c.pitches) for c in chords] == \
         [sorted(voicing(chord)) for measure in progression for chord, _ in measure]
@@ -139,7 +154,7 @@ def test_two_part_midi_reads_back(tmp_path):
     assert figures.notes == len(notes)
     assert sum(figures.class_shares.values()) == pytest.approx(1.0)
     assert sum(figures.intervals.values()) == len(notes) - 1
-    expected = [classify(n.pitch, _chord_at(progression, n.offset)) for n in notes]
+    expected = [classify(n.pitch, _chord_at(progression, n.time)) for n in notes]
     assert figures.class_shares["C"] == pytest.approx(expected.count("C") / len(notes))
 
 

@@ -7,9 +7,10 @@ left. Among those, it keeps to the token's interval from the previous note, the 
 `pitch_range`, leaps of at most `max_leap`, and does not repeat the previous pitch sooner than
 `min_repeat_distance`; a random choice (from the caller's generator) picks among what remains.
 Where a chord has no pitch of a class (most seventh chords leave no ``X``), the nearest class in
-`FALLBACK` is used. The last event of a measure is cut at the bar line and a measure the tokens
-do not fill ends in a rest, so every measure is filled exactly. Tokens that do not parse (the
-unknown token, anything else a sampler may produce) are skipped.
+`FALLBACK` is used. The last note or rest of a measure is cut at the bar line and a measure the
+tokens do not fill ends in silence, so no note crosses a bar line and each measure starts on
+time. Tokens that do not parse (the unknown token, anything else a sampler may produce) are
+skipped.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from lstm_core.files import atomic_write
 from lstm_core.music.constants import DEFAULT_TEMPO, JAZZ_GUITAR, PIANO, TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
                                          measure_beats)
-from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART
-from lstm_core.music.jazz.grammar import Element, classify, parse_token
-from lstm_core.music.jazz.melody import GRID, Note
+from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART, ticks
+from lstm_core.music.jazz.grammar import SHORTEST_DURATION, Element, classify, parse_token
 
 SOLO_VELOCITY, CHORD_VELOCITY = 96, 72  # the solo stands out over its accompaniment
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
@@ -35,15 +35,16 @@ FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", 
 PITCH_RANGE = (55, 84)
 """G3 to C6: comfortable for a guitar or a tenor saxophone."""
 MAX_LEAP = 12
-MIN_REPEAT_DISTANCE = Fraction(1, 2)
+MIN_REPEAT_DISTANCE = Fraction(1, 2)  # quarter notes
 FIRST_NOTE_SPREAD = 6
 """The first note lies within this many semitones of the middle of the range."""
 FREE_STEP = 7
 """A note without interval bounds moves at most this many semitones (when it can)."""
 
 
-Solo = list[list[Note]]
-"""Notes and rests per measure, offsets counted from the start of the solo."""
+Solo = list[symusic.Note]
+"""A solo's notes in order, in ticks at `TICKS_PER_QUARTER` from its start; its rests are the
+gaps between them."""
 
 
 def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random.Generator,
@@ -57,25 +58,24 @@ def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random
     elements = (e for e in map(parse_token, tokens) if e is not None)
     chord_at = chord_finder(progression)
     solo: Solo = []
-    offset, previous = Fraction(0), None
+    previous: symusic.Note | None = None
+    position, bar_line = 0, Fraction(0)  # ticks; the next bar line in quarter notes, exact
     for measure in progression:
-        measure_end = offset + measure_beats(measure)
-        events: list[Note] = []
-        while offset < measure_end:
+        bar_line += measure_beats(measure)
+        measure_end = ticks(bar_line)
+        while position < measure_end:
             element = next(elements, None)
             if element is None:  # out of tokens: the rest of the measure is silent
-                events.append(Note(offset, measure_end - offset, None))
                 break
-            duration = min(element.duration, measure_end - offset)
-            pitch = None
+            length = min(ticks(element.duration), measure_end - position)
             if not element.is_rest:
-                pitch = _choose_pitch(element, chord_at(offset), previous, offset, rng, pitch_range,
+                chord = chord_at(Fraction(position, TICKS_PER_QUARTER))
+                pitch = _choose_pitch(element, chord, previous, position, rng, pitch_range,
                                       max_leap, min_repeat_distance)
-            events.append(Note(offset, duration, pitch))
-            previous = events[-1] if pitch is not None else previous
-            offset += duration
-        offset = measure_end
-        solo.append(events)
+                previous = symusic.Note(position, length, pitch, SOLO_VELOCITY)
+                solo.append(previous)
+            position += length
+        position = measure_end
     return solo
 
 
@@ -86,13 +86,14 @@ def tokens_needed(progression: Progression, mean_duration: float) -> int:
     metadata's ``mean_duration``).
     """
     quarters = sum(map(measure_beats, progression), Fraction(0))
-    return math.ceil(float(quarters) / max(mean_duration, float(GRID)) * 1.5) + 8
+    return math.ceil(float(quarters) / max(mean_duration, float(SHORTEST_DURATION)) * 1.5) + 8
 
 
-def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset: Fraction,
+def _choose_pitch(element: Element, chord: Chord, previous: symusic.Note | None, time: int,
                   rng: np.random.Generator, pitch_range: tuple[int, int], max_leap: int,
                   min_repeat_distance: Fraction) -> int:
-    """A pitch of the element's class (or its fallback) that moves as the element says."""
+    """A pitch of the element's class (or its fallback) that moves as the element says, for a
+    note starting at tick `time`."""
     candidates = list(range(pitch_range[0], pitch_range[1] + 1))
     if previous is not None:
         candidates = [p for p in candidates if abs(p - previous.pitch) <= max_leap]
@@ -101,7 +102,7 @@ def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset:
         by_kind.setdefault(classify(p, chord), []).append(p)
     fitting = next((by_kind[kind] for kind in FALLBACK[element.kind] if kind in by_kind),
                    candidates)
-    if previous is not None and offset - previous.offset < min_repeat_distance:
+    if previous is not None and time - previous.time < min_repeat_distance * TICKS_PER_QUARTER:
         fitting = [p for p in fitting if p != previous.pitch] or fitting
     distances = [_distance(p, element, previous, pitch_range) for p in fitting]
     nearest = min(distances)
@@ -109,7 +110,7 @@ def _choose_pitch(element: Element, chord: Chord, previous: Note | None, offset:
     return int(rng.choice(closest))
 
 
-def _distance(pitch: int, element: Element, previous: Note | None,
+def _distance(pitch: int, element: Element, previous: symusic.Note | None,
               pitch_range: tuple[int, int]) -> int:
     """How far `pitch` is from where the element wants it (0: where it belongs)."""
     if previous is None:
@@ -137,20 +138,14 @@ def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: floa
     score.time_signatures.append(symusic.TimeSignature(0, int(quarters * denominator / 4),
                                                        denominator))
     solo_track = symusic.Track(SOLO_PART, program=solo_program)
-    for event in (event for measure in solo for event in measure if not event.is_rest):
-        solo_track.notes.append(symusic.Note(_ticks(event.offset), _ticks(event.duration),
-                                             event.pitch, SOLO_VELOCITY))
+    solo_track.notes.extend(solo)
     chords_track = symusic.Track(CHORDS_PART, program=chord_program)
     for begin, end, chord in chord_timeline(progression):
         for pitch in voicing(chord):
-            chords_track.notes.append(symusic.Note(_ticks(begin), _ticks(end - begin), pitch,
+            chords_track.notes.append(symusic.Note(ticks(begin), ticks(end - begin), pitch,
                                                    CHORD_VELOCITY))
     score.tracks.extend([solo_track, chords_track])
     atomic_write(path, score.dumps_midi())
-
-
-def _ticks(quarters: Fraction) -> int:
-    return round(quarters * TICKS_PER_QUARTER)
 
 
 def voicing(chord: Chord) -> list[int]:
