@@ -30,8 +30,9 @@ Sampling (``sample.py [--chords "Dm7 G7 | Cmaj7" | --chords_from FILE [--chord_p
                     tempo=FLAGS.tempo or metadata["tempo"],
                     solo_program=constants.SOLO_PROGRAMS[FLAGS.solo_instrument])
 
-``realize_solo`` also accepts a generator of tokens and stops drawing when the progression is
-full. Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
+``realize_solo`` gives the solo's notes (`symusic.Note`, ticks at `TICKS_PER_QUARTER`; rests
+are the gaps between them); it also accepts a generator of tokens and stops drawing when the
+progression is full. Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
 MIDI file like any other music.
 
 Measuring: ``python -m lstm_core.music.jazz.measure --midi FILE`` (or
