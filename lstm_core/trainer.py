@@ -46,6 +46,12 @@ from lstm_core.stack import StackState
 
 LOG2 = math.log(2.0)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# A step of at least this many FLOPs (about 0.2 s on a 2-core CPU) times its two slicings before
+# training, one slice per core against the whole batch, and keeps the faster: which wins depends
+# on the CPU and the model (on one 2-core CPU the whole batch was 26% faster for the 2x512
+# benchmark model, and one slice per core 14% faster for the 2x128 one). Below it the two extra
+# compilations would cost more than they save; one slice per core is kept.
+MEASURED_SLICING_FLOPS = 2e10
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -62,8 +68,9 @@ class TrainingConfig:
     validation_every: int = 0  # 0: `validation_interval` chooses
     random_seed: int = 0
     early_stopping: int = 0  # stop after this many validations without a lower loss (0: never)
-    # How many slices of its batch one replica computes side by side (0: one per CPU core when
-    # training on the CPU alone, the largest count up to the cores that divides the batch).
+    # How many slices of its batch one replica computes side by side (0: on the CPU alone, one
+    # per core, the largest count up to the cores that divides the batch, or for a step of
+    # `MEASURED_SLICING_FLOPS` or more the faster of that and the whole batch, timed).
     shards_per_replica: int = 0
     # Fold the embedding into the first layer's input projection (None: when the table
     # `[vocabulary, 4*units]` is smaller than the projected slice `[tokens, 4*units]`).
@@ -164,19 +171,17 @@ class Trainer:
         self.log_dir = log_dir
         self.hooks: list[Hook] = []
         self._writers: dict[str, tf.summary.SummaryWriter] = {}
-        self.shards_per_replica = config.shards_per_replica or self._cores_per_replica()
-        self.fold_embedding = (config.fold_embedding if config.fold_embedding is not None
-                               else self._folding_saves_work())
+        self._gradients = self._choose_slicing()
         self._train_step = self._build_train_step()
         self._evaluate = tf.function(self._evaluate_batch, jit_compile=True)
 
     # ---- the compiled step ----------------------------------------------------------------
-    def _build_train_step(self):
-        model, strategy, optimizer = self.model, self.strategy, self.optimizer
-        variables = model.trainable_variables
+    def _build_gradients(self, shards: int) -> Callable:
+        """One replica's gradients of its rows, `(inputs, targets, state, seed) -> (grads,
+        loss, correct, state)`, computed in `shards` slices of the rows side by side."""
+        model, variables = self.model, self.model.trainable_variables
         global_tokens = float(self.tokens_per_step)
-        shards, fold_embedding = self.shards_per_replica, self.fold_embedding
-        local_replicas = float(len(self.local_replicas))
+        fold_embedding = self._folds_embedding(shards)
 
         @tf.function(jit_compile=True)
         def gradients(inputs, targets, state, seed):
@@ -188,12 +193,10 @@ class Trainer:
             grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
             return grads, loss, correct, state
 
-        def replica_step(inputs, targets, state, seed, stop_votes):
-            replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-            seed = tf.random.experimental.stateless_fold_in(seed, replica)
-            stop_votes = stop_votes / local_replicas  # summed over the worker's replicas: one
-            if shards == 1:
-                return (*gradients(inputs, targets, state, seed), stop_votes)
+        if shards == 1:
+            return gradients
+
+        def in_slices(inputs, targets, state, seed):
             # One XLA computation per core on a slice of the batch: the executor runs them side
             # by side, where one computation would run its small per-step matmuls on one core.
             parts = [gradients(*piece, tf.random.experimental.stateless_fold_in(seed, shard))
@@ -201,8 +204,43 @@ class Trainer:
             grads, loss, correct, states = zip(*parts)
             return ([tf.add_n(list(g)) for g in zip(*grads)], tf.add_n(list(loss)),
                     tf.add_n(list(correct)),
-                    tf.nest.map_structure(lambda *pieces: tf.concat(pieces, 0), *states),
-                    stop_votes)
+                    tf.nest.map_structure(lambda *pieces: tf.concat(pieces, 0), *states))
+
+        return in_slices
+
+    def _choose_slicing(self) -> Callable:
+        """Sets `shards_per_replica` and `fold_embedding` and returns `_build_gradients` of
+        them: the configured slices, else one slice per core, or for a step of
+        `MEASURED_SLICING_FLOPS` or more whichever of that and the whole batch computes a step's
+        gradients faster (the best of two timed calls each after the compiling one; the weights
+        do not change)."""
+        shards = self.config.shards_per_replica or self._cores_per_replica()
+        candidates = {shards: self._build_gradients(shards)}
+        step_flops = 6.0 * self.tokens_per_step * sum(  # forward 2, backward 4 per weight
+            v.shape.num_elements() for v in self.model.trainable_variables)
+        if (not self.config.shards_per_replica and shards > 1 and self.replicas == 1
+                and step_flops >= MEASURED_SLICING_FLOPS):
+            candidates[1] = self._build_gradients(1)
+            rows = [self.config.batch_size, self.config.sequence_length]
+            ids, state = tf.zeros(rows, tf.int32), self.model.initial_state(rows[0])
+            seconds = {n: _best_time(tf.function(gradients), ids, ids, state,
+                                     tf.constant([0, 0], tf.int64))
+                       for n, gradients in candidates.items()}
+            shards = min(seconds, key=seconds.get)
+        self.shards_per_replica, self.fold_embedding = shards, self._folds_embedding(shards)
+        return candidates[shards]
+
+    def _build_train_step(self):
+        strategy, optimizer, gradients = self.strategy, self.optimizer, self._gradients
+        variables = self.model.trainable_variables
+        global_tokens = float(self.tokens_per_step)
+        local_replicas = float(len(self.local_replicas))
+
+        def replica_step(inputs, targets, state, seed, stop_votes):
+            replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+            seed = tf.random.experimental.stateless_fold_in(seed, replica)
+            stop_votes = stop_votes / local_replicas  # summed over the worker's replicas: one
+            return (*gradients(inputs, targets, state, seed), stop_votes)
 
         @tf.function
         def train_step(inputs, targets, state, stop_votes):
@@ -247,8 +285,12 @@ class Trainer:
         rows = self.config.batch_size // self.replicas
         return max(n for n in range(1, cpu_cores() + 1) if rows % n == 0)
 
-    def _folding_saves_work(self) -> bool:
-        slice_tokens = self.tokens_per_step // self.replicas // self.shards_per_replica
+    def _folds_embedding(self, shards: int) -> bool:
+        """The configured `fold_embedding`, else whether folding saves work for slices of
+        `shards`."""
+        if self.config.fold_embedding is not None:
+            return self.config.fold_embedding
+        slice_tokens = self.tokens_per_step // self.replicas // shards
         return self.model.config.vocabulary_size < slice_tokens
 
     def _evaluate_batch(self, inputs, targets, state):
@@ -507,6 +549,18 @@ class _StopOnInterrupt:
         for signum, handler in self.previous.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         self.previous = {}
+
+
+def _best_time(function: Callable, *arguments, calls: int = 2) -> float:
+    """The fastest of `calls` timed calls of `function(*arguments)` (seconds, results read
+    back), after one untimed call that compiles it."""
+    tf.nest.map_structure(lambda t: t.numpy(), function(*arguments))
+    fastest = math.inf
+    for _ in range(calls):
+        start = time.perf_counter()
+        tf.nest.map_structure(lambda t: t.numpy(), function(*arguments))
+        fastest = min(fastest, time.perf_counter() - start)
+    return fastest
 
 
 class _Window:

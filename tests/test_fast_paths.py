@@ -156,3 +156,33 @@ def test_the_embedding_is_folded_when_the_vocabulary_is_smaller_than_a_slice(tmp
     # 7 tokens of vocabulary; a slice of 4 x 6 / 2 shards = 12 tokens, of 2 x 6 / 2 = 6.
     assert make_trainer(tmp_path, "large", shards=2, batch_size=4).fold_embedding
     assert not make_trainer(tmp_path, "small", shards=2, batch_size=2).fold_embedding
+
+
+@pytest.mark.parametrize("whole_is_faster", [True, False])
+def test_a_large_step_times_its_slicings_and_keeps_the_faster(tmp_path, monkeypatch,
+                                                               whole_is_faster):
+    """Above `MEASURED_SLICING_FLOPS` the trainer times one slice per core against the whole
+    batch on the real compiled gradients, and trains with the faster (here decided by the
+    times it is told, in the order it measured: one slice per core, then the whole batch)."""
+    monkeypatch.setattr(trainer_module, "cpu_cores", lambda: 2)
+    monkeypatch.setattr(trainer_module.tf.config, "list_logical_devices", lambda kind=None: [])
+    monkeypatch.setattr(trainer_module, "MEASURED_SLICING_FLOPS", 0.0)
+    measured = []
+
+    def best_time(function, *arguments):
+        grads, loss, correct, state = function(*arguments)  # it runs, on a batch of zeros
+        # One gradient per weight: the embedding, 3 per layer, the output kernel and bias.
+        assert np.isfinite(float(loss)) and len(grads) == 9
+        measured.append(float(loss))
+        return [2.0, 1.0][len(measured) - 1] if whole_is_faster else [1.0, 2.0][len(measured) - 1]
+
+    monkeypatch.setattr(trainer_module, "_best_time", best_time)
+    chosen = make_trainer(tmp_path, "chosen", batch_size=4)
+    assert len(measured) == 2 and measured[0] == pytest.approx(measured[1], rel=1e-5)
+    assert chosen.shards_per_replica == (1 if whole_is_faster else 2)
+    assert chosen.fold_embedding == (4 * 6 // chosen.shards_per_replica > 7)
+    assert_same_steps(chosen, make_trainer(tmp_path, "one", shards=1, like=chosen))
+    # Below the threshold nothing is timed: one slice per core.
+    monkeypatch.setattr(trainer_module, "MEASURED_SLICING_FLOPS", 1e30)
+    assert make_trainer(tmp_path, "small", batch_size=4).shards_per_replica == 2
+    assert len(measured) == 2
