@@ -1,10 +1,32 @@
-"""Shared by the tests: the data folder checked out beside the project (``../shared/data``)."""
+"""Shared by the tests: the data folder checked out beside the project (``../shared/data``);
+Ctrl-C reaching the commands the tests start; one XLA compilation cache for all of them."""
 
+import atexit
+import os
+import shutil
+import signal
+import tempfile
 from pathlib import Path
 
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# A process started with SIGINT ignored (pytest-xdist's workers are) passes that on to every
+# command it starts, and the tests that press Ctrl-C on train.py or sample.py would wait
+# forever. A handled signal is reset to its default in the child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# Most tests train and sample the same tiny models, each in a new process that compiles the
+# same XLA computations again: TensorFlow's persistent cache keeps each compiled once per test
+# process (a folder per pytest-xdist worker, so that no two processes write one file at once),
+# about halving a tiny model's first step. The computations are keyed by their whole graph.
+if "tf_xla_persistent_cache_directory" not in os.environ.get("TF_XLA_FLAGS", ""):
+    XLA_CACHE = tempfile.mkdtemp(prefix="lstm-core-xla-")
+    atexit.register(shutil.rmtree, XLA_CACHE, ignore_errors=True)
+    os.environ["TF_XLA_FLAGS"] = " ".join(filter(None, [
+        os.environ.get("TF_XLA_FLAGS"), f"--tf_xla_persistent_cache_directory={XLA_CACHE}"]))
 
 
 @pytest.fixture
