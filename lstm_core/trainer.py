@@ -4,8 +4,8 @@ One step: each replica runs its slice of the global batch forward and backward (
 XLA-compiled function; on the CPU alone, one per core on a slice each, unless a large step is
 measured faster whole), the gradients are summed over every replica of every worker (outside
 the compiled function: XLA cannot compile a collective across workers), and `Adam` updates the
-weights. The LSTM state left by one batch
-starts the next (contiguous streams, see `lstm_core.batch`).
+weights. The LSTM state left by one batch starts the next (contiguous streams, see
+`lstm_core.batch`).
 
 Everything a resumed run needs is in the checkpoint: weights, Adam's moments and step (which is
 also the data position), the random generator of the dropout masks and the carried LSTM state
