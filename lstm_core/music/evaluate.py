@@ -7,8 +7,8 @@ the most bars a generated piece has begun), so a piece shorter than asked counts
 as empty. The real excerpts (``--excerpts``, drawn with ``--seed`` among every whole-bar
 position of the reference files) are the ceiling: what the corpus itself scores over that many
 bars. Each figure is the mean over pieces (`lstm_core.music.metrics` defines them, MusPy's
-definitions where it has one); the histograms of each piece are compared with those of the whole
-reference. Prints a table (rows: figures; columns: generated, reference excerpts) and one JSON
+definitions where it has one); the histograms of the generated pieces together, and of as many
+excerpts together, are compared with those of the whole reference. Prints a table (rows: figures; columns: generated, reference excerpts) and one JSON
 line; with ``--json`` the JSON line alone.
 
 In Python: ``evaluate(generated_scores, reference_scores) -> dict``, ``format_table(result)``.
@@ -59,15 +59,17 @@ def evaluate(generated: Sequence[symusic.Score], reference: Sequence[symusic.Sco
     corpus = corpus_histograms(reference)
     drawn = reference_excerpts(reference, bars, excerpts, seed)
     return {"bars": bars, "pieces": len(generated), "excerpts": len(drawn), "seed": seed,
-            "generated": figures([metrics.piece(s, bars) for s in generated], corpus),
-            "reference": figures([metrics.piece(s, bars) for s in drawn], corpus)}
+            "generated": figures([metrics.piece(s, bars) for s in generated], corpus,
+                                 len(generated)),
+            "reference": figures([metrics.piece(s, bars) for s in drawn], corpus,
+                                 len(generated))}
 
 
 def reference_excerpts(reference: Sequence[symusic.Score], bars: int, count: int,
                        seed: int) -> list[symusic.Score]:
-    """`count` excerpts of `bars` bars (fewer when there are not that many), drawn without
-    replacement, seeded, among every bar a reference piece has `bars` bars from: each bar of
-    the corpus is as likely a start as any other."""
+    """`count` excerpts of `bars` bars (fewer when there are not that many), in the order
+    drawn, without replacement, seeded, among every bar a reference piece has `bars` bars
+    from: each bar of the corpus is as likely a start as any other."""
     starts = [(i, first) for i, score in enumerate(reference)
               for first in range(bar_count(score) - bars + 1)]
     if not starts:
@@ -76,7 +78,7 @@ def reference_excerpts(reference: Sequence[symusic.Score], bars: int, count: int
                          "give fewer --bars or a reference of longer pieces")
     chosen = np.random.default_rng(seed).choice(len(starts), min(count, len(starts)),
                                                 replace=False)
-    return [excerpt(reference[starts[c][0]], starts[c][1], bars) for c in sorted(chosen)]
+    return [excerpt(reference[starts[c][0]], starts[c][1], bars) for c in chosen]
 
 
 def corpus_histograms(reference: Sequence[symusic.Score]) -> dict[str, np.ndarray]:
@@ -85,16 +87,20 @@ def corpus_histograms(reference: Sequence[symusic.Score]) -> dict[str, np.ndarra
     return {name: sum(c[name] for c in counts) for name in metrics.HISTOGRAMS}
 
 
-def figures(pieces: list[metrics.Piece], corpus: dict[str, np.ndarray]) -> dict:
-    """The mean of each figure over `pieces` (NaNs left out), the self-similarity by lag, the
-    histogram overlaps with `corpus`, and per instrument its polyphony and pitch range."""
+def figures(pieces: list[metrics.Piece], corpus: dict[str, np.ndarray], pooled: int) -> dict:
+    """The mean of each figure over `pieces` (NaNs left out), the self-similarity by lag, per
+    instrument its polyphony and pitch range, and the overlaps with `corpus` of the histograms
+    of `pooled` pieces together, averaged over the groups of `pooled` pieces in turn: a group
+    of real excerpts as large as the generated set spans as many keys and moods, so the two
+    columns compare like with like."""
     result = {name: _mean([measure(p) for p in pieces]) for name, (_, measure) in FIGURES.items()}
     result["self_similarity"] = {str(lag): _mean([metrics.self_similarity(p, lag)
                                                   for p in pieces])
                                  for lag in SELF_SIMILARITY_LAGS}
     counts = [metrics.histograms(p) for p in pieces]
-    result["overlap"] = {name: _mean([metrics.overlap(c[name], corpus[name]) for c in counts])
-                         for name in metrics.HISTOGRAMS}
+    groups = [counts[i:i + pooled] for i in range(0, max(len(counts) - pooled, 0) + 1, pooled)]
+    result["overlap"] = {name: _mean([metrics.overlap(sum(c[name] for c in group), corpus[name])
+                                      for group in groups]) for name in metrics.HISTOGRAMS}
     result["instruments"] = instruments(pieces)
     return result
 
@@ -125,7 +131,8 @@ def _mean(values: list[float]) -> float | None:
 
 def format_table(result: dict) -> str:
     """`result` of `evaluate` as a plain-text table: a row per figure, a column each for the
-    generated pieces and the reference excerpts; ``-`` where there is nothing to measure."""
+    generated pieces and the reference excerpts; ``-`` where there is nothing to measure. The
+    instruments are those the generated pieces play (the result holds the reference's too)."""
     generated, reference = result["generated"], result["reference"]
     rows = [(label, generated[name], reference[name]) for name, (label, _) in FIGURES.items()]
     rows += [(f"self-similarity, lag {lag} bar{'s' * (lag != '1')}",
@@ -133,15 +140,12 @@ def format_table(result: dict) -> str:
              for lag in generated["self_similarity"]]
     rows += [(f"{name.replace('_', ' ')} overlap with the corpus", generated["overlap"][name],
               reference["overlap"][name]) for name in generated["overlap"]]
-    for name in [*generated["instruments"],
-                 *(n for n in reference["instruments"] if n not in generated["instruments"])]:
-        ours, theirs = generated["instruments"].get(name, {}), reference["instruments"].get(
-            name, {})
-        rows += [(f"{name}: {label}", ours.get(key), theirs.get(key)) for key, label in (
+    for name, ours in generated["instruments"].items():
+        theirs = reference["instruments"].get(name, {})
+        rows += [(f"{name}: {label}", ours[key], theirs.get(key)) for key, label in (
             ("pieces", "pieces playing"), ("polyphony", "polyphony"),
             ("polyphony_max", "most pitches at once"), ("pitch_range", "pitch range"))]
-        rows.append((f"{name}: lowest-highest",
-                     f"{ours['lowest']}-{ours['highest']}" if ours else None,
+        rows.append((f"{name}: lowest-highest", f"{ours['lowest']}-{ours['highest']}",
                      f"{theirs['lowest']}-{theirs['highest']}" if theirs else None))
     width = max(len(label) for label, _, _ in rows)
     lines = [f"{'over ' + str(result['bars']) + ' bars':{width}s}  {'generated':>12s}  "
