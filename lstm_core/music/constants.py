@@ -101,7 +101,7 @@ def programs_named(names: str, flag: str = "--instruments") -> frozenset[int] | 
 
 # The music evaluation (`lstm_core.music.evaluate`): real excerpts drawn from the reference, the
 # lags in bars its self-similarity compares, the bins of its histograms.
-EXCERPTS = 100  # reference excerpts, the ceiling: 20 left tempo changes per bar at 0 or 0.4
+EXCERPTS = 100  # real excerpts, the ceiling; with fewer, rare events (tempo changes) move by seed
 EXCERPT_SEED = 0
 SELF_SIMILARITY_LAGS = (1, 2, 4)
 LONGEST_STEP = 8 * GRID  # durations and inter-onset intervals longer than 2 bars of 4/4 share a bin

@@ -8,8 +8,9 @@ as empty. The real excerpts (``--excerpts``, drawn with ``--seed`` among every w
 position of the reference files) are the ceiling: what the corpus itself scores over that many
 bars. Each figure is the mean over pieces (`lstm_core.music.metrics` defines them, MusPy's
 definitions where it has one); the histograms of the generated pieces together, and of as many
-excerpts together, are compared with those of the whole reference. Prints a table (rows: figures; columns: generated, reference excerpts) and one JSON
-line; with ``--json`` the JSON line alone.
+excerpts together, are compared with those of the whole reference. Prints a table (rows:
+figures; columns: generated, reference excerpts) and one JSON line; with ``--json`` the JSON
+line alone.
 
 In Python: ``evaluate(generated_scores, reference_scores) -> dict``, ``format_table(result)``.
 """
