@@ -2,10 +2,15 @@
 
 MusPy's definitions (Dong et al., "MusPy: A Toolkit for Symbolic Music Generation", ISMIR 2020;
 the functions of ``muspy.metrics``, version 0.5.0) are written here on symusic Scores: MusPy
-installs beside the pinned numpy only with pretty_midi, pypianoroll and miditoolkit, and it
-measures bars of one fixed length, where these follow the score's time signatures. What MusPy
-does not define (notes per bar, tempo changes, self-similarity between bars, the histograms
-compared with a corpus) is defined where it is written.
+would bring pretty_midi, pypianoroll, miditoolkit, mido and scipy into the requirements, and it
+measures bars of one fixed length, where these follow the score's time signatures. Against
+MusPy 0.5.0 itself, on the same 27 pieces in 4/4 on this grid (generated ones and files of a
+piano folder), every figure here is equal but where MusPy counts bars otherwise: one more,
+empty, after a piece whose last note ends on a bar line (``length // measure_resolution + 1``),
+and a note in the bar where it ends even when it ends on that bar's first tick; on those pieces
+its empty-measure rate and groove consistency differed by 0.001 to 0.012. What MusPy does not
+define (notes per bar, tempo changes, self-similarity between bars, the histograms compared with
+a corpus) is defined where it is written.
 
 A piece is read onto the grid of `GRID` steps per quarter (16ths and triplets exact), so that
 human timing a few ticks off a beat still lands on it; MusPy's ``resolution`` is that grid.
