@@ -3,6 +3,9 @@ excerpts (the ceiling), and the command's output and exit status."""
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from midi_files import TPQ, score, track
 from lstm_core.errors import UsageError
 from lstm_core.music import bars, evaluate, metrics, scores
 
+ROOT = Path(__file__).resolve().parents[1]
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
 WHOLE = 4.0  # quarters: one note a bar of 4/4
 
@@ -200,3 +204,14 @@ def test_command_bad_input_is_one_line_and_status_2(tmp_path, capsys, arguments,
     assert exit.value.code == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_the_module_runs_as_a_command_and_exits_2_on_a_missing_file(tmp_path):
+    folder = tmp_path / "corpus"
+    midi_files.write(folder / "loop.mid", loop(8))
+    done = subprocess.run([sys.executable, "-m", "lstm_core.music.evaluate",
+                           str(tmp_path / "missing.mid"), "--reference", str(folder)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"error: GENERATED {tmp_path / 'missing.mid'}: No such "
+                                        "file or directory; give MIDI files that exist"]
