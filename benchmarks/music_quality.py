@@ -54,7 +54,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the sampled pieces")
     parser.add_argument("--excerpts", type=int, default=EXCERPTS)
     parser.add_argument("--logdir", default=None,
-                        help="a folder of an earlier call: sample its model, do not train")
+                        help="a folder of an earlier call: sample its model, do not train "
+                        "(--steps then only labels the table)")
     args = parser.parse_args()
     folder = Path(args.logdir or tempfile.mkdtemp(prefix="music_quality_"))
     if not args.logdir:
