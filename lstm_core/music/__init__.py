@@ -12,6 +12,9 @@ A piece is a `symusic.Score` throughout. The public API the apps call; see each 
 - `generation`: a piece from a model: controls (instruments, key, tempo), primers, length;
   `constraints`: what may be written next (`Sampler(grammar=...)`); `pitches`: note names.
 - `primer`: `encode_midi_file`, `random_excerpt`, `random_excerpts`.
+- `evaluate`: generated pieces against real excerpts of their corpus (`evaluate`,
+  `format_table`, the CLI); `metrics`: the figures of one piece, MusPy's definitions;
+  `bars`: bar lines by time signature, `excerpt`.
 
 The names below load their module on first use: importing `lstm_core.music.constants` (as
 ``sample.py`` does for every model) loads neither MidiTok nor music21.

@@ -98,3 +98,12 @@ def programs_named(names: str, flag: str = "--instruments") -> frozenset[int] | 
                              f"({', '.join(FAMILIES[:5])}, ...) or a name such as "
                              "'Acoustic Grand Piano'")
     return frozenset(programs)
+
+# The music evaluation (`lstm_core.music.evaluate`): real excerpts drawn from the reference, the
+# lags in bars its self-similarity compares, the bins of its histograms.
+EXCERPTS = 100  # real excerpts, the ceiling; with fewer, rare events (tempo changes) move by seed
+EXCERPT_SEED = 0
+SELF_SIMILARITY_LAGS = (1, 2, 4)
+LONGEST_STEP = 8 * GRID  # durations and inter-onset intervals longer than 2 bars of 4/4 share a bin
+VELOCITY_BIN = 8  # velocities per histogram bin: MidiTok's 32 bins and raw MIDI compare fairly
+TEMPO_TOLERANCE = 0.01  # quarter notes per minute: a smaller step is no tempo change
