@@ -140,6 +140,9 @@ class Trainer:
           model, optimizer: built here unless given (then under `strategy.scope()`; the
             optimizer over the model's trainable variables).
         """
+        if config.validation_tokens < 0:
+            raise UsageError(f"--validation_tokens is {config.validation_tokens}; give a count "
+                             "of tokens, or 0 to validate on the whole split")
         self.config, self.train_batches = config, train
         self.validation_batches = (validation.sample(config.validation_tokens, config.random_seed)
                                    if validation and config.validation_tokens else validation)
@@ -166,9 +169,6 @@ class Trainer:
             model=self.model, optimizer=self.optimizer, rng=self.rng,
             carried_state=self.carried_state)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
-        if config.validation_tokens < 0:
-            raise UsageError(f"--validation_tokens is {config.validation_tokens}; give a count "
-                             "of tokens, or 0 to validate on the whole split")
         if config.early_stopping and validation is None:
             raise UsageError("--early_stopping needs a validation split to watch; raise "
                              "--validation_fraction, or leave --early_stopping out")

@@ -278,32 +278,24 @@ def test_the_constants_and_kinds_sample_py_imports_load_no_music_library_nor_ten
     assert result.stdout.strip() == "[]"
 
 
-def test_ctrl_c_outside_training_is_one_line_and_status_130(tmp_path):
-    # Ctrl-C while TensorFlow loads, a corpus is parsed or the step compiles: no traceback.
-    script = ("from lstm_core import cli\n"
-              "def main(argv):\n    raise KeyboardInterrupt\n"
-              "cli.run(main)\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 130, result.stderr
-    assert result.stderr.splitlines() == [
-        "interrupted: what was already saved is kept; run the same command to go on"]
-
-
-def test_kill_while_preparing_is_one_line_status_143_and_leaves_no_partial_file(tmp_path):
-    # As when `kill` reaches train.py while it encodes a large corpus into its ids cache.
+@pytest.mark.parametrize("interrupt, status", [
+    ("raise KeyboardInterrupt", 130),
+    ("os.kill(os.getpid(), signal.SIGTERM)\n        time.sleep(600)", 143)])
+def test_ctrl_c_or_kill_outside_training_is_one_line_and_leaves_no_partial_file(
+        tmp_path, interrupt, status):
+    # Ctrl-C or `kill` while TensorFlow loads, a corpus is parsed or encoded into its ids cache,
+    # or the step compiles: no traceback, and the file being written is not left behind.
     script = ("import os, signal, time\n"
               "from lstm_core import cli\n"
               "from lstm_core.files import atomic_writer\n"
               "def main(argv):\n"
               "    with atomic_writer('corpus.vocab.ids') as f:\n"
               "        f.write(b'the first chunk')\n"
-              "        os.kill(os.getpid(), signal.SIGTERM)\n"
-              "        time.sleep(600)\n"
+              f"        {interrupt}\n"
               "cli.run(main)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                             text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 143, result.stderr
+    assert result.returncode == status, result.stderr
     assert result.stderr.splitlines() == [
         "interrupted: what was already saved is kept; run the same command to go on"]
     assert list(tmp_path.iterdir()) == []  # neither the cache nor its temporary file

@@ -217,8 +217,8 @@ def test_a_validation_reads_the_same_bounded_sample_of_a_long_split(tmp_path):
         str(tmp_path / "validation"), size_guidance={event_accumulator.TENSORS: 0})
     events.Reload()
     assert [float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors("tokens")] == [400, 400]
-    whole = make_trainer(tmp_path / "whole", validation_length=20_000, validation_tokens=0)
-    assert whole.validate(0)["validation_tokens"] == 999 * 2 * 10  # every batch of the split
+    whole = make_trainer(tmp_path / "whole", validation_length=2_000, validation_tokens=0)
+    assert whole.validate(0)["validation_tokens"] == 99 * 2 * 10  # every batch of the split
 
 
 def test_no_validation_runs_before_a_step_is_trained(tmp_path, capsys):
