@@ -50,6 +50,9 @@ flags.DEFINE_float("dropout", 0.0, "Dropout rate on each LSTM layer's output whi
 flags.DEFINE_float("validation_fraction", 0.05, "Share of the corpus held out, from its end.")
 flags.DEFINE_integer("validation_every", 0, "Validate every N steps (0: once per epoch, but no "
                      "more often than --log_frequency nor less than twice a run).")
+flags.DEFINE_integer("validation_tokens", 262_144, "Tokens one validation reads: whole batches "
+                     "spread over the validation split, the same ones every time (0: the whole "
+                     "split).")
 flags.DEFINE_integer("early_stopping", 0, "Stop after N validations in a row without a lower "
                      "validation loss (0: never). The best checkpoint is kept either way "
                      "(sample.py --checkpoint best).")
@@ -107,8 +110,10 @@ for alias, name in (("epoch", "epochs"), ("units_number", "units"), ("layers_num
 MEANINGFUL_VALIDATION = 1000  # tokens: below this, a validation loss is mostly noise
 PRIMER_LENGTH = 64  # tokens of each training excerpt kept to start a music sample from
 
-# Flags that decide which token each batch row reads: a resumed run must keep them too.
-DATA_FLAGS = ("batch_size", "sequence_length", "validation_fraction", "shuffle", "random_seed")
+# Flags that decide which token each batch row (and a validation) reads: a resumed run must keep
+# them too.
+DATA_FLAGS = ("batch_size", "sequence_length", "validation_fraction", "shuffle", "random_seed",
+              "validation_tokens")
 
 
 def apply_defaults() -> None:
@@ -291,7 +296,8 @@ def main(argv: Sequence[str]) -> None:
         print(f"interrupted at step {stop.step}: saved {stop.checkpoint}{cause}; run the same "
               "command to resume", flush=True)
         raise SystemExit(128 + stop.signal_number)
-    summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+    summary = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.4g}"
+                        for k, v in metrics.items())
     example = "sample.txt" if vocabulary.is_text else "sample.mid"
     print(f"done: {summary}")
     if trainer.is_chief:

@@ -423,8 +423,9 @@ def write_corpus(path: str, megabytes: float) -> None:
 
 def measured_train_py(flags: list[str], workdir: str) -> dict:
     """Runs `train.py` with `flags` in a subprocess; returns its output, exit status, wall time,
-    the seconds until it printed its first step (``step N/``; None if it never did) and its peak
-    resident memory in MB (VmHWM at its exit)."""
+    the seconds until it printed its first step (``step N/``; None if it never did), its peak
+    resident memory in MB (VmHWM at its exit) and its timeline: each line with the seconds
+    when it came."""
     report = os.path.join(workdir, "peak_rss_kb")
     # ru_maxrss of a child started from this (large) process reports this process's peak as
     # well; the high-water mark of the child's own memory (VmHWM) is read at its exit.
@@ -438,11 +439,12 @@ def measured_train_py(flags: list[str], workdir: str) -> dict:
                "runpy.run_path(sys.argv[0], run_name='__main__')\n")
     command = [sys.executable, "-c", wrapper, os.path.join(ROOT, "train.py"), *flags]
     start = time.perf_counter()
-    first_step, lines = None, []
+    first_step, lines, timeline = None, [], []
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:
         lines.append(line)
+        timeline.append((time.perf_counter() - start, line))
         if first_step is None and re.match(r"step \d+/", line):
             first_step = time.perf_counter() - start
     status = process.wait()
@@ -452,7 +454,7 @@ def measured_train_py(flags: list[str], workdir: str) -> dict:
             rss = int(f.read()) / 1024.0  # kB
         os.remove(report)
     return {"output": "".join(lines), "status": status, "rss_mb": rss, "first_step": first_step,
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "timeline": timeline}
 
 
 def memory_benchmark(megabytes, results, failures):

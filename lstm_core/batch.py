@@ -13,9 +13,14 @@ zero state. One epoch is one pass over the windows.
 The ids may be memory-mapped (`lstm_core.encoded_text`): a batch reads only its windows, so a
 corpus larger than memory trains. Under several workers each reads only its ``rows`` of every
 batch (`dataset`), and together they read the whole batch.
+
+`Batch.sample` bounds a pass over a long split (validation): the same few batches, spread over
+the whole split, however large it is.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import tensorflow as tf
@@ -57,6 +62,27 @@ class Batch:
                 f"--sequence_length {sequence_length} is too long for {source}: its "
                 f"{len(ids):,} tokens make no batch of {batch_size} x {sequence_length + 1}; "
                 "lower --sequence_length or --batch_size, or give a longer corpus")
+
+    def sample(self, tokens: int, seed: int = 0) -> Batch:
+        """A pass of at most `tokens` tokens spread over the whole split, the same for the same
+        `seed`: the most whole batches within `tokens` (at least one), or all of them (then
+        `self`) when the split holds no more.
+
+        With contiguous streams the sample keeps every stream (one per ``batch_size``-th of the
+        split) and reads a window of each at one seeded offset, so the LSTM state still carries
+        from batch to batch; shuffled, it is the first batches of the windows in a seeded order. A
+        view: a memory-mapped split stays on disk.
+        """
+        batches = max(1, tokens // (self.batch_size * self.sequence_length))
+        if batches >= self.num_batches:
+            return self
+        sample = copy.copy(self)
+        sample.num_batches, sample.seed = batches, seed
+        if not self.shuffle:
+            length = batches * self.sequence_length + 1
+            offset = np.random.default_rng(seed).integers(self.streams.shape[1] - length + 1)
+            sample.streams = self.streams[:, offset:offset + length]
+        return sample
 
     def dataset(self, epoch: int = 0, start: int = 0, rows: slice = slice(None)
                 ) -> tf.data.Dataset:

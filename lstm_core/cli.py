@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import tempfile
 from typing import Callable, Sequence
@@ -69,21 +70,32 @@ def _parse_flags(argv: Sequence[str]) -> Sequence[str]:
 RESUMABLE = "interrupted: what was already saved is kept; run the same command to go on"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`), raised wherever the app is, as Ctrl-C raises `KeyboardInterrupt`: the
+    blocks it leaves clean up (`lstm_core.files.atomic_writer` deletes its temporary file)."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE) -> None:
-    """`absl.app.run` with `UsageError` and flag errors turned into exit status 2, and Ctrl-C
-    outside the training loop (which saves a checkpoint itself) into the line `interrupted`
-    and status 130 (a command that cannot resume says what it left instead)."""
+    """`absl.app.run` with `UsageError` and flag errors turned into exit status 2, and Ctrl-C or
+    SIGTERM outside the training loop (which saves a checkpoint itself) into the line
+    `interrupted` and status 130 or 143 (a command that cannot resume says what it left
+    instead)."""
 
     def guarded(argv: Sequence[str]) -> None:
         if len(argv) > 1:
             fail(f"unexpected argument {argv[1]!r}; every input is a flag, as in --name=value")
         logging.set_verbosity(logging.WARNING)
+        signal.signal(signal.SIGTERM, _raise_terminated)
         try:
             import_tensorflow_quietly()
             main(argv)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             print(interrupted, file=sys.stderr)
-            sys.exit(130)
+            sys.exit(128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT))
         except UsageError as e:
             fail(str(e))
         except OSError as e:  # a path the user gave that cannot be read or written

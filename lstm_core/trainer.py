@@ -67,6 +67,9 @@ class TrainingConfig:
     log_frequency: int = 100
     checkpoint_every: int = 1000
     validation_every: int = 0  # 0: `validation_interval` chooses
+    # Tokens one validation reads: the most whole batches within them, spread over the whole
+    # split and the same every time (`Batch.sample`, seeded by `random_seed`); 0: the whole split.
+    validation_tokens: int = 262_144
     random_seed: int = 0
     early_stopping: int = 0  # stop after this many validations without a lower loss (0: never)
     # How many slices of its batch one replica computes side by side (0: on the CPU alone, one
@@ -129,14 +132,20 @@ class Trainer:
         """
         Args:
           train, validation: the batches of each split (validation may be None: too short).
-            Every worker validates on the whole split, so that each takes the same decisions.
+            A validation reads `validation.sample(config.validation_tokens)`, on every worker,
+            so that each takes the same decisions.
           checkpoint_dir: where checkpoints are kept (the three newest).
           log_dir: TensorBoard logs go to `log_dir/train` and `log_dir/validation`.
           strategy: default `distribute.local_strategy()`.
           model, optimizer: built here unless given (then under `strategy.scope()`; the
             optimizer over the model's trainable variables).
         """
-        self.config, self.train_batches, self.validation_batches = config, train, validation
+        if config.validation_tokens < 0:
+            raise UsageError(f"--validation_tokens is {config.validation_tokens}; give a count "
+                             "of tokens, or 0 to validate on the whole split")
+        self.config, self.train_batches = config, train
+        self.validation_batches = (validation.sample(config.validation_tokens, config.random_seed)
+                                   if validation and config.validation_tokens else validation)
         self.strategy = strategy or distribute.local_strategy()
         self.replicas = self.strategy.num_replicas_in_sync
         self.local_replicas = distribute.local_replica_ids(self.strategy)
@@ -377,11 +386,12 @@ class Trainer:
         The data position is the step: step ``s`` reads batch ``s % batches_per_epoch`` of
         epoch ``s // batches_per_epoch``. Ctrl-C or `kill` (SIGTERM) on any worker stops every
         worker at the end of the same step and saves a checkpoint, then raises `Interrupted`
-        (twice: this worker stops at once, losing the steps since the last checkpoint). A loss
-        that is not finite raises `Diverged`.
+        (twice: this worker stops at once, losing the steps since the last checkpoint); a
+        process alone abandons a validation under way and skips the hooks. A loss that is not
+        finite raises `Diverged`. Every validation follows a step trained in this call.
         """
         config, batches = self.config, self.train_batches.num_batches
-        step = self.current_step
+        step = first_step = self.current_step
         state, zeros = self.carried(), self.zero_state()  # zeros: built once, not per step
         progress = ProgressBar(self.total_steps, initial=step)
         window, metrics, validated_at = _Window(), {}, None
@@ -392,6 +402,8 @@ class Trainer:
                 print(f"nothing to train: {self.best.stop(step)}")
             return self.best.metrics()
         stop = _StopOnInterrupt(progress.print)
+        # Under several workers a validation runs to its end: each must take the same decisions.
+        abandon = (lambda: stop.signal_number != 0) if self.workers == 1 else None
         try:
             for epoch in range(step // batches, config.epochs):
                 if step >= self.total_steps or self._should_stop_early():
@@ -421,14 +433,15 @@ class Trainer:
 
                     # Validation, the best checkpoint and early stopping.
                     if step % validation_interval == 0:
-                        metrics.update(self.validate(step, progress.print))
+                        validation = self.validate(step, progress.print, abandon)
+                        metrics.update(validation)
                         validated_at = step
-                        if self._keep_best(step, metrics, progress):
+                        if self._keep_best(step, validation, progress):
                             break
 
                     # Hooks (samples, internals), on the chief only: they write TensorBoard.
                     for every, hook in self.hooks if self.is_chief else ():
-                        if step % every == 0:
+                        if step % every == 0 and not stop.signal_number:
                             with self.writer("train").as_default(step=step):
                                 hook(step)
 
@@ -447,9 +460,10 @@ class Trainer:
                         raise Interrupted(step, self.save(state), signal_number, asked_here)
                     if step >= self.total_steps:
                         break
-            if validated_at != step:
-                metrics.update(self.validate(step, progress.print))
-                self._keep_best(step, metrics, progress)
+            if validated_at != step and step > first_step:
+                validation = self.validate(step, progress.print)
+                metrics.update(validation)
+                self._keep_best(step, validation, progress)
             self.save(state)
             metrics.update(self.best.metrics())
         finally:
@@ -475,12 +489,13 @@ class Trainer:
         stop = self.best.should_stop()
         return distribute.chief_says(self.strategy, stop) if self.workers > 1 else stop
 
-    def _keep_best(self, step: int, metrics: dict, progress: ProgressBar) -> bool:
+    def _keep_best(self, step: int, validation: dict, progress: ProgressBar) -> bool:
         """Keeps the checkpoint of the lowest validation loss (every worker saves); returns
-        whether to stop early (the chief says so on a line)."""
-        if "validation_loss" not in metrics:
+        whether to stop early (the chief says so on a line). `validation`: the metrics of this
+        step's validation (empty: none, or abandoned)."""
+        if "validation_loss" not in validation:
             return False
-        self.best.add(step, metrics["validation_loss"])
+        self.best.add(step, validation["validation_loss"])
         if not self._should_stop_early():
             return False
         if self.is_chief:
@@ -504,29 +519,34 @@ class Trainer:
         window.reset()
         return metrics
 
-    def validate(self, step: int, report: Callable[[str], None] = print) -> dict:
-        """Loss, bits per token and accuracy over the whole held-out split, reported (by the
-        chief) as one line through `report` (while training, `ProgressBar.print`, which clears
-        the bar)."""
+    def validate(self, step: int, report: Callable[[str], None] = print,
+                 abandon: Callable[[], bool] | None = None) -> dict:
+        """Loss, bits per token and accuracy over the validation sample (`validation_tokens`
+        of the held-out split, counted in `validation_tokens`), reported (by the chief) as one
+        line through `report` (while training, `ProgressBar.print`, which clears the bar).
+        Empty without a validation split, or when `abandon()` turns true between two batches
+        (a stop asked for: nothing is reported)."""
         if self.validation_batches is None:
             return {}
         batches = self.validation_batches
         state = self.model.initial_state(batches.batch_size)
         total_loss = total_correct = 0.0
         for inputs, targets in batches.dataset():
+            if abandon and abandon():
+                return {}
             loss, correct, state = self._evaluate(inputs, targets, state)
             total_loss, total_correct = total_loss + float(loss), total_correct + float(correct)
         tokens = batches.num_batches * batches.batch_size * batches.sequence_length
         metrics = {"validation_loss": total_loss / tokens,
                    "validation_bits_per_token": total_loss / tokens / LOG2,
-                   "validation_accuracy": total_correct / tokens}
+                   "validation_accuracy": total_correct / tokens, "validation_tokens": tokens}
         with self.writer("validation").as_default(step=step):
-            for name in ("loss", "bits_per_token", "accuracy"):
+            for name in ("loss", "bits_per_token", "accuracy", "tokens"):
                 tf.summary.scalar(name, metrics["validation_" + name])
         if self.is_chief:
             report(f"step {step} validation: loss {metrics['validation_loss']:.4f}, bits/token "
                    f"{metrics['validation_bits_per_token']:.3f}, accuracy "
-                   f"{metrics['validation_accuracy']:.3f}")
+                   f"{metrics['validation_accuracy']:.3f} ({tokens:,} tokens)")
         return metrics
 
 

@@ -61,3 +61,27 @@ def test_validation_split_holds_out_the_end():
 def test_sequence_longer_than_corpus_is_a_usage_error():
     with pytest.raises(UsageError, match="--sequence_length 50 is too long for tiny.txt"):
         Batch(np.arange(100, dtype=np.uint8), batch_size=4, sequence_length=50, source="tiny.txt")
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_sample_reads_the_same_bounded_batches_spread_over_the_split(tmp_path, shuffle):
+    path = tmp_path / "ids"
+    np.arange(100_000, dtype=np.uint32).tofile(path)
+    ids = np.memmap(path, np.uint32, "r")  # a memory-mapped split, as a large corpus gives
+    batch = Batch(ids, batch_size=4, sequence_length=10, shuffle=shuffle, seed=7)
+    sample = batch.sample(tokens=1000, seed=5)
+    batches = collect(sample)
+    assert len(batches) == sample.num_batches == 25  # 1000 tokens: 25 batches of 4 x 10
+    assert [b[0].tolist() for b in collect(batch.sample(1000, seed=5))] == [
+        b[0].tolist() for b in batches]  # the same windows every time
+    assert collect(batch.sample(1000, seed=6))[0][0].tolist() != batches[0][0].tolist()
+    starts = np.concatenate([inputs[:, 0] for inputs, _ in batches])
+    # Spread over the whole split: a window in each quarter.
+    assert set(starts // 25_000) == {0, 1, 2, 3}
+    if not shuffle:  # each stream is one unbroken window, a view of the mapped ids
+        assert np.shares_memory(sample.streams, ids)
+        for row in range(4):
+            stream = np.concatenate([inputs[row] for inputs, _ in batches])
+            np.testing.assert_array_equal(np.diff(stream), 1)
+    assert batch.sample(tokens=10, seed=5).num_batches == 1  # at least one batch
+    assert batch.sample(tokens=10 ** 9) is batch  # a split shorter than the bound: all of it

@@ -29,11 +29,12 @@ def corpus(length=1500):
     return ids
 
 
-def make_trainer(directory, strategy=None, model=MODEL, train_length=1300, **overrides):
+def make_trainer(directory, strategy=None, model=MODEL, train_length=1300,
+                 validation_length=200, **overrides):
     config = TrainingConfig(**{"batch_size": 4, "sequence_length": 10, "epochs": 3,
                                "log_frequency": 1000, "checkpoint_every": 1000, "random_seed": 3,
                                **overrides})
-    ids = corpus()
+    ids = corpus(1300 + validation_length)
     train = Batch(ids[:train_length], config.batch_size, config.sequence_length)
     validation = Batch(ids[1300:], 2, config.sequence_length)
     tf.random.set_seed(1)
@@ -202,3 +203,56 @@ def test_a_loss_that_is_not_finite_stops_training_and_keeps_the_last_good_checkp
     with pytest.raises(Diverged, match="last good checkpoint .*ckpt-4.*--learning_rate"):
         diverging.train()
     assert sorted(p.name for p in checkpoints.iterdir()) == before
+
+
+def test_a_validation_reads_the_same_bounded_sample_of_a_long_split(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    trainer = make_trainer(tmp_path, validation_length=20_000, validation_tokens=400)
+    first, again = trainer.validate(5), trainer.validate(6)
+    assert first["validation_tokens"] == again["validation_tokens"] == 400  # 20 batches of 2x10
+    assert first["validation_loss"] == again["validation_loss"]  # the same windows
+    trainer.writer("validation").flush()
+    events = event_accumulator.EventAccumulator(
+        str(tmp_path / "validation"), size_guidance={event_accumulator.TENSORS: 0})
+    events.Reload()
+    assert [float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors("tokens")] == [400, 400]
+    whole = make_trainer(tmp_path / "whole", validation_length=2_000, validation_tokens=0)
+    assert whole.validate(0)["validation_tokens"] == 99 * 2 * 10  # every batch of the split
+
+
+def test_no_validation_runs_before_a_step_is_trained(tmp_path, capsys):
+    validated = lambda: re.findall(r"step (\d+) validation", capsys.readouterr().out)
+    make_trainer(tmp_path, max_steps=4, validation_every=2).train()
+    assert validated() == ["2", "4"]
+    finished = make_trainer(tmp_path, max_steps=4, validation_every=2)
+    finished.restore()
+    assert "validation_loss" not in finished.train() and validated() == []
+    resumed = make_trainer(tmp_path, max_steps=5, validation_every=2)
+    resumed.restore()
+    resumed.train()
+    assert validated() == ["5"]  # the last step's, not step 4's again
+
+
+def test_a_stop_asked_for_during_a_validation_abandons_it_and_saves_the_step(tmp_path):
+    import signal
+
+    from lstm_core.best_checkpoint import read_record
+    from lstm_core.trainer import Interrupted
+
+    trainer = make_trainer(tmp_path, validation_length=20_000, validation_every=3,
+                           validation_tokens=400, max_steps=40)
+    evaluate, calls = trainer._evaluate, []
+
+    def evaluate_then_kill(*batch):  # `kill` arrives during the first validation batch
+        calls.append(len(calls))
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return evaluate(*batch)
+
+    trainer._evaluate = evaluate_then_kill
+    with pytest.raises(Interrupted) as stop:
+        trainer.train()
+    assert (stop.value.step, stop.value.signal_number) == (3, signal.SIGTERM)
+    assert stop.value.checkpoint.endswith("ckpt-3") and len(calls) == 1  # 1 of 20 batches
+    assert read_record(str(tmp_path / "checkpoints")).get("validations", []) == []
