@@ -3,6 +3,7 @@ and every bad input (one line on stderr, exit status 2, no traceback, nothing lo
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -326,3 +327,12 @@ def test_a_corpus_too_short_for_a_batch_leaves_no_vocabulary_behind(tmp_path):
                  "--model_name", "short", cwd=tmp_path)
     assert_usage_error(result, "--sequence_length 500 is too long", "short.txt")
     assert not (tmp_path / "short.vocab").exists() and not (tmp_path / "logs").exists()
+
+
+def test_tensorflow_logs_only_with_verbose(tmp_path):
+    quiet = run("train.py", "--training_file", "missing.txt", cwd=tmp_path)
+    assert_usage_error(quiet, "missing.txt")
+    loud = run("train.py", "--training_file", "missing.txt", "--verbose", cwd=tmp_path)
+    assert loud.returncode == 2 and loud.stderr.splitlines()[-1].startswith("error: ")
+    # TensorFlow's C++ lines name their source file, as in "cpu_feature_guard.cc:227]".
+    assert re.search(r"\w+\.cc:\d+\]", loud.stderr), loud.stderr
