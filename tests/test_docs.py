@@ -62,10 +62,12 @@ def test_the_flag_reference_lists_only_the_projects_own_flags():
     sources = "".join(path.read_text(encoding="utf-8") for path in
                       [ROOT / "train.py", ROOT / "sample.py", *(ROOT / "lstm_core").rglob("*.py")])
     defined = set(re.findall(r"flags\.DEFINE_\w+\(\s*\"(\w+)\"", sources))
+    defined |= set(re.findall(r"\(\"(\w+)\", \"\w+\"\)", sources))  # aliases: (alias, name)
     listed = set(re.findall(r"^\| `--(\w+)` \|", pathlib.Path(flag_reference.PAGE).read_text(
         encoding="utf-8"), flags=re.M))
     assert {"training_file", "output_dir", "verbose"} <= listed
     assert sorted(listed - defined) == []
+    assert not {"hbm_oom_exit", "delta_threshold", "tt_check_filter"} & listed  # TensorFlow's
     assert flag_reference.defined_in_project(str(ROOT / "lstm_core" / "export.py"))
     assert flag_reference.defined_in_project("train.py")
     assert flag_reference.defined_in_project("lstm_core.cli")
