@@ -9,9 +9,9 @@ with a 5 ms attack, an exponential decay and a release of `RELEASE_SECONDS` afte
 it needs nothing beyond numpy and the stdlib ``wave``.
 
 A piano roll is a matplotlib plot: time from left to right with bar numbers (spaced so that no
-two touch, `bar_labels`), pitch from bottom to
-top with note names at every C (and drum hits at their General MIDI key), one colour per track
-named in the legend, each note a bar whose brightness is its velocity (pale: soft, full: loud).
+two touch, `bar_labels`), pitch from bottom to top with note names at every C (and drum hits at
+their General MIDI key), one colour per track named in the legend, each note a bar whose
+brightness is its velocity (pale: soft, full: loud).
 """
 
 from __future__ import annotations
