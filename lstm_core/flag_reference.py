@@ -29,6 +29,7 @@ COMMANDS = (
     ("python -m lstm_core.export", ["-m", "lstm_core.export"]),
     ("python -m lstm_core.inspection", ["-m", "lstm_core.inspection"]),
     ("python -m lstm_core.preprocessing", ["-m", "lstm_core.preprocessing"]),
+    ("python -m lstm_core.datasets", ["-m", "lstm_core.datasets"]),
     ("python -m lstm_core.music.prepare", ["-m", "lstm_core.music.prepare"]),
     ("python -m lstm_core.music.roundtrip", ["-m", "lstm_core.music.roundtrip"]),
     ("python -m lstm_core.music.describe", ["-m", "lstm_core.music.describe"]),
