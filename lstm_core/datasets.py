@@ -6,7 +6,7 @@
 Nothing here runs unless asked: training and sampling never go online. A download is checked
 against the file's SHA-256 before it is written (atomically, to the dataset's file name in the
 current folder unless ``--output_file`` says otherwise), so a broken transfer or a changed
-source leaves nothing behind; an existing file is never replaced.
+source leaves nothing behind; an existing file is kept unless ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -57,18 +57,20 @@ def by_file(file: str) -> Dataset | None:
     return next((d for d in DATASETS.values() if d.file == os.path.basename(file)), None)
 
 
-def fetch(name: str, output_file: str | None = None, url: str | None = None) -> str:
+def fetch(name: str, output_file: str | None = None, url: str | None = None,
+          overwrite: bool = False) -> str:
     """Downloads the dataset `name` from `url` (default: its public source) to `output_file`
     (default: its file name here) and returns the path written.
 
-    Raises a `UsageError` for an unknown name, an existing `output_file`, a download that fails,
-    or one whose SHA-256 differs from the dataset's (then nothing is written).
+    Raises a `UsageError` for an unknown name, an existing `output_file` (without `overwrite`),
+    a download that fails, or one whose SHA-256 differs from the dataset's (then nothing is
+    written).
     """
     if name not in DATASETS:
         raise UsageError(f"--fetch {name}: no such dataset; give one of {', '.join(DATASETS)}")
     dataset = DATASETS[name]
     path, source = output_file or dataset.file, url or dataset.url
-    check_output("output_file", path)
+    check_output("output_file", path, overwrite)
     try:
         with urllib.request.urlopen(source, timeout=DOWNLOAD_SECONDS) as response:
             data = response.read()
@@ -95,7 +97,7 @@ def main(argv: Sequence[str]) -> None:
         print(listing())
         print("fetch one with: python -m lstm_core.datasets --fetch NAME")
         return
-    path = fetch(FLAGS.fetch, FLAGS.output_file, FLAGS.url)
+    path = fetch(FLAGS.fetch, FLAGS.output_file, FLAGS.url, FLAGS.overwrite)
     print(f"wrote {path}: {DATASETS[FLAGS.fetch].about}")
 
 
@@ -107,7 +109,9 @@ if __name__ == "__main__":
     flags.DEFINE_enum("fetch", None, list(DATASETS), "The dataset to download (default: list "
                       "them all with their sources, offline).")
     flags.DEFINE_string("output_file", None, "Where to write it (default: its file name, in "
-                        "the current folder). An existing file is never replaced.")
+                        "the current folder).")
+    flags.DEFINE_bool("overwrite", False, "Replace an existing --output_file (once the new "
+                      "download is complete and checked).")
     flags.DEFINE_string("url", None, "Download from this address instead of the dataset's "
                         "public source (a mirror, or a file:// copy); the file's SHA-256 is "
                         "checked either way.")

@@ -43,6 +43,9 @@ def test_fetch_downloads_and_checks_the_file(tmp_path, server, shared_data, monk
     assert (out / "tinyshakespeare.txt").read_bytes() == original
     with pytest.raises(UsageError, match="tinyshakespeare.txt exists already"):
         datasets.fetch("tinyshakespeare", url=f"{server}/input.txt")
+    (out / "tinyshakespeare.txt").write_text("damaged", encoding="utf-8")
+    datasets.fetch("tinyshakespeare", url=f"{server}/input.txt", overwrite=True)
+    assert (out / "tinyshakespeare.txt").read_bytes() == original
     copy = datasets.fetch("metheny", str(out / "solo.mid"),
                           url=shared_data("midi", "jazz", "original_metheny.mid").as_uri())
     assert Path(copy).read_bytes()[:4] == b"MThd"
