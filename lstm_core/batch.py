@@ -31,8 +31,8 @@ def split_validation(ids: np.ndarray, fraction: float) -> tuple[np.ndarray, np.n
 
 def fitting_batch_size(length: int, batch_size: int, sequence_length: int, shuffle: bool = False,
                        multiple: int = 1, source: str = "the corpus") -> int:
-    """The largest batch size up to `batch_size`, a multiple of `multiple` (the replicas that
-    share a batch), of which `length` tokens make at least one batch.
+    """`batch_size` when `length` tokens make at least one batch of it, else the largest
+    batch size below it that does, a multiple of `multiple` (the replicas that share a batch).
 
     A corpus too short for even `multiple` streams of one sequence is a `UsageError` that says
     how many more tokens it needs.
@@ -40,7 +40,9 @@ def fitting_batch_size(length: int, batch_size: int, sequence_length: int, shuff
     # Contiguous streams need `sequence_length + 1` tokens each (inputs and the next-token
     # targets); shuffled windows overlap by one token.
     fits = length // (sequence_length + 1) if not shuffle else (length - 1) // sequence_length
-    fits = min(batch_size, fits) // multiple * multiple
+    if fits >= batch_size:
+        return batch_size
+    fits = fits // multiple * multiple
     if fits < 1:
         needed = multiple * (sequence_length + 1) if not shuffle else \
             multiple * sequence_length + 1

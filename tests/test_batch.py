@@ -69,6 +69,7 @@ def test_a_corpus_too_short_for_the_batch_trains_on_fewer_streams():
     # 251 tokens, as one jazz song gives: 7 streams of 33 fit where 8 were asked for.
     assert fitting_batch_size(251, 8, 32) == 7
     assert fitting_batch_size(10_000, 8, 32) == 8
+    assert fitting_batch_size(10_000, 7, 32, multiple=2) == 7  # uneven: the trainer says so
     assert fitting_batch_size(251, 8, 32, multiple=2) == 6  # split evenly over two replicas
     assert fitting_batch_size(251, 8, 32, shuffle=True) == 7  # (251 - 1) // 32 windows
     Batch(np.arange(251), fitting_batch_size(251, 8, 32), 32)  # the shape it gives makes a batch
