@@ -328,7 +328,8 @@ def sample_jazz(sampler, vocabulary, random_seed: int) -> None:
                                                             FLAGS.num_samples), *generated)):
         solo = jazz.realize_solo(vocabulary.decode(ids), progression,
                                  np.random.default_rng([random_seed, n]),
-                                 pitch_range=tuple(metadata["pitch_range"]))
+                                 pitch_range=tuple(metadata["pitch_range"]),
+                                 dynamics=metadata.get("dynamics"))
         jazz.write_jazz_midi(solo, progression, path, tempo=FLAGS.tempo or metadata["tempo"],
                              solo_program=SOLO_PROGRAMS[FLAGS.solo_instrument])
         opening = jazz.format_progression(progression[:SHOWN_BARS])

@@ -208,7 +208,7 @@ def main(argv: Sequence[str]) -> None:
     print(distribute.describe(strategy), flush=True)
     is_chief = strategy.extended.should_checkpoint
 
-    from lstm_core.batch import Batch, split_validation
+    from lstm_core.batch import Batch, fitting_batch_size, split_validation
     from lstm_core.corpus import load_corpus, vocabulary_and_ids
     from lstm_core.model import ModelConfig
     from lstm_core.preprocessing import default_vocabulary_path
@@ -231,8 +231,16 @@ def main(argv: Sequence[str]) -> None:
         vocabulary, ids, corpus_digest = vocabulary_and_ids(corpus, vocabulary_path,
                                                             FLAGS.allow_unknown)
         train_ids, validation_ids = split_validation(ids, FLAGS.validation_fraction)
-        train = Batch(train_ids, FLAGS.batch_size, FLAGS.sequence_length, FLAGS.shuffle,
+        batch_size = fitting_batch_size(len(train_ids), FLAGS.batch_size, FLAGS.sequence_length,
+                                        FLAGS.shuffle, strategy.num_replicas_in_sync,
+                                        corpus.source)
+        train = Batch(train_ids, batch_size, FLAGS.sequence_length, FLAGS.shuffle,
                       FLAGS.random_seed, source=corpus.source)
+    if batch_size < FLAGS.batch_size:
+        print(f"note: {corpus.source} is too short for batches of {FLAGS.batch_size} x "
+              f"{FLAGS.sequence_length}; training with batches of {batch_size} x "
+              f"{FLAGS.sequence_length} (--batch_size {batch_size}; a longer corpus allows more)")
+        config = dataclasses.replace(config, batch_size=batch_size)
     validation_streams = min(FLAGS.batch_size, len(validation_ids) // (FLAGS.sequence_length + 1))
     validation = (Batch(validation_ids, validation_streams, FLAGS.sequence_length)
                   if validation_streams else None)

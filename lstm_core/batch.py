@@ -34,6 +34,32 @@ def split_validation(ids: np.ndarray, fraction: float) -> tuple[np.ndarray, np.n
     return ids[:len(ids) - held_out], ids[len(ids) - held_out:]
 
 
+def fitting_batch_size(length: int, batch_size: int, sequence_length: int, shuffle: bool = False,
+                       multiple: int = 1, source: str = "the corpus") -> int:
+    """`batch_size` when `length` tokens make at least one batch of it, else the largest
+    batch size below it that does, a multiple of `multiple` (the replicas that share a batch).
+
+    A corpus too short for even `multiple` streams of one sequence is a `UsageError` that says
+    how many more tokens it needs.
+    """
+    # Contiguous streams need `sequence_length + 1` tokens each (inputs and the next-token
+    # targets); shuffled windows overlap by one token.
+    fits = length // (sequence_length + 1) if not shuffle else (length - 1) // sequence_length
+    if fits >= batch_size:
+        return batch_size
+    fits = fits // multiple * multiple
+    if fits < 1:
+        needed = multiple * (sequence_length + 1) if not shuffle else \
+            multiple * sequence_length + 1
+        streams = f"{multiple} streams" if multiple > 1 else "one stream"
+        raise UsageError(
+            f"--sequence_length {sequence_length} is too long for {source}: its {length:,} "
+            f"training tokens make no batch of {streams} of {sequence_length + 1} tokens; give "
+            f"{needed - length:,} more tokens of training data (a longer corpus), or lower "
+            "--sequence_length")
+    return fits
+
+
 class Batch:
     """Batches of one split of the corpus."""
 

@@ -1,4 +1,5 @@
-"""What every command-line app shares: bad input becomes one line on stderr and exit status 2."""
+"""What every command-line app shares: bad input becomes one line on stderr and exit status 2,
+and TensorFlow's own log lines stay hidden unless ``--verbose`` asks for them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from absl import app, flags, logging
 from lstm_core.errors import UsageError
 from lstm_core.files import check_output
 
+flags.DEFINE_bool("verbose", False, "Show TensorFlow's own log lines (its C++ start-up notices, "
+                  "device probing such as 'failed call to cuInit', and its Python INFO lines), "
+                  "which are hidden by default.")
+
 
 def fail(message: str) -> None:
     """Prints `message` as one line on stderr (its lines joined by "; ") and exits with
@@ -23,12 +28,28 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def verbose() -> bool:
+    """Whether ``--verbose`` was given (read from the command line itself while the flags are
+    not parsed yet: an app may import TensorFlow before absl parses them)."""
+    if flags.FLAGS.is_parsed():
+        return flags.FLAGS.verbose
+    return any(argument in ("--verbose", "--verbose=true", "--verbose=True", "--verbose=1")
+               for argument in sys.argv[1:])
+
+
 def import_tensorflow_quietly() -> None:
-    """Imports TensorFlow and starts its devices with stderr captured.
+    """Imports TensorFlow and starts its devices with stderr captured, its C++ logging off
+    (``TF_CPP_MIN_LOG_LEVEL=3``, which it reads once, at import) unless ``--verbose``.
 
     Its start-up chatter (oneDNN notices, CUDA probing on machines without a GPU) is printed
-    before any log setting applies; a user sees it only if the import fails.
+    before any log setting applies; a user sees it only if the import fails, or with
+    ``--verbose``.
     """
+    if verbose():
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("INFO")
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -88,7 +109,7 @@ def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE) -> 
     def guarded(argv: Sequence[str]) -> None:
         if len(argv) > 1:
             fail(f"unexpected argument {argv[1]!r}; every input is a flag, as in --name=value")
-        logging.set_verbosity(logging.WARNING)
+        logging.set_verbosity(logging.INFO if verbose() else logging.WARNING)
         signal.signal(signal.SIGTERM, _raise_terminated)
         try:
             import_tensorflow_quietly()

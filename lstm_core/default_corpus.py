@@ -39,7 +39,7 @@ def build_default_text(path: str = DEFAULT_TEXT_FILE) -> str:
           "(first use only, about two minutes)", flush=True)
     songs: dict[str, None] = {}
     sources = corpus.getComposer("bach")
-    progress = ProgressBar(len(sources))
+    progress = ProgressBar(len(sources), logged=True)
     for done, source in enumerate(sources, start=1):
         lyrics = chorale_lyrics(corpus.parse(source))
         if lyrics:

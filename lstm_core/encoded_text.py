@@ -40,7 +40,7 @@ def code_points(path: str, label: str, flag: str = "--training_file"
     raw bytes; a character split between two chunks comes whole with the second."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()  # a byte-order mark is no character
     size, done = os.path.getsize(path), 0
-    progress = ProgressBar(size)
+    progress = ProgressBar(size, logged=True)
     with open(path, "rb") as f:
         while True:
             raw = f.read(CHUNK_BYTES)

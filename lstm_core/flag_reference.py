@@ -4,8 +4,9 @@
     python -m lstm_core.flag_reference --check    # exit status 1 when docs/flags.md is stale
 
 Each command is asked for its flags with absl's ``--helpxml`` in a process of its own (the apps
-and tools each define flags of the same names), and every flag the command itself defines, with
-its default and help, becomes a row of that command's table. The page cannot drift from the code:
+and tools each define flags of the same names), and every flag defined in the project's own
+files, with its default and help, becomes a row of that command's table: absl's flags and those
+TensorFlow defines on import are left out. The page cannot drift from the code:
 `tests/test_docs.py` fails when it differs from what this module writes.
 """
 
@@ -28,6 +29,7 @@ COMMANDS = (
     ("python -m lstm_core.export", ["-m", "lstm_core.export"]),
     ("python -m lstm_core.inspection", ["-m", "lstm_core.inspection"]),
     ("python -m lstm_core.preprocessing", ["-m", "lstm_core.preprocessing"]),
+    ("python -m lstm_core.datasets", ["-m", "lstm_core.datasets"]),
     ("python -m lstm_core.music.prepare", ["-m", "lstm_core.music.prepare"]),
     ("python -m lstm_core.music.roundtrip", ["-m", "lstm_core.music.roundtrip"]),
     ("python -m lstm_core.music.describe", ["-m", "lstm_core.music.describe"]),
@@ -42,9 +44,20 @@ of date. Each command also prints its own with `--help`.
 """
 
 
+def defined_in_project(file: str) -> bool:
+    """Whether absl's ``<file>`` of a flag is a file of this project: a path (the command's own
+    script) or a module name (``lstm_core.cli``; ``absl.app`` or ``tensorflow.python...`` for
+    flags that imported libraries define)."""
+    if not file.endswith(".py"):
+        file = os.path.join(*file.split(".")) + ".py"
+    path = os.path.abspath(os.path.join(ROOT, file))
+    return os.path.commonpath([path, ROOT]) == ROOT and os.path.isfile(path)
+
+
 def command_flags(arguments: list[str]) -> list[dict]:
-    """The flags a command defines itself (not absl's own), as dicts of name, default, meaning,
-    type and, for enums, the allowed values; in the order absl lists them."""
+    """The flags a command defines in the project's files (not absl's or TensorFlow's), as dicts
+    of name, default, meaning, type and, for enums, the allowed values; in the order absl lists
+    them."""
     result = subprocess.run([sys.executable, *arguments, "--helpxml"], cwd=ROOT,
                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
     # absl exits with status 1 after printing --helpxml, so success is the XML itself.
@@ -52,7 +65,7 @@ def command_flags(arguments: list[str]) -> list[dict]:
         raise RuntimeError(f"python {' '.join(arguments)} --helpxml failed:\n{result.stderr}")
     found = []
     for flag in ElementTree.fromstring(result.stdout).iter("flag"):
-        if flag.findtext("file", "").startswith("absl."):
+        if not defined_in_project(flag.findtext("file", "")):
             continue
         found.append({"name": flag.findtext("name"), "default": flag.findtext("default", ""),
                       "meaning": flag.findtext("meaning", ""), "type": flag.findtext("type"),

@@ -1,11 +1,15 @@
 """A one-line progress bar with an ETA, drawn on stderr when it is a terminal (else, when asked,
-one plain line per update, for logs)."""
+plain lines for logs: one per update, or one every `LOG_SECONDS` at most)."""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
+
+LOG_SECONDS = 10.0
+"""A logged bar's lines come this far apart at least: a long job shows it is alive, a short one
+writes nothing."""
 
 
 def format_seconds(seconds: float) -> str:
@@ -19,14 +23,17 @@ class ProgressBar:
     a second. Log lines printed through `print` appear above it."""
 
     def __init__(self, total: int, initial: int = 0, stream: TextIO | None = None,
-                 shown: bool = True, lines: bool = False):
-        """`shown`: False for a bar that is never drawn (its `print` still prints). `lines`: when
-        `stream` is not a terminal, write each update as a line of its own (for updates that
-        come seldom, such as a sampler's chunks)."""
+                 shown: bool = True, lines: bool = False, logged: bool = False):
+        """`shown`: False for a bar that is never drawn (its `print` still prints). When `stream`
+        is not a terminal: `lines` writes each update as a line of its own (for updates that
+        come seldom, such as a sampler's chunks); `logged` writes the latest update as a line
+        once `LOG_SECONDS` have passed since the start or the last line, and the last update
+        after any (for long preparations whose output goes to a log)."""
         self.total, self.initial, self.done = max(total, 1), initial, initial
         self.stream = stream or sys.stderr
         self.active = shown and self.stream.isatty()
         self.lines = lines and shown and not self.stream.isatty()
+        self.logged = logged and shown and not self.stream.isatty()
         self.started = self.last_drawn = time.perf_counter()
         self.suffix, self.drawn = "", False
 
@@ -36,7 +43,9 @@ class ProgressBar:
         if self.active and (now - self.last_drawn > 0.1 or done >= self.total):
             self.last_drawn = now
             self._draw(now)
-        elif self.lines:
+        elif self.lines or (self.logged and (now - self.last_drawn >= LOG_SECONDS or
+                                             (self.drawn and done >= self.total))):
+            self.last_drawn, self.drawn = now, True
             self.stream.write(self._status(now) + "\n")
             self.stream.flush()
 

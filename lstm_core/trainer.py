@@ -47,6 +47,11 @@ from lstm_core.stack import StackState
 
 LOG2 = math.log(2.0)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+METRICS = ("loss", "bits_per_token", "accuracy", "validation_loss", "validation_bits_per_token",
+           "validation_accuracy", "best_validation_loss", "best_step", "tokens_per_second",
+           "gradient_norm", "learning_rate")
+"""The order of `Trainer.train`'s metrics, whichever came first in the run (train.py's done:
+line prints them so)."""
 # A step of at least this many FLOPs (about 0.2 s on a 2-core CPU) times its two slicings before
 # training, one slice per core against the whole batch, and keeps the faster: which wins depends
 # on the CPU and the model (on one 2-core CPU the whole batch was 26% faster for the 2x512
@@ -381,7 +386,8 @@ class Trainer:
         return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
     def train(self) -> dict:
-        """Trains until the epochs or the step limit are done; returns the last metrics.
+        """Trains until the epochs or the step limit are done; returns the last metrics, in the
+        order of `METRICS`.
 
         The data position is the step: step ``s`` reads batch ``s % batches_per_epoch`` of
         epoch ``s // batches_per_epoch``. Ctrl-C or `kill` (SIGTERM) on any worker stops every
@@ -471,7 +477,7 @@ class Trainer:
             progress.close()
             for writer in self._writers.values():
                 writer.flush()
-        return metrics
+        return {name: metrics[name] for name in METRICS if name in metrics}
 
     @property
     def validation_interval(self) -> int:

@@ -85,3 +85,25 @@ def test_a_sample_reads_the_same_bounded_batches_spread_over_the_split(tmp_path,
             np.testing.assert_array_equal(np.diff(stream), 1)
     assert batch.sample(tokens=10, seed=5).num_batches == 1  # at least one batch
     assert batch.sample(tokens=10 ** 9) is batch  # a split shorter than the bound: all of it
+
+
+def test_a_corpus_too_short_for_the_batch_trains_on_fewer_streams():
+    from lstm_core.batch import fitting_batch_size
+
+    # 251 tokens, as one jazz song gives: 7 streams of 33 fit where 8 were asked for.
+    assert fitting_batch_size(251, 8, 32) == 7
+    assert fitting_batch_size(10_000, 8, 32) == 8
+    assert fitting_batch_size(10_000, 7, 32, multiple=2) == 7  # uneven: the trainer says so
+    assert fitting_batch_size(251, 8, 32, multiple=2) == 6  # split evenly over two replicas
+    assert fitting_batch_size(251, 8, 32, shuffle=True) == 7  # (251 - 1) // 32 windows
+    Batch(np.arange(251), fitting_batch_size(251, 8, 32), 32)  # the shape it gives makes a batch
+
+
+def test_a_corpus_too_short_for_one_sequence_says_how_many_more_tokens_it_needs():
+    from lstm_core.batch import fitting_batch_size
+
+    with pytest.raises(UsageError, match=r"--sequence_length 32 is too long for solo.mid: its 20 "
+                                         r"training tokens .* give 13 more tokens"):
+        fitting_batch_size(20, 8, 32, source="solo.mid")
+    with pytest.raises(UsageError, match="2 streams of 33 tokens; give 46 more"):
+        fitting_batch_size(20, 8, 32, multiple=2, source="solo.mid")

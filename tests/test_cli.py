@@ -3,6 +3,7 @@ and every bad input (one line on stderr, exit status 2, no traceback, nothing lo
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -359,3 +360,22 @@ def test_a_corpus_too_short_for_a_batch_leaves_no_vocabulary_behind(tmp_path):
                  "--model_name", "short", cwd=tmp_path)
     assert_usage_error(result, "--sequence_length 500 is too long", "short.txt")
     assert not (tmp_path / "short.vocab").exists() and not (tmp_path / "logs").exists()
+
+
+def test_tensorflow_logs_only_with_verbose(tmp_path):
+    quiet = run("train.py", "--training_file", "missing.txt", cwd=tmp_path)
+    assert_usage_error(quiet, "missing.txt")
+    loud = run("train.py", "--training_file", "missing.txt", "--verbose", cwd=tmp_path)
+    assert loud.returncode == 2 and loud.stderr.splitlines()[-1].startswith("error: ")
+    # TensorFlow's C++ lines name their source file, as in "cpu_feature_guard.cc:227]".
+    assert re.search(r"\w+\.cc:\d+\]", loud.stderr), loud.stderr
+
+
+def test_a_corpus_too_short_for_the_batch_trains_on_fewer_streams_and_says_so(tmp_path):
+    (tmp_path / "short.txt").write_text(VERSE * 3, encoding="utf-8")  # 345 tokens: 328 to train
+    result = run("train.py", "--training_file", "short.txt", "--sequence_length", "20",
+                 "--batch_size", "50", "--units_number", "16", "--max_steps", "2",
+                 "--histogram_frequency", "0", "--sample_every", "0", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("note: short.txt is too short for batches of 50 x 20; training with batches of 15 x "
+            "20") in result.stdout

@@ -56,3 +56,20 @@ def test_no_history_narration():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             found = HISTORY.search(line)
             assert not found, f"{path.relative_to(ROOT)}:{number} narrates history: {line.strip()}"
+
+
+def test_the_flag_reference_lists_only_the_projects_own_flags():
+    sources = "".join(path.read_text(encoding="utf-8") for path in
+                      [ROOT / "train.py", ROOT / "sample.py", *(ROOT / "lstm_core").rglob("*.py")])
+    defined = set(re.findall(r"flags\.DEFINE_\w+\(\s*\"(\w+)\"", sources))
+    defined |= set(re.findall(r"\(\"(\w+)\", \"\w+\"\)", sources))  # aliases: (alias, name)
+    listed = set(re.findall(r"^\| `--(\w+)` \|", pathlib.Path(flag_reference.PAGE).read_text(
+        encoding="utf-8"), flags=re.M))
+    assert {"training_file", "output_dir", "verbose"} <= listed
+    assert sorted(listed - defined) == []
+    assert not {"hbm_oom_exit", "delta_threshold", "tt_check_filter"} & listed  # TensorFlow's
+    assert flag_reference.defined_in_project(str(ROOT / "lstm_core" / "export.py"))
+    assert flag_reference.defined_in_project("train.py")
+    assert flag_reference.defined_in_project("lstm_core.cli")
+    for foreign in ("absl.app", "tensorflow.python.tpu.client.client", "/usr/lib/python3/x.py"):
+        assert not flag_reference.defined_in_project(foreign), foreign

@@ -100,6 +100,22 @@ def test_the_tflite_step_equals_the_models_step(exported):
                                atol=1e-6)
 
 
+def test_the_tflite_loop_of_the_docs_samples_text(exported, tmp_path, monkeypatch, capsys):
+    import re
+
+    page = (ROOT / "docs" / "export.md").read_text(encoding="utf-8")
+    loop = next(block for block in re.findall(r"```python\n(.*?)```", page, flags=re.S)
+                if "tf.lite.Interpreter" in block)
+    (tmp_path / "exported").mkdir()
+    (tmp_path / "exported" / "lyrics").symlink_to(exported / "out")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(loop, "docs/export.md", "exec"), {})
+    text = capsys.readouterr().out[:-1]  # print's newline
+    vocabulary = ModelFolder(str(exported / "logs"), "words").model_vocabulary()
+    assert len(text) == 200 and set(text) <= set(vocabulary.tokens)
+    assert len(set(text)) > 5  # sampled, not one token repeated
+
+
 def test_a_music_model_exports_generate_and_step_without_text(tmp_path):
     vocabulary = Vocabulary([f"n{p}_4" for p in range(20)], kind="notes")
     vocabulary.save(str(tmp_path / "music.vocab"))

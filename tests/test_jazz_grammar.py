@@ -288,3 +288,14 @@ def test_a_solo_this_project_wrote_is_measured_by_its_part_names(tmp_path):
                               text=True, timeout=300)
     assert measured.returncode == 0, measured.stderr
     assert "melody 'Solo'" in measured.stdout and ": 5 notes" in measured.stdout
+
+
+def test_the_metadata_records_the_solos_dynamics(tmp_path):
+    melody = _part("Sax", [(p, 0.5) for p in ["E4", "G4", "A4", "G4", "E4", "D4", "C4", "D4"] * 2],
+                   66)
+    for n, note in enumerate(melody.notes):
+        note.volume.velocity = 112 if n % 2 == 0 else 64  # loud on the beat
+    _, metadata = load_jazz_corpus(_write_midi(tmp_path / "accents.mid", _comping(), melody))
+    dynamics = metadata["dynamics"]
+    assert dynamics["source"] == "solo" and len(dynamics["by_position"]) == 8
+    assert dynamics["by_position"][0::2] == [112] * 4 and dynamics["by_position"][1::2] == [64] * 4

@@ -166,3 +166,51 @@ def test_default_program_is_jazz_guitar(tmp_path):
     part = music21.converter.parse(str(path)).parts[0]
     assert {i.midiProgram for i in part.recurse().getElementsByClass(
         music21.instrument.Instrument)} == {JAZZ_GUITAR}
+
+
+def _by_beat(solo, progression):
+    """The solo's velocities: on the downbeats, on the other beats, between the beats."""
+    bar = int(4 * TICKS_PER_QUARTER)
+    places = {"downbeat": [], "beat": [], "offbeat": []}
+    for note in solo:
+        within = note.time % bar
+        place = ("downbeat" if within == 0 else "beat" if within % TICKS_PER_QUARTER == 0
+                 else "offbeat")
+        places[place].append(note.velocity)
+    return {place: np.mean(velocities) for place, velocities in places.items()}
+
+
+def test_a_solo_without_recorded_dynamics_is_accented_on_the_beat():
+    progression = parse_progression(PROGRESSION)
+    solo = realize_solo(["C,0.500,<m3,m-3>"] * 64, progression, np.random.default_rng(3))
+    velocities = [n.velocity for n in solo]
+    assert len(set(velocities)) >= 6 and 1 <= min(velocities) and max(velocities) <= 127
+    loudness = _by_beat(solo, progression)
+    assert loudness["downbeat"] > loudness["beat"] + 3 > loudness["offbeat"] + 6, loudness
+
+
+def test_a_solo_carries_the_training_solos_dynamics():
+    from lstm_core.music.jazz.dynamics import measure_dynamics
+
+    # A training solo of eighths: loud on the beats (110), soft between them (60).
+    training = [(Fraction(eighth, 2), 110 if eighth % 2 == 0 else 60 + eighth % 3)
+                for _ in range(16) for eighth in range(8)]
+    dynamics = measure_dynamics(training, Fraction(4))
+    assert dynamics["source"] == "solo" and dynamics["by_position"][:2] == [110, 61]
+    progression = parse_progression(PROGRESSION)
+    solo = realize_solo(["C,0.500,<m3,m-3>"] * 64, progression, np.random.default_rng(3),
+                        dynamics=dynamics)
+    loudness = _by_beat(solo, progression)
+    assert abs(loudness["downbeat"] - 110) < 3 and abs(loudness["offbeat"] - 61) < 3, loudness
+    assert len({n.velocity for n in solo}) >= 3
+    plain = realize_solo(["C,0.500,<m3,m-3>"] * 64, progression, np.random.default_rng(3))
+    assert [n.pitch for n in plain] == [n.pitch for n in solo]  # dynamics leave pitches alone
+
+
+def test_a_flat_training_solo_records_the_accent_model_around_its_level():
+    from lstm_core.music.jazz.dynamics import ACCENT, OFFBEAT, measure_dynamics
+
+    dynamics = measure_dynamics([(Fraction(e, 2), 90) for e in range(8)] * 4, Fraction(3))
+    assert dynamics["source"] == "accents"
+    assert dynamics["by_position"] == [90 + ACCENT, 90 + OFFBEAT, 90 + ACCENT / 2, 90 + OFFBEAT,
+                                       90 + ACCENT / 2, 90 + OFFBEAT]

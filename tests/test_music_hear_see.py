@@ -104,6 +104,42 @@ def test_piano_roll_names_pitches_bars_and_instruments_and_shades_velocity(tmp_p
     assert image.dtype == np.uint8 and image.shape[2] == 3 and image.shape[1] > 600
 
 
+def meter_changes(bars_each: int, offset: int) -> symusic.Score:
+    """`bars_each` bars of 4/4, of 12/8 from `offset` ticks after the next bar line, then of
+    4/4 again, `offset` ticks after its bar line: where a change falls inside a bar, that bar
+    is cut short."""
+    score = symusic.Score(480)
+    compound = 480 * 4 * bars_each + offset
+    common = compound + 480 * 6 * bars_each + offset
+    for time, numerator, denominator in ((0, 4, 4), (compound, 12, 8), (common, 4, 4)):
+        score.time_signatures.append(symusic.TimeSignature(time, numerator, denominator))
+    track = symusic.Track(program=0)
+    for time in range(0, common + 480 * 4 * bars_each, 240):
+        track.notes.append(symusic.Note(time, 240, 60 + time // 240 % 12, 80))
+    score.tracks.append(track)
+    return score
+
+
+@pytest.mark.parametrize("bars_each, offset", [(4, 240), (40, 240), (40, 0), (150, 120)])
+def test_piano_roll_bar_numbers_never_collide_where_the_meter_changes(bars_each, offset):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    score = meter_changes(bars_each, offset)
+    figure = render.piano_roll_figure(score)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    axes = figure.axes[0]
+    downbeats = [int(b) for b in score.get_downbeats()]
+    labels = [t for t in axes.get_xticklabels() if t.get_text()]
+    numbers = [int(t.get_text()) for t in labels]
+    assert numbers[0] == 1 and numbers == sorted(numbers)
+    assert [downbeats[n - 1] for n in numbers] == list(axes.get_xticks())
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for left, right in zip(boxes, boxes[1:]):  # in the figure's own coordinates
+        assert right.x0 - left.x1 > 2, (numbers, left, right)
+    assert len(numbers) >= min(len(downbeats) - 2, 20)  # thinned where crowded, never emptied
+
+
 def test_piano_roll_of_an_empty_piece_is_still_a_picture():
     image = render.piano_roll_image(symusic.Score(480))
     assert image.shape[0] > 100 and image.shape[1] > 100

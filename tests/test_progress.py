@@ -45,3 +45,50 @@ def test_reading_jazz_scores_shows_its_progress(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", Terminal())
     assert len(read_sources(str(tmp_path))) == 2
     assert "2/2" in sys.stderr.getvalue() and "scores read" in sys.stderr.getvalue()
+
+
+class Clock:
+    """`time.perf_counter` that moves `step` seconds at every reading."""
+
+    def __init__(self, step):
+        self.now, self.step = 0.0, step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+
+def test_without_a_terminal_a_logged_bar_writes_a_line_every_ten_seconds_at_most(monkeypatch):
+    from lstm_core import progress
+
+    monkeypatch.setattr(progress.time, "perf_counter", Clock(1.0))
+    log = io.StringIO()
+    bar = progress.ProgressBar(100, stream=log, logged=True)
+    for done in range(1, 36):  # 35 updates, a second apart
+        bar.update(done, f"files read, 0 skipped, {done * 7} tokens so far")
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 3, lines  # at 10, 20 and 30 seconds
+    bar.update(100, "done")
+    assert log.getvalue().splitlines()[-1].startswith("100% 100/100")
+    assert lines[0].endswith("10/100 ETA 0:01:30 files read, 0 skipped, 70 tokens so far")
+    quiet = io.StringIO()
+    unlogged = progress.ProgressBar(100, stream=quiet)
+    for done in range(1, 36):
+        unlogged.update(done)
+    assert quiet.getvalue() == ""
+
+
+def test_a_long_jazz_preparation_without_a_terminal_says_how_far_it_is(tmp_path, monkeypatch):
+    from test_jazz_grammar import _comping, _melody, _write_midi
+
+    from lstm_core import progress
+    from lstm_core.music.jazz.extract import read_sources
+
+    for n in range(3):
+        _write_midi(tmp_path / f"{n}.mid", _melody(), _comping())
+    (tmp_path / "3.mid").write_bytes(b"not a MIDI file")
+    monkeypatch.setattr(progress.time, "perf_counter", Clock(6.0))  # as if each file took long
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert len(read_sources(str(tmp_path))) == 3
+    lines = [line for line in sys.stderr.getvalue().splitlines() if "scores read" in line]
+    assert lines and lines[-1].startswith("100% 4/4") and lines[-1].endswith("1 skipped"), lines

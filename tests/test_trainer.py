@@ -151,6 +151,16 @@ def test_a_corpus_of_few_batches_validates_no_more_often_than_it_logs(tmp_path, 
     assert validations == ["100", "200", "300"]
 
 
+def test_the_metrics_come_in_one_order_whichever_was_measured_first(tmp_path):
+    from lstm_core.trainer import METRICS
+
+    logged_first = make_trainer(tmp_path / "a", max_steps=20, log_frequency=5,
+                                validation_every=10).train()
+    validated_first = make_trainer(tmp_path / "b", max_steps=20, log_frequency=20,
+                                   validation_every=10).train()
+    assert list(logged_first) == list(validated_first) == list(METRICS)
+
+
 def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path, capsys):
     from lstm_core.best_checkpoint import read_record
 

@@ -178,7 +178,8 @@ def parse_files(files: list[Path], metadata: dict, programs: list[int] | None,
 
     Each result is cached as soon as it arrives, so a run interrupted (Ctrl-C) or failing
     halfway keeps what it parsed; the files not yet started are cancelled, not waited for. On a
-    terminal a progress bar counts the files done and skipped.
+    terminal a progress bar counts the files done and skipped and the tokens so far (without
+    one, a line says so every `progress.LOG_SECONDS` at most).
     """
     tokenizer.from_metadata(metadata)  # a tokenizer that cannot be rebuilt stops here
     configuration = json.dumps([CACHE_VERSION, metadata, programs], sort_keys=True)
@@ -195,15 +196,17 @@ def parse_files(files: list[Path], metadata: dict, programs: list[int] | None,
     pool = concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
         initializer=_leave_interrupts_to_the_parent) if workers > 1 else None
-    bar = ProgressBar(len(files), len(files) - len(todo))
-    skipped = 0
+    bar = ProgressBar(len(files), len(files) - len(todo), logged=True)
+    skipped = tokens = 0
     try:
         for n, (i, result) in enumerate(zip(todo, pool.map(parse_file, *arguments) if pool
                                             else map(parse_file, *arguments))):
             results[i] = result
             skipped += "skip" in result
+            tokens += len(result.get("tokens", ()))
             atomic_write(os.path.join(cache_dir, keys[i] + ".json"), json.dumps(result).encode())
-            bar.update(len(files) - len(todo) + n + 1, f"files read, {skipped} skipped")
+            bar.update(len(files) - len(todo) + n + 1,
+                       f"files read, {skipped} skipped, {tokens:,} tokens so far")
     finally:
         bar.close()
         if pool:

@@ -8,14 +8,16 @@ of the fundamental's amplitude) and each drum hit as a burst of noise, louder wi
 with a 5 ms attack, an exponential decay and a release of `RELEASE_SECONDS` after the note ends;
 it needs nothing beyond numpy and the stdlib ``wave``.
 
-A piano roll is a matplotlib plot: time from left to right with bar numbers, pitch from bottom to
-top with note names at every C (and drum hits at their General MIDI key), one colour per track
-named in the legend, each note a bar whose brightness is its velocity (pale: soft, full: loud).
+A piano roll is a matplotlib plot: time from left to right with bar numbers (spaced so that no
+two touch, `bar_labels`), pitch from bottom to top with note names at every C (and drum hits at
+their General MIDI key), one colour per track named in the legend, each note a bar whose
+brightness is its velocity (pale: soft, full: loud).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import shutil
 import subprocess
@@ -38,7 +40,8 @@ PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MIN_PITCHES = 24  # a piano roll shows at least two octaves
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
            "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
-MAX_BAR_LABELS = 32
+LABEL_SPACE = 1.6  # a bar label's room, in widths of its number: the number and a gap
+DIGIT_WIDTH = 0.64  # of matplotlib's DejaVu Sans, in ems
 DOTS_PER_INCH = 100
 FLUIDSYNTH_SECONDS, FLUIDSYNTH_SECONDS_PER_SECOND = 60, 2  # its time limit: start, per second
 
@@ -147,7 +150,9 @@ def audio_waveform(score: symusic.Score, sample_rate: int = 16000) -> np.ndarray
 # ---- pictures ------------------------------------------------------------------------------
 def piano_roll_figure(score: symusic.Score):
     """A matplotlib `Figure` of the piano roll of `score` (see the module docstring)."""
+    from matplotlib import rcParams
     from matplotlib.colors import to_rgb
+    from matplotlib.font_manager import FontProperties
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
@@ -172,8 +177,6 @@ def piano_roll_figure(score: symusic.Score):
                   edgecolor=colour, linewidth=0.4)
     axes.set_xlim(0, end)
     axes.set_ylim(low - 1, high + 1)
-    every = -(-bars // MAX_BAR_LABELS)
-    axes.set_xticks(downbeats[::every], [str(b + 1) for b in range(0, bars, every)])
     axes.set_xticks(downbeats, minor=True)
     axes.grid(axis="x", which="both", color="0.85", linewidth=0.6)
     cs = [p for p in range(low, high + 1) if p % 12 == 0]
@@ -186,7 +189,27 @@ def piano_roll_figure(score: symusic.Score):
         axes.legend([Patch(color=COLOURS[i % len(COLOURS)]) for i in range(len(tracks))],
                     [track_label(t) for t in tracks], loc="upper left",
                     bbox_to_anchor=(1.005, 1), fontsize="small", frameon=False)
+    figure.draw_without_rendering()  # lays the axes out: their width sets the labels' spacing
+    em = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points() / 72  # inches
+    ticks_per_inch = end / (axes.get_window_extent().width / figure.dpi)
+    labelled = bar_labels(downbeats, LABEL_SPACE * DIGIT_WIDTH * em * len(str(bars))
+                          * ticks_per_inch)
+    axes.set_xticks([downbeats[b] for b in labelled], [str(b + 1) for b in labelled])
     return figure
+
+
+def bar_labels(downbeats: list[int], gap: float) -> list[int]:
+    """The bars to number (0-based) so that no two numbers lie closer than `gap` ticks: every
+    Nth bar, N the smallest step that keeps a typical bar's numbers apart, less any that would
+    still crowd the last one kept (a bar shortened where the time signature changes)."""
+    lengths = np.diff(downbeats) if len(downbeats) > 1 else np.array([gap or 1])
+    typical = float(np.median(lengths))
+    every = max(1, math.ceil(gap / typical)) if typical > 0 else 1
+    labelled: list[int] = []
+    for bar in range(0, len(downbeats), every):
+        if not labelled or downbeats[bar] - downbeats[labelled[-1]] >= gap:
+            labelled.append(bar)
+    return labelled
 
 
 def piano_roll_image(score: symusic.Score) -> np.ndarray:

@@ -25,7 +25,8 @@ Sampling (``sample.py [--chords "Dm7 G7 | Cmaj7" | --chords_from FILE [--chord_p
     progression = solo_form(chorus, FLAGS.bars, FLAGS.choruses)
     tokens = <sample tokens_needed(progression, metadata["mean_duration"]) tokens>
     solo = realize_solo(tokens, progression, np.random.default_rng([FLAGS.random_seed, n]),
-                        pitch_range=tuple(metadata["pitch_range"]))
+                        pitch_range=tuple(metadata["pitch_range"]),
+                        dynamics=metadata.get("dynamics"))
     write_jazz_midi(solo, progression, FLAGS.output_file,
                     tempo=FLAGS.tempo or metadata["tempo"],
                     solo_program=constants.SOLO_PROGRAMS[FLAGS.solo_instrument])

@@ -128,13 +128,14 @@ def load_scores(path: str, flag: str, progress: bool = False
     parsed only when the scores before it have been taken, so ``next(load_scores(...))`` parses
     up to the first readable one. A file music21 cannot read is skipped with a warning line; a
     `UsageError` when that was the only file, or, at the end, when no file held a score.
-    `progress`: draw a progress bar of the files (on a terminal), for a caller that takes all."""
+    `progress`: draw a progress bar of the files (on a terminal; else a line every
+    `progress.LOG_SECONDS` at most), for a caller that takes all."""
     from lstm_core.music.corpus import source_files
 
     files = [str(f) for f in source_files(path, flag)]
-    found, bar = False, ProgressBar(len(files), shown=progress)
+    found, skipped, bar = False, 0, ProgressBar(len(files), shown=progress, logged=True)
     for done, file in enumerate(files, start=1):
-        bar.update(done - 1, "scores read")
+        bar.update(done - 1, f"scores read, {skipped} skipped")
         try:
             # By content for MIDI suffixes: music21 guesses formats by extension and knows no .kar.
             parsed = music21.converter.parse(
@@ -144,12 +145,13 @@ def load_scores(path: str, flag: str, progress: bool = False
                 raise UsageError(f"{flag} {file} cannot be read as a score ({e})") from None
             bar.print(f"warning: skipping {file}, which cannot be read as a score ({e})",
                       file=sys.stderr)
+            skipped += 1
             continue
         works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
         for i, work in enumerate(works):
             found = True
             yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
-    bar.update(len(files), "scores read")
+    bar.update(len(files), f"scores read, {skipped} skipped")
     bar.close()
     if not found:
         raise UsageError(f"{flag} {path} holds no score music21 can read")

@@ -26,6 +26,7 @@ from typing import Sequence
 from lstm_core.kinds import TokenKind
 from lstm_core.music.constants import GRID, TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import Chord, format_progression
+from lstm_core.music.jazz.dynamics import measure_dynamics
 from lstm_core.music.jazz.extract import PartChoice, Source, grid_tick, read_sources
 
 ENCODING = TokenKind.JAZZ
@@ -165,8 +166,9 @@ def load_jazz_corpus(training_file: str, melody_part: PartChoice | None = None,
 
     `training_file` is a MIDI or MusicXML file, a folder of them, or ``music21:NAME`` (a lead
     sheet or folder of music21's corpus, e.g. ``music21:leadSheet``). The metadata records the
-    encoding, the grammar, tempo and time signature, the solo's pitch range and mean token
-    duration (for realising and sizing a solo), and the first source's chord progression (what
+    encoding, the grammar, tempo and time signature, the solo's pitch range, mean token
+    duration and dynamics (for realising and sizing a solo: `dynamics.measure_dynamics` of the
+    solos in the first one's meter), and the first source's chord progression (what
     ``--chords_from`` of the training file gives).
     """
     sources = read_sources(training_file, melody_part, chord_parts)
@@ -175,6 +177,8 @@ def load_jazz_corpus(training_file: str, melody_part: PartChoice | None = None,
     pitches = [n.pitch for source in sources for n in source.melody]
     durations = [float(element.duration) for element in elements]
     first = sources[0]
+    accents = [((Fraction(n.time, TICKS_PER_QUARTER) - s.start) % s.measure_length, n.velocity)
+               for s in sources if s.measure_length == first.measure_length for n in s.melody]
     metadata = {
         "encoding": ENCODING,
         "grammar": DESCRIPTION,
@@ -183,6 +187,7 @@ def load_jazz_corpus(training_file: str, melody_part: PartChoice | None = None,
         "measure_length": float(first.measure_length),
         "pitch_range": [min(pitches), max(pitches)],
         "mean_duration": round(sum(durations) / len(durations), 4),
+        "dynamics": measure_dynamics(accents, first.measure_length),
         "progression": format_progression(first.chord_progression),
         "sources": [s.name for s in sources],
         "melody_part": first.melody_part,

@@ -10,7 +10,7 @@ Where a chord has no pitch of a class (most seventh chords leave no ``X``), the 
 `FALLBACK` is used. The last note or rest of a measure is cut at the bar line and a measure the
 tokens do not fill ends in silence, so no note crosses a bar line and each measure starts on
 time. Tokens that do not parse (the unknown token, anything else a sampler may produce) are
-skipped.
+skipped. Velocities follow the training solo's dynamics by position in the bar (`dynamics`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from lstm_core.files import atomic_write
 from lstm_core.music.constants import DEFAULT_TEMPO, JAZZ_GUITAR, PIANO, TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import (Chord, Progression, chord_finder, chord_timeline,
                                          measure_beats)
+from lstm_core.music.jazz.dynamics import NoteLoudness
 from lstm_core.music.jazz.extract import CHORDS_PART, SOLO_PART, ticks
 from lstm_core.music.jazz.grammar import SHORTEST_DURATION, Element, classify, parse_token
 
-SOLO_VELOCITY, CHORD_VELOCITY = 96, 72  # the solo stands out over its accompaniment
+SOLO_VELOCITY, CHORD_VELOCITY = 96, 72  # the solo stands out over its accompaniment (the
+# solo's level without recorded dynamics)
 FALLBACK = {"C": ("C",), "S": ("S", "C"), "A": ("A", "S", "C"), "X": ("X", "A", "S", "C")}
 """The classes a note may take, in order, when its chord has no pitch of the one asked for."""
 PITCH_RANGE = (55, 84)
@@ -49,14 +51,22 @@ gaps between them."""
 
 def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random.Generator,
                  pitch_range: tuple[int, int] = PITCH_RANGE, max_leap: int = MAX_LEAP,
-                 min_repeat_distance: Fraction = MIN_REPEAT_DISTANCE) -> Solo:
+                 min_repeat_distance: Fraction = MIN_REPEAT_DISTANCE,
+                 dynamics: dict | None = None) -> Solo:
     """The solo the tokens describe over `progression`, deterministic given `rng`'s state.
+
+    Each note's velocity follows `dynamics` (the vocabulary metadata's ``dynamics``: the training
+    solo's loudness by position in the bar), or the accent model of `lstm_core.music.jazz.
+    dynamics` without it; its random deviations come from a generator spawned from `rng`, so the
+    pitches are those the same `rng` gives without dynamics.
 
     `tokens` is consumed only as far as the progression needs, so it may be a generator that
     samples on demand; a list should hold `tokens_needed` tokens or more (extra ones are unused).
     """
     elements = (e for e in map(parse_token, tokens) if e is not None)
     chord_at = chord_finder(progression)
+    loudness = NoteLoudness(dynamics, measure_beats(progression[0]) if progression else
+                            Fraction(4), SOLO_VELOCITY, rng.spawn(1)[0])
     solo: Solo = []
     previous: symusic.Note | None = None
     position, bar_line = 0, Fraction(0)  # ticks; the next bar line in quarter notes, exact
@@ -72,7 +82,8 @@ def realize_solo(tokens: Iterable[str], progression: Progression, rng: np.random
                 chord = chord_at(Fraction(position, TICKS_PER_QUARTER))
                 pitch = _choose_pitch(element, chord, previous, position, rng, pitch_range,
                                       max_leap, min_repeat_distance)
-                previous = symusic.Note(position, length, pitch, SOLO_VELOCITY)
+                offset = Fraction(position, TICKS_PER_QUARTER) - bar_line + measure_beats(measure)
+                previous = symusic.Note(position, length, pitch, loudness.velocity(offset))
                 solo.append(previous)
             position += length
         position = measure_end
