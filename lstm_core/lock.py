@@ -23,7 +23,7 @@ import sys
 import time
 
 from lstm_core.errors import UsageError
-from lstm_core.files import writing
+from lstm_core.files import new_folders, writing
 
 
 class ModelLock:
@@ -51,13 +51,13 @@ class ModelLock:
         holder = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                              "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                              "command": shlex.join(sys.argv)}) + "\n"
-        with writing(self.path, len(holder.encode())):
+        folder = os.path.dirname(os.path.abspath(self.path))
+        with new_folders(folder), writing(self.path, len(holder.encode())):
             self._file = self._take(holder)
         return self
 
     def _take(self, holder: str):
         """The lock file, locked and holding `holder`."""
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         while True:
             file = open(self.path, "a+", encoding="utf-8")
             try:

@@ -229,7 +229,7 @@ def fill(mount: Path) -> None:
 def test_disk_full_for_the_lock_is_one_line_and_leaves_no_lock(small_tmpfs):
     fill(small_tmpfs)
     with pytest.raises(UsageError, match="no space left on the device of .*m.lock"):
-        ModelLock(str(small_tmpfs / "m")).acquire()
+        ModelLock(str(small_tmpfs / "logs" / "m")).acquire()  # nor the log folder it made
     assert os.listdir(small_tmpfs) == ["filler"]
 
 
