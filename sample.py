@@ -110,6 +110,8 @@ MODEL_KIND_FLAGS = {
                                                    "as long as its progression: give --bars or "
                                                    "--choruses)"),
     "solo_instrument": ((Family.JAZZ,), "a model trained with --encoding jazz"),
+    "seed": ((Family.TEXT,), "a text model (a piece starts from --primer_midi, --primer_notes "
+                             "or an excerpt of the training data)"),
 }
 # Files written besides the sample, and the suffix each must have.
 EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}
@@ -122,6 +124,8 @@ def validate_flags() -> None:
                          temperature=FLAGS.temperature, num_samples=FLAGS.num_samples,
                          top_p=FLAGS.top_p, choruses=FLAGS.choruses, bars=FLAGS.bars,
                          seconds=FLAGS.seconds)
+    limits.require_sample_bounds(FLAGS.sample_length, FLAGS.num_samples, FLAGS.bars,
+                                 FLAGS.seconds, FLAGS.choruses)
     lengths = [f"--{flag}" for flag in ("sample_length", "bars", "seconds")
                if FLAGS[flag].value is not None]
     if len(lengths) > 1:

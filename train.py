@@ -18,6 +18,7 @@ import time
 from typing import Sequence
 
 from lstm_core import cli, limits
+from lstm_core.corpus import CORPUS_FLAGS
 from lstm_core.kinds import MUSIC_ENCODINGS, Family, TokenKind
 
 import numpy as np
@@ -104,7 +105,8 @@ flags.DEFINE_enum("preset", None, list(PRESETS := {
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epochs": 60}
 
 # The flags' names before they were named as the fields of TrainingConfig and ModelConfig.
-for alias, name in (("epoch", "epochs"), ("units_number", "units"), ("layers_number", "layers")):
+ALIASES = (("epoch", "epochs"), ("units_number", "units"), ("layers_number", "layers"))
+for alias, name in ALIASES:
     flags.DEFINE_alias(alias, name)
 
 MEANINGFUL_VALIDATION = 1000  # tokens: below this, a validation loss is mostly noise
@@ -128,6 +130,9 @@ def apply_defaults() -> None:
 
 
 def validate_flags() -> None:
+    cli.refuse_aliases_with_their_flags(*ALIASES)
+    cli.refuse_flags_not_for(TokenKind(FLAGS.encoding), CORPUS_FLAGS,
+                             f"the encoding is {FLAGS.encoding}")
     cli.require_positive(**{name: getattr(FLAGS, name) for name in (
         "epochs", "batch_size", "sequence_length", "learning_rate", "learning_rate_decay",
         "gradient_clip", "units", "layers", "embedding_size", "log_frequency",
@@ -220,9 +225,7 @@ def main(argv: Sequence[str]) -> None:
     with distribute.failing_together(strategy):
         corpus = load_corpus(FLAGS.training_file, FLAGS.encoding, FLAGS.melody_part,
                              FLAGS.chord_parts, FLAGS.instruments, FLAGS.bpe_vocabulary)
-        if corpus.is_text and FLAGS["encoding"].present:
-            raise cli.UsageError(f"--encoding {FLAGS.encoding} is for music, but "
-                                 f"{corpus.source} is text; leave the flag out, or give MIDI files")
+        cli.refuse_flags_not_for(corpus.kind, CORPUS_FLAGS, f"{corpus.source} is text")
         vocabulary_path = FLAGS.vocabulary_file or (
             default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
             else os.path.join("data", FLAGS.model_name + ".vocab"))

@@ -10,6 +10,7 @@ with a full disk reported as such, and what interrupted saves leave behind.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -18,9 +19,10 @@ import sys
 import tensorflow as tf
 
 from lstm_core.errors import UsageError
-from lstm_core.files import no_space_message
+from lstm_core.files import atomic_write, writing
 
 PREFIX = "ckpt"
+INDEX = "checkpoint"  # the index's file name
 _DATA = re.compile(r"\.data-\d+-of-(\d+)$")
 
 
@@ -57,7 +59,7 @@ def latest(directory: str) -> str | None:
     found = readable(directory)
     if not found:
         return None
-    print(f"note: the checkpoint index {os.path.join(directory, 'checkpoint')} is missing; "
+    print(f"note: the checkpoint index {os.path.join(directory, INDEX)} is missing; "
           f"using the newest readable checkpoint, {found[-1]}", file=sys.stderr)
     return found[-1]
 
@@ -74,26 +76,38 @@ def tidy(directory: str) -> None:
         return
     found = readable(directory)
     if found:
-        tf.compat.v1.train.update_checkpoint_state(directory, found[-1],
-                                                   all_model_checkpoint_paths=found)
+        write_index(directory, found)
         print(f"the checkpoint index of {directory} was missing; rebuilt it from the files, "
               f"resuming from {os.path.basename(found[-1])}")
 
 
+def write_index(directory: str, paths: list[str]) -> None:
+    """Writes the index of `directory` naming `paths` (oldest first; the last is the newest),
+    as `tf.train.CheckpointManager` writes it: a text `CheckpointState` of relative paths, with
+    the times they were written, by which the manager deletes the oldest beyond its count."""
+    names = [os.path.relpath(path, directory) for path in paths]
+    lines = [f"model_checkpoint_path: {json.dumps(names[-1])}"]
+    for path, name in zip(paths, names):
+        lines += [f"all_model_checkpoint_paths: {json.dumps(name)}",
+                  f"all_model_checkpoint_timestamps: {os.path.getmtime(path + '.index')}"]
+    atomic_write(os.path.join(directory, INDEX), ("\n".join(lines) + "\n").encode())
+
+
 def save(manager: tf.train.CheckpointManager, step: int) -> str:
     """`manager.save` as checkpoint `step`; a full disk is a `UsageError` naming the folder and
-    the bytes a checkpoint needs, and leaves the previous checkpoints as they were."""
+    the bytes a checkpoint needs (`lstm_core.files.writing`), and leaves the previous
+    checkpoints as they were."""
     try:
-        return manager.save(checkpoint_number=step)
-    except (tf.errors.OpError, OSError) as e:
-        if "No space left" not in str(e) and "Disk quota" not in str(e):
-            raise
+        with writing(os.path.join(manager.directory, f"{PREFIX}-{step}"),
+                     size(manager.checkpoint)):
+            return manager.save(checkpoint_number=step)
+    except UsageError as full:
         for partial in glob.glob(os.path.join(glob.escape(manager.directory),
                                               f"{PREFIX}-{step}_temp*")):
             shutil.rmtree(partial, ignore_errors=True)
-        raise UsageError(no_space_message(os.path.join(manager.directory, f"{PREFIX}-{step}"),
-                                          size(manager.checkpoint))
-                         + f"; the checkpoint {manager.latest_checkpoint} is kept") from None
+        kept = (f"the checkpoint {manager.latest_checkpoint} is kept" if manager.latest_checkpoint
+                else "no checkpoint was saved")
+        raise UsageError(f"{full}; {kept}") from None
 
 
 def size(checkpoint: tf.train.Checkpoint) -> int:

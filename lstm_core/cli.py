@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from absl import app, flags, logging
 
 from lstm_core.errors import UsageError
-from lstm_core.files import check_output
+from lstm_core.files import check_output, storage_failure
 
 flags.DEFINE_bool("verbose", False, "Show TensorFlow's own log lines (its C++ start-up notices, "
                   "device probing such as 'failed call to cuInit', and its Python INFO lines), "
@@ -100,11 +100,13 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE) -> None:
+def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE,
+        check: Callable[[], None] | None = None) -> None:
     """`absl.app.run` with `UsageError` and flag errors turned into exit status 2, and Ctrl-C or
     SIGTERM outside the training loop (which saves a checkpoint itself) into the line
     `interrupted` and status 130 or 143 (a command that cannot resume says what it left
-    instead)."""
+    instead). `check` runs before TensorFlow loads: the flags and paths that can be checked
+    without it."""
 
     def guarded(argv: Sequence[str]) -> None:
         if len(argv) > 1:
@@ -112,6 +114,8 @@ def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE) -> 
         logging.set_verbosity(logging.INFO if verbose() else logging.WARNING)
         signal.signal(signal.SIGTERM, _raise_terminated)
         try:
+            if check is not None:
+                check()
             import_tensorflow_quietly()
             main(argv)
         except KeyboardInterrupt as stop:
@@ -122,7 +126,9 @@ def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE) -> 
         except OSError as e:  # a path the user gave that cannot be read or written
             if e.filename is None:
                 raise
-            fail(f"{e.filename}: {e.strerror}; check the path and its permissions")
+            full = storage_failure(e, e.filename, 0)
+            fail(str(full) if full else f"{e.filename}: {e.strerror}; check the path and its "
+                 "permissions")
 
     app.run(guarded, flags_parser=_parse_flags)
 
@@ -141,3 +147,27 @@ def require_output_paths(overwrite: bool = False, **paths: str | None) -> None:
     for name, path in paths.items():
         if path is not None:
             check_output(name, path, overwrite)
+
+
+def refuse_aliases_with_their_flags(*pairs: tuple[str, str],
+                                    flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """A `UsageError` naming both when an alias (`flags.DEFINE_alias`) and the flag it stands
+    for are both given: absl would silently keep whichever came last. `pairs`: (alias, flag)."""
+    for alias, name in pairs:
+        # Giving the alias counts as giving the flag too: more counts mean the flag itself.
+        times = flag_values[alias].present
+        if times and flag_values[name].present > times:
+            raise UsageError(f"--{alias} and --{name} are the same flag, given twice; give one "
+                             "of them")
+
+
+def refuse_flags_not_for(kind: object, flags_for: dict[str, tuple[tuple, str]], what: str,
+                         flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """A `UsageError` for the first flag given on the command line that does not apply to
+    `kind`: `flags_for` maps a flag to the kinds it applies to and what it needs (for the
+    message); `what` says what the input is instead. Such a flag would be silently ignored."""
+    for flag, (kinds, needs) in flags_for.items():
+        given = flag_values[flag]
+        if given.present and kind not in kinds:
+            value = ",".join(given.value) if isinstance(given.value, list) else given.value
+            raise UsageError(f"--{flag} {value} needs {needs}, but {what}; leave the flag out")

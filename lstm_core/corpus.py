@@ -14,19 +14,34 @@ from typing import Sequence
 
 import numpy as np
 
-from lstm_core import encoded_text
+from lstm_core import encoded_text, inputs
 from lstm_core.default_corpus import build_default_text
 from lstm_core.errors import UsageError
 from lstm_core.kinds import Family, TokenKind
 from lstm_core.preprocessing import Vocabulary, check_text_file
 
 
+_MIDITOK = (TokenKind.REMI, TokenKind.TSD, TokenKind.MIDILIKE)
+# The flags of train.py that only some corpora take: the token kinds each applies to, and what
+# it needs (`lstm_core.cli.refuse_flags_not_for`); on another corpus it would be ignored.
+CORPUS_FLAGS = {
+    "encoding": (tuple(kind for kind in TokenKind if not kind.is_text),
+                 "music (MIDI, MusicXML, Humdrum or ABC files, or music21:NAME)"),
+    "instruments": ((*_MIDITOK, TokenKind.NOTES), "music in an event or note encoding (remi, "
+                                                  "tsd, midilike or notes)"),
+    "bpe_vocabulary": (_MIDITOK, "music in a MidiTok encoding (remi, tsd or midilike)"),
+    "melody_part": ((TokenKind.JAZZ,), "--encoding jazz"),
+    "chord_parts": ((TokenKind.JAZZ,), "--encoding jazz"),
+}
+
+
 @dataclasses.dataclass
 class Corpus:
-    tokens: Sequence[str] | None  # a list of music events; None for text (read from `source`)
+    tokens: Sequence[str] | None  # a list of music events; None for text (read from `file`)
     kind: TokenKind
     metadata: dict
-    source: str  # names the data in messages; the file of a text corpus
+    source: str  # names the data in messages
+    file: str | None = None  # the text's file: `source`, or its copy when that is a stream
 
     @property
     def is_text(self) -> bool:
@@ -43,29 +58,32 @@ def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
     (`lstm_core.music.tokenizer`, with MidiTok's BPE of `bpe_vocabulary` tokens when > 0) of
     the `instruments` named (`lstm_core.music.constants.programs_named`).
     `encoding` ``jazz`` reads a solo over chords instead (`lstm_core.music.jazz`), with the
-    melody and chord parts guessed unless given. Anything else is UTF-8 text.
+    melody and chord parts guessed unless given. Anything else is UTF-8 text. A FIFO or a
+    device is read once, without blocking, into a local copy (`lstm_core.inputs`).
     """
+    readable = (inputs.local_copy(training_file, "--training_file")
+                if training_file and inputs.is_stream(training_file) else training_file)
     if encoding == TokenKind.JAZZ:
         from lstm_core.music import jazz
 
         if not training_file:
             raise UsageError("--encoding jazz needs --training_file: a MIDI file with a solo "
                              "over an accompaniment, a lead sheet, or music21:NAME")
-        tokens, metadata = jazz.load_jazz_corpus(training_file, melody_part, chord_parts)
+        tokens, metadata = jazz.load_jazz_corpus(readable, melody_part, chord_parts)
         return Corpus(tokens, jazz.ENCODING, metadata, training_file)
     if training_file:
         from lstm_core import music
 
-        if music.is_music_source(training_file):
+        if music.is_music_source(readable):
             from lstm_core.music.constants import programs_named
 
-            tokens, metadata = music.load_corpus(training_file, encoding,
+            tokens, metadata = music.load_corpus(readable, encoding,
                                                  programs_named(instruments),
                                                  bpe_vocabulary=bpe_vocabulary)
             return Corpus(tokens, TokenKind(metadata["encoding"]), metadata, training_file)
-    path = training_file or build_default_text()
+    path = readable or build_default_text()
     check_text_file(path)
-    return Corpus(None, TokenKind.CHARACTERS, {}, path)
+    return Corpus(None, TokenKind.CHARACTERS, {}, training_file or path, path)
 
 
 def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False
@@ -88,10 +106,10 @@ def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool
         print(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
     if corpus.is_text:
         if vocabulary is None:
-            vocabulary, digest = encoded_text.build_vocabulary(corpus.source, allow_unknown)
+            vocabulary, digest = encoded_text.build_vocabulary(corpus.file, allow_unknown)
         else:
-            digest = encoded_text.corpus_digest(corpus.source)
-        ids = encoded_text.encoded_ids(corpus.source, vocabulary, vocabulary_path, digest)
+            digest = encoded_text.corpus_digest(corpus.file)
+        ids = encoded_text.encoded_ids(corpus.file, vocabulary, vocabulary_path, digest)
         return vocabulary, ids, digest
     vocabulary = vocabulary or Vocabulary.build(corpus.tokens, corpus.kind, allow_unknown,
                                                 corpus.metadata)

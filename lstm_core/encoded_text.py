@@ -25,7 +25,8 @@ import numpy as np
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_writer
 from lstm_core.kinds import TokenKind
-from lstm_core.preprocessing import Vocabulary, describe_tokens, not_utf8
+from lstm_core.inputs import not_utf8
+from lstm_core.preprocessing import Vocabulary, describe_tokens
 from lstm_core.progress import ProgressBar
 
 CHUNK_BYTES = 1 << 24
@@ -138,7 +139,8 @@ def _write_cache(path: str, vocabulary: Vocabulary, cache: str, header: dict) ->
     if vocabulary.unknown_token is not None:
         table[~known] = vocabulary.ids[vocabulary.unknown_token]
     length = 0
-    with atomic_writer(cache) as f:
+    at_most = HEADER_BYTES + os.path.getsize(path) * vocabulary.id_dtype.itemsize  # 1 byte ≥ 1 id
+    with atomic_writer(cache, at_most) as f:
         f.write(b" " * HEADER_BYTES)
         for points, _ in code_points(path, "encoding"):
             if vocabulary.unknown_token is None and not known[points].all():

@@ -19,7 +19,8 @@ and ``assets/vocabulary.vocab`` (the model's vocabulary file: id i is the i-th t
 ``step.tflite``: the step for TensorFlow Lite (`tf.lite.Interpreter`, or LiteRT on a phone).
 `generate` and `generate_text` run the sampler's own compiled loop, so for the same settings
 they write what `sample.py` writes. The export is built in a folder beside ``--output_dir`` and
-renamed into place when complete.
+renamed into place when complete; missing parent folders are created. ``--overwrite`` replaces
+only a folder an export wrote (it holds ``.lstm-core-export``; see docs/files.md).
 """
 
 from __future__ import annotations
@@ -30,17 +31,56 @@ import tempfile
 from typing import Sequence
 
 from lstm_core import cli
+from lstm_core.files import (EXPORT_MARKER, check_output_folder, new_folders,
+                             require_model_folder, writing)
 
-if __name__ == "__main__":  # the app: TensorFlow's start-up chatter captured, as cli.run does
-    cli.import_tensorflow_quietly()
+
+def check_paths() -> None:
+    """The model and the folder to write, checked before TensorFlow loads."""
+    from absl import flags
+
+    require_model_folder(flags.FLAGS.logdir, flags.FLAGS.model_name)
+    check_output_folder("output_dir", flags.FLAGS.output_dir, flags.FLAGS.overwrite)
+
+
+def main(argv: Sequence[str]) -> None:
+    from absl import flags
+
+    from lstm_core.export import TFLITE_FILE, export  # this file as a module: with TensorFlow
+    from lstm_core.saved import ModelFolder
+
+    FLAGS = flags.FLAGS
+    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
+    model, vocabulary, _ = folder.load()
+    export(model, vocabulary, folder.vocabulary, FLAGS.output_dir, FLAGS.overwrite)
+    names = "generate, generate_text, step" if vocabulary.is_text else "generate, step"
+    print(f"wrote {FLAGS.output_dir}: a SavedModel with the signatures {names} (list them with "
+          f"saved_model_cli show --dir {FLAGS.output_dir} --all), the vocabulary in assets/, "
+          f"and the step for TensorFlow Lite in {os.path.join(FLAGS.output_dir, TFLITE_FILE)}")
+
+
+# The app comes before TensorFlow's import, so that its flags and paths are checked first;
+# `cli.run` exits, and `main` imports this file again as the module `lstm_core.export`.
+if __name__ == "__main__":
+    from absl import flags
+
+    flags.DEFINE_string("model_name", "lyrics", "The model to export (logs/<model_name>/).")
+    flags.DEFINE_string("logdir", "logs", "Folder of the models.")
+    flags.DEFINE_string("output_dir", None, "The folder to write, with its missing parents (it "
+                        "must not exist or be empty, unless --overwrite).")
+    flags.DEFINE_bool("overwrite", False, "Replace an existing --output_dir that an export wrote "
+                      "(it holds .lstm-core-export), once the new export is complete.")
+    flags.mark_flag_as_required("output_dir")
+    cli.run(main, interrupted="interrupted: nothing was written (no partial export is left)",
+            check=check_paths)
 
 import tensorflow as tf  # noqa: E402
 
-from lstm_core.files import check_output_folder
-from lstm_core.model import LanguageModel
-from lstm_core.preprocessing import Vocabulary
-from lstm_core.sampler import Sampler
-from lstm_core.trainer import pack_state, unpack_state
+from lstm_core import checkpoints  # noqa: E402
+from lstm_core.model import LanguageModel  # noqa: E402
+from lstm_core.preprocessing import Vocabulary  # noqa: E402
+from lstm_core.sampler import Sampler  # noqa: E402
+from lstm_core.trainer import pack_state, unpack_state  # noqa: E402
 
 CHUNK_LENGTH = 100  # tokens per compiled call of the exported loop
 TFLITE_FILE = "step.tflite"
@@ -106,55 +146,34 @@ class ExportedModel(tf.Module):
 
 def export(model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str, output_dir: str,
            overwrite: bool = False) -> None:
-    """Writes the SavedModel and ``step.tflite`` into `output_dir`: built beside it, then
-    renamed into place, so that `output_dir` is never half written (an existing one that holds
-    files is replaced only with `overwrite`, and only once the new export is complete; see
-    docs/files.md)."""
+    """Writes the SavedModel, ``step.tflite`` and `EXPORT_MARKER` into `output_dir` (and its
+    missing parents): built beside it, then renamed into place, so that `output_dir` is never
+    half written. An existing one that holds files is replaced only with `overwrite`, only when
+    an export wrote it, and only once the new export is complete; a full disk is one line and
+    leaves nothing behind (see docs/files.md)."""
     check_output_folder("output_dir", output_dir, overwrite)
-    output_dir = os.path.abspath(output_dir)
+    output_dir = os.path.realpath(output_dir)  # a link to the folder stays a link
     parent = os.path.dirname(output_dir)
-    # Built inside a private folder beside `output_dir` (same file system: renames are atomic),
-    # in a subfolder that the save creates with the user's permissions.
-    workspace = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(output_dir)}.partial-")
-    building, replaced = os.path.join(workspace, "export"), os.path.join(workspace, "replaced")
-    try:
-        module = ExportedModel(model, vocabulary, vocabulary_file)
-        tf.saved_model.save(module, building, signatures=module.signatures())
-        converter = tf.lite.TFLiteConverter.from_concrete_functions(
-            [module.step.get_concrete_function()], module.model)
-        with open(os.path.join(building, TFLITE_FILE), "wb") as f:
-            f.write(converter.convert())
-        if os.path.exists(output_dir):
-            os.rename(output_dir, replaced)
-        os.rename(building, output_dir)
-    finally:
-        shutil.rmtree(workspace, ignore_errors=True)
-
-
-def main(argv: Sequence[str]) -> None:
-    from absl import flags
-
-    from lstm_core.saved import ModelFolder
-
-    FLAGS = flags.FLAGS
-    check_output_folder("output_dir", FLAGS.output_dir, FLAGS.overwrite)  # before the work
-    folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
-    model, vocabulary, _ = folder.load()
-    export(model, vocabulary, folder.vocabulary, FLAGS.output_dir, FLAGS.overwrite)
-    names = "generate, generate_text, step" if vocabulary.is_text else "generate, step"
-    print(f"wrote {FLAGS.output_dir}: a SavedModel with the signatures {names} (list them with "
-          f"saved_model_cli show --dir {FLAGS.output_dir} --all), the vocabulary in assets/, "
-          f"and the step for TensorFlow Lite in {os.path.join(FLAGS.output_dir, TFLITE_FILE)}")
-
-
-if __name__ == "__main__":
-    from absl import flags
-
-    flags.DEFINE_string("model_name", "lyrics", "The model to export (logs/<model_name>/).")
-    flags.DEFINE_string("logdir", "logs", "Folder of the models.")
-    flags.DEFINE_string("output_dir", None, "The folder to write (it must not exist, unless "
-                        "--overwrite).")
-    flags.DEFINE_bool("overwrite", False, "Replace an existing --output_dir once the new export "
-                      "is complete.")
-    flags.mark_flag_as_required("output_dir")
-    cli.run(main, interrupted="interrupted: nothing was written (no partial export is left)")
+    # The SavedModel's variables, and their copy in the TFLite step.
+    needed = 2 * checkpoints.size(tf.train.Checkpoint(model=model))
+    with new_folders(parent), writing(output_dir, needed):
+        # Built inside a private folder beside `output_dir` (same file system: renames are
+        # atomic), in a subfolder that the save creates with the user's permissions.
+        workspace = tempfile.mkdtemp(dir=parent,
+                                     prefix=f".{os.path.basename(output_dir)}.partial-")
+        building, replaced = os.path.join(workspace, "export"), os.path.join(workspace, "replaced")
+        try:
+            module = ExportedModel(model, vocabulary, vocabulary_file)
+            tf.saved_model.save(module, building, signatures=module.signatures())
+            converter = tf.lite.TFLiteConverter.from_concrete_functions(
+                [module.step.get_concrete_function()], module.model)
+            with open(os.path.join(building, TFLITE_FILE), "wb") as f:
+                f.write(converter.convert())
+            with open(os.path.join(building, EXPORT_MARKER), "w", encoding="utf-8") as f:
+                f.write("written by python -m lstm_core.export: --overwrite may replace this "
+                        "folder\n")
+            if os.path.exists(output_dir):
+                os.rename(output_dir, replaced)
+            os.rename(building, output_dir)
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)

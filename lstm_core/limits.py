@@ -21,6 +21,23 @@ MAX_LAYERS = 64  # deeper stacks of LSTMs do not train; a larger count is a typi
 TEMPERATURE_RANGE = (0.01, 100.0)  # below: --greedy; above: uniform noise
 MAX_LEARNING_RATE = 1.0  # Adam's steps are about this large: beyond it the loss diverges
 
+# Sizes of a sample: beyond these, sampling cannot finish within a day on this machine, so a
+# larger value is a mistake rather than a choice.
+DAY = 86_400  # seconds
+# Generation of the default 2x128 model (docs/performance.md): 24,131 tokens/s for one stream,
+# 129,745 tokens/s for 64 streams side by side; smaller models are not much faster per token.
+MAX_SAMPLE_LENGTH = 24_131 * DAY  # tokens of one sample (about 2.1e9)
+MAX_TOKENS = 129_745 * DAY  # tokens of all the samples together (about 1.1e10)
+# Without --sample_length, a sample has at least this many tokens (sample.py: 1,500 characters
+# of text, 1,000 music tokens, a jazz solo's progression of several bars).
+DEFAULT_LENGTH_AT_LEAST = 1000
+# A jazz solo is realised over its chords in Python at about 450 bars a second (measured: 8,000
+# bars over a 4-bar chorus in 16 s, tests/test_jazz_realize.py's tokens); a music piece takes
+# at least a token a bar.
+MAX_BARS = 450 * DAY  # bars of a piece or a solo (about 3.9e7)
+# A 4/4 bar at the fastest tempo (400 beats a minute) lasts 0.6 s.
+MAX_SECONDS = MAX_BARS * 0.6
+
 
 def parameters(vocabulary_size: int, embedding_size: int, units: int, layers: int) -> int:
     """Weights of the language model: embedding, each layer's kernels and bias, the output."""
@@ -60,6 +77,32 @@ def available_bytes() -> int:
     if limit.isdigit() and used.isdigit():
         available = min(available, int(limit) - int(used))
     return available
+
+
+def require_sample_bounds(sample_length: int | None, num_samples: int, bars: int | None,
+                          seconds: float | None, choruses: int) -> None:
+    """A `UsageError` for the first size of a sample beyond what a day of work makes here
+    (the bounds above), naming the flag and its bound; None: the flag is not given."""
+    sample_length, bars, seconds = sample_length or 0, bars or 0, seconds or 0
+    length = sample_length or DEFAULT_LENGTH_AT_LEAST
+    for flag, value, bound, asked in (
+            ("sample_length", sample_length, MAX_SAMPLE_LENGTH, f"{sample_length:,} tokens"),
+            ("num_samples", num_samples * length, MAX_TOKENS,
+             f"{num_samples:,} samples of {length:,} tokens, {num_samples * length:,} in all"),
+            ("bars", bars, MAX_BARS, f"{bars:,} bars"),
+            ("choruses", choruses, MAX_BARS, f"{choruses:,} choruses of a bar or more"),
+            ("seconds", seconds, MAX_SECONDS, f"{seconds:,g} seconds")):
+        if value > bound:
+            raise UsageError(f"--{flag} asks for {asked}; at most {bound:,.0f} can be made in a "
+                             "day on this machine (lstm_core.limits); ask for less")
+
+
+def require_solo_bars(bars: int) -> None:
+    """A `UsageError` when a solo of `bars` (``--choruses`` times its progression) is beyond
+    `MAX_BARS`."""
+    if bars > MAX_BARS:
+        raise UsageError(f"--choruses asks for a solo of {bars:,} bars; at most {MAX_BARS:,} can "
+                         "be realised in a day on this machine (lstm_core.limits); ask for fewer")
 
 
 def require_fits(what: str, needed: int, lower: str) -> None:

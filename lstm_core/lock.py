@@ -23,6 +23,7 @@ import sys
 import time
 
 from lstm_core.errors import UsageError
+from lstm_core.files import new_folders, writing
 
 
 class ModelLock:
@@ -43,18 +44,28 @@ class ModelLock:
         return self.acquire()
 
     def acquire(self) -> "ModelLock":
-        """Takes the lock, or raises a `UsageError` naming the process that holds it."""
+        """Takes the lock, or raises a `UsageError` naming the process that holds it (or the
+        full disk that cannot hold the lock file: `lstm_core.files.writing`)."""
         if not self.chief:
             return self
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        holder = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                             "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                             "command": shlex.join(sys.argv)}) + "\n"
+        folder = os.path.dirname(os.path.abspath(self.path))
+        with new_folders(folder), writing(self.path, len(holder.encode())):
+            self._file = self._take(holder)
+        return self
+
+    def _take(self, holder: str):
+        """The lock file, locked and holding `holder`."""
         while True:
             file = open(self.path, "a+", encoding="utf-8")
             try:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = _describe(_read_holder(file))
+                holding = _describe(_read_holder(file))
                 file.close()
-                raise UsageError(f"model {self.model_root} is being trained by {holder}; wait "
+                raise UsageError(f"model {self.model_root} is being trained by {holding}; wait "
                                  f"for it to end, or stop it, then run the command again "
                                  f"(the lock is {self.path})") from None
             # A releasing holder deletes the file after we opened it: lock the new one instead.
@@ -64,14 +75,17 @@ class ModelLock:
         stale = _read_holder(file)
         if stale:  # its process ended without releasing it (killed): the kernel freed the lock
             print(f"taking over the lock {self.path} of {_describe(stale)}, which has ended")
-        file.seek(0)
-        file.truncate()
-        file.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                               "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                               "command": shlex.join(sys.argv)}) + "\n")
-        file.flush()
-        self._file = file
-        return self
+        try:
+            file.seek(0)
+            file.truncate()
+            file.write(holder)
+            file.flush()
+        except OSError:  # a full disk: no lock file is left behind
+            os.unlink(self.path)
+            with contextlib.suppress(OSError):  # closing flushes the same unwritten line
+                file.close()
+            raise
+        return file
 
     def release(self) -> None:
         """Deletes the lock file and releases the lock (deleting first: a waiting process that

@@ -40,6 +40,7 @@ import numpy as np
 
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_write
+from lstm_core.inputs import is_stream, local_copy, not_utf8
 from lstm_core.kinds import Family, TokenKind
 
 FORMAT = "lstm-core vocabulary"
@@ -236,15 +237,12 @@ def check_text_file(path: str, flag: str = "--training_file") -> None:
                          "corpus to learn")
 
 
-def not_utf8(path: str, flag: str, offset: int, byte: bytes) -> UsageError:
-    return UsageError(f"{flag} {path} is not UTF-8 (byte {offset}: {byte!r}); convert it, for "
-                      "example with iconv -t UTF-8")
-
-
 def read_text_file(path: str, flag: str = "--training_file") -> str:
-    """The text of a UTF-8 corpus, or a `UsageError` naming the file and the fix."""
-    check_text_file(path, flag)
-    with open(path, "rb") as f:
+    """The text of a UTF-8 corpus, or a `UsageError` naming the file and the fix. A FIFO or a
+    device is read without blocking (`lstm_core.inputs`)."""
+    readable = local_copy(path, flag) if is_stream(path) else path
+    check_text_file(readable, flag)
+    with open(readable, "rb") as f:
         raw = f.read()
     try:
         return raw.decode("utf-8-sig")  # a byte-order mark is no character of the corpus

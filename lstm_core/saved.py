@@ -14,38 +14,16 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 
 import tensorflow as tf
 
 from lstm_core import checkpoints
 from lstm_core.best_checkpoint import BEST_FOLDER
 from lstm_core.errors import UsageError
-from lstm_core.files import atomic_write
+from lstm_core.files import atomic_write, model_root, no_trained_model
 from lstm_core.lock import ModelLock, is_chief
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.preprocessing import Vocabulary
-
-
-def model_root(log_dir: str, model_name: str) -> str:
-    """The folder of `model_name`: ``<log_dir>/<model_name>`` for a name (one or more path
-    components, none empty, ``.`` or ``..``), or the path itself for an explicit path (one that
-    starts with ``/``, ``./`` or ``../``), which must not be the log folder, the current folder
-    or one above it. Anything else is a `UsageError`."""
-    explicit = model_name.startswith(("/", "./", "../"))
-    if explicit:
-        root = os.path.normpath(model_name)
-        here = os.path.abspath(os.curdir)
-        if (os.path.abspath(root) in (os.path.abspath(log_dir), here)
-                or here.startswith(os.path.join(os.path.abspath(root), ""))):
-            raise UsageError(f"--model_name {model_name} is the log folder, the current folder "
-                             "or one above it; give a folder of its own, such as ./models/lyrics")
-        return root
-    if any(part in ("", ".", "..") for part in model_name.split("/")):
-        raise UsageError(f"--model_name {model_name!r} is not a model name; give a name such "
-                         f"as lyrics (kept in {log_dir}/lyrics), or an explicit path that starts "
-                         "with /, ./ or ../")
-    return os.path.join(log_dir, model_name)
 
 
 class ModelFolder:
@@ -97,8 +75,7 @@ class ModelFolder:
         or a step number; a `UsageError` naming those there are when it is not there."""
         latest = checkpoints.latest(self.checkpoints)
         if not self.exists() or latest is None:
-            raise UsageError(f"--model_name {self.name}: no trained model in {self.root}; train "
-                             f"one with: python train.py --model_name {shlex.quote(self.name)} ...")
+            raise no_trained_model(self.name, self.root)
         best = tf.train.latest_checkpoint(os.path.join(self.checkpoints, BEST_FOLDER))
         if checkpoint == "latest":
             return latest

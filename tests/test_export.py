@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from lstm_core.export import TFLITE_FILE, export
+from lstm_core.files import EXPORT_MARKER
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.preprocessing import Vocabulary
 from lstm_core.saved import ModelFolder
@@ -134,12 +135,16 @@ def test_an_existing_output_dir_is_kept_unless_overwrite(exported):
     (exported / "taken" / "keep.txt").write_text("mine", encoding="utf-8")
     refused = run_module("--model_name", "words", "--output_dir", "taken", cwd=exported)
     assert_usage_error(refused, "--output_dir", "--overwrite")
+    # --overwrite replaces only an export: a folder of the user's is kept even then.
+    kept = run_module("--model_name", "words", "--output_dir", "taken", "--overwrite",
+                      cwd=exported)
+    assert_usage_error(kept, "--output_dir taken holds files no export wrote", EXPORT_MARKER)
     assert (exported / "taken" / "keep.txt").read_text(encoding="utf-8") == "mine"
-    replaced = run_module("--model_name", "words", "--output_dir", "taken", "--overwrite",
+    replaced = run_module("--model_name", "words", "--output_dir", "out", "--overwrite",
                           cwd=exported)
     assert replaced.returncode == 0, replaced.stderr
-    assert sorted(os.listdir(exported / "taken")) == ["assets", "fingerprint.pb",
-                                                      "saved_model.pb", TFLITE_FILE, "variables"]
+    assert sorted(os.listdir(exported / "out")) == [EXPORT_MARKER, "assets", "fingerprint.pb",
+                                                    "saved_model.pb", TFLITE_FILE, "variables"]
     assert not [name for name in os.listdir(exported) if name.startswith(".")]  # nothing left
 
 

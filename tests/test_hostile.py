@@ -222,6 +222,79 @@ def test_a_save_failing_with_enospc_is_a_usage_error(tmp_path):
     assert not (tmp_path / "ckpt-7_temp").exists()
 
 
+def fill(mount: Path) -> None:
+    (mount / "filler").write_bytes(b"\0" * shutil.disk_usage(mount).free)
+
+
+def test_disk_full_for_the_lock_is_one_line_and_leaves_no_lock(small_tmpfs):
+    fill(small_tmpfs)
+    with pytest.raises(UsageError, match="no space left on the device of .*m.lock"):
+        ModelLock(str(small_tmpfs / "logs" / "m")).acquire()  # nor the log folder it made
+    assert os.listdir(small_tmpfs) == ["filler"]
+
+
+def test_disk_full_while_exporting_leaves_nothing(small_tmpfs):
+    from lstm_core.export import export
+    from lstm_core.preprocessing import Vocabulary
+
+    manager, model = tiny_manager(small_tmpfs)
+    vocabulary = Vocabulary([chr(97 + n % 26) * (1 + n // 26) for n in range(40)])
+    vocabulary.save(str(small_tmpfs / "v.vocab"))
+    fill(small_tmpfs)
+    with pytest.raises(UsageError, match="no space left on the device of .*out"):
+        export(model, vocabulary, str(small_tmpfs / "v.vocab"), str(small_tmpfs / "new" / "out"))
+    assert sorted(os.listdir(small_tmpfs)) == ["filler", "v.vocab"]  # no partial folder
+
+
+def test_one_path_turns_every_storage_failure_into_one_line(tmp_path):
+    import errno
+
+    for error in (OSError(errno.ENOSPC, "No space left on device"),
+                  OSError(errno.EDQUOT, "Disk quota exceeded"),
+                  RuntimeError("SaveV2: No space left on device [Op:SaveV2]")):
+        with pytest.raises(UsageError, match=f"no space left on the device of {tmp_path}"):
+            with files.writing(str(tmp_path), 10):
+                raise error
+    with pytest.raises(UsageError, match="read-only; write elsewhere"):
+        with files.writing(str(tmp_path), 10):
+            raise OSError(errno.EROFS, "Read-only file system")
+    with pytest.raises(OSError, match="denied"):  # not the storage's: as it was
+        with files.writing(str(tmp_path), 10):
+            raise PermissionError(errno.EACCES, "Permission denied")
+
+
+# ---- inputs that are not files: FIFOs, devices ---------------------------------------------------
+def test_a_fifo_with_no_writer_is_refused_and_one_with_a_writer_is_read(tmp_path, monkeypatch):
+    from lstm_core import inputs
+    from lstm_core.preprocessing import read_text_file
+
+    monkeypatch.setattr(inputs, "WAIT_SECONDS", 0.2)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="--input_file .*fifo gave nothing within 0.2 s"):
+        read_text_file(str(fifo), "--input_file")
+    writer = subprocess.Popen(["sh", "-c", f"sleep 0.1; printf 'la la\\n' > {fifo}"])
+    assert read_text_file(str(fifo), "--input_file") == "la la\n"
+    writer.wait()
+    for device, problem in (("/dev/null", "ended without giving anything"),
+                            ("/dev/zero", "gives binary data")):
+        with pytest.raises(UsageError, match=problem):
+            read_text_file(device, "--input_file")
+
+
+def test_a_corpus_from_a_fifo_is_read_once_into_a_copy(tmp_path):
+    from lstm_core.corpus import load_corpus, vocabulary_and_ids
+
+    fifo = tmp_path / "lyrics.txt"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"printf 'sing along\\n' > {fifo}"])
+    corpus = load_corpus(str(fifo))
+    writer.wait()
+    assert corpus.source == str(fifo) and Path(corpus.file).read_text() == "sing along\n"
+    vocabulary, ids, _ = vocabulary_and_ids(corpus, str(tmp_path / "v.vocab"))
+    assert vocabulary.decode(ids) == "sing along\n"
+
+
 # ---- checkpoints: a lost index, interrupted saves ------------------------------------------------
 def test_a_lost_index_is_recovered_from_the_files(tmp_path, capsys):
     manager, model = tiny_manager(tmp_path)
@@ -324,6 +397,57 @@ def test_memory_estimates_refuse_what_cannot_fit():
                                                  + 129 * 48)
 
 
+def test_sizes_of_a_sample_beyond_a_day_of_work_are_refused():
+    from lstm_core.music.jazz.chords import parse_progression, solo_form
+
+    limits.require_sample_bounds(None, 1, None, None, 1)  # the defaults
+    limits.require_sample_bounds(limits.MAX_SAMPLE_LENGTH, 1, limits.MAX_BARS,
+                                 limits.MAX_SECONDS, limits.MAX_BARS)
+    for sizes, flag in (((limits.MAX_SAMPLE_LENGTH + 1, 1, None, None, 1), "--sample_length"),
+                        ((None, limits.MAX_TOKENS, None, None, 1), "--num_samples"),
+                        ((None, 1, limits.MAX_BARS + 1, None, 1), "--bars"),
+                        ((None, 1, None, limits.MAX_SECONDS * 2, 1), "--seconds"),
+                        ((None, 1, None, None, limits.MAX_BARS + 1), "--choruses")):
+        with pytest.raises(UsageError, match=f"{flag} asks for .* in a day"):
+            limits.require_sample_bounds(*sizes)
+    chorus = parse_progression("C | G | F | C", 4)
+    with pytest.raises(UsageError, match="a solo of 40,000,000 bars"):
+        solo_form(chorus, choruses=10_000_000)
+    assert len(solo_form(chorus, choruses=3)) == 12
+
+
+def test_flags_for_another_kind_and_aliases_given_twice_are_refused():
+    from absl import flags
+
+    from lstm_core import cli
+    from lstm_core.corpus import CORPUS_FLAGS
+    from lstm_core.kinds import TokenKind
+
+    values = flags.FlagValues()
+    flags.DEFINE_integer("epochs", 10, "", flag_values=values)
+    flags.DEFINE_alias("epoch", "epochs", flag_values=values)
+    for name in CORPUS_FLAGS:
+        flags.DEFINE_string(name, None, "", flag_values=values)
+    for argv, given_twice in ((["--epoch", "3"], False), (["--epochs", "3"], False),
+                              (["--epochs", "1", "--epoch", "3"], True),
+                              (["--epoch", "1", "--epochs", "3"], True)):
+        values.unparse_flags()
+        values(["app", *argv])
+        if given_twice:
+            with pytest.raises(UsageError, match="--epoch and --epochs are the same flag"):
+                cli.refuse_aliases_with_their_flags(("epoch", "epochs"), flag_values=values)
+        else:
+            cli.refuse_aliases_with_their_flags(("epoch", "epochs"), flag_values=values)
+    values.unparse_flags()
+    values(["app", "--instruments", "kazoo", "--melody_part", "1"])
+    cli.refuse_flags_not_for(TokenKind.NOTES, {"instruments": CORPUS_FLAGS["instruments"]}, "",
+                             values)
+    for kind, flag in ((TokenKind.CHARACTERS, "instruments"), (TokenKind.REMI, "melody_part"),
+                       (TokenKind.JAZZ, "instruments")):
+        with pytest.raises(UsageError, match=f"--{flag} .* needs .*, but it is {kind}"):
+            cli.refuse_flags_not_for(kind, CORPUS_FLAGS, f"it is {kind}", values)
+
+
 # ---- the commands, as a user runs them -----------------------------------------------------------
 def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
     """Each case on its own copy of the model; all run side by side."""
@@ -341,6 +465,7 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
     config = json.loads((edited_config / "config.json").read_text())
     (edited_config / "config.json").write_text(json.dumps({**config, "units": 32}))
     held = ModelLock(str(model_copy(trained, tmp_path, "locked"))).acquire()
+    os.mkfifo(tmp_path / "fifo")  # that nothing writes to
     sample = ["--model_name", "tiny", "--sample_length", "20", "--seed", "Sing "]
     train = ["--training_file", "lyrics.txt", "--vocabulary_file", "lyrics.vocab", *TINY]
     results = run_all({
@@ -375,6 +500,29 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
         "locked": command("train.py", *train, "--model_name", "tiny", "--logdir", "locked"),
         "proc": command("train.py", "--training_file", "/proc/cpuinfo", "--model_name", "cpu",
                         *TINY),
+        "export over logs": command("lstm_core.export", "--model_name", "tiny", "--output_dir",
+                                    "logs", "--overwrite"),
+        "export over here": command("lstm_core.export", "--model_name", "tiny", "--output_dir",
+                                    ".", "--overwrite"),
+        "export over parent": command("lstm_core.export", "--model_name", "tiny",
+                                      "--output_dir", "..", "--overwrite"),
+        "export to ''": command("lstm_core.export", "--model_name", "tiny", "--output_dir", ""),
+        "fifo without writer": command("train.py", *train, "--training_file", "fifo"),
+        "fifo to preprocess": command("lstm_core.preprocessing", "--input_file", "fifo",
+                                      "--vocabulary_file", "fifo.vocab"),
+        "endless zeros": command("lstm_core.preprocessing", "--input_file", "/dev/zero",
+                                 "--vocabulary_file", "zero.vocab"),
+        "bpe on text": command("train.py", *train, "--bpe_vocabulary=-1"),
+        "kazoo on text": command("train.py", *train, "--instruments", "kazoo"),
+        "jazz parts on remi": command("train.py", *train, "--melody_part", "0"),
+        "epochs twice": command("train.py", *train, "--epochs", "1", "--epoch", "3"),
+        "units twice": command("train.py", *train, "--units", "16", "--units_number", "32"),
+        "layers twice": command("train.py", *train, "--layers", "1", "--layers_number", "3"),
+        "endless choruses": command("sample.py", "--model_name", "tiny", "--output_file",
+                                    "solo.mid", "--chords", "C | G", "--choruses",
+                                    "1000000000"),
+        "countless samples": command("sample.py", *sample, "--output_file", "x.txt",
+                                     "--num_samples", "1000000000"),
     }, tmp_path)
     held.release()
     expected = {
@@ -383,7 +531,7 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
         "stdout twice": ["--output_file - writes one sample"],
         "nan temperature": ["--temperature is nan"], "nan top_p": ["--top_p is nan"],
         "tiny temperature": ["--temperature 1e-09", "--greedy"],
-        "absurd length": ["sampling 1 x 1000000000000000 tokens needs about", "--sample_length"],
+        "absurd length": ["--sample_length asks for 1,000,000,000,000,000 tokens", "in a day"],
         "short vocabulary": ["short/tiny/vocabulary.vocab has", "trained with"],
         "edited config": ["edited/tiny/config.json does not match the checkpoint",
                           "units 32 (the checkpoint has 16)"],
@@ -398,12 +546,28 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
         "empty name": ["--model_name ''"], "dot name": ["--model_name '.'"],
         "locked": ["being trained by process", str(os.getpid())],
         "proc": ["/proc/cpuinfo.vocab"],
+        "export over logs": ["--output_dir logs holds files no export wrote"],
+        "export over here": ["--output_dir . is the current folder or one above it"],
+        "export over parent": ["--output_dir .. is the current folder or one above it"],
+        "export to ''": ["--output_dir is empty"],
+        "fifo without writer": ["--training_file fifo gave nothing within"],
+        "fifo to preprocess": ["--input_file fifo gave nothing within"],
+        "endless zeros": ["--input_file /dev/zero gives binary data"],
+        "bpe on text": ["--bpe_vocabulary -1 needs music", "lyrics.txt is text"],
+        "kazoo on text": ["--instruments kazoo needs music", "lyrics.txt is text"],
+        "jazz parts on remi": ["--melody_part 0 needs --encoding jazz"],
+        "epochs twice": ["--epoch and --epochs are the same flag"],
+        "units twice": ["--units_number and --units are the same flag"],
+        "layers twice": ["--layers_number and --layers are the same flag"],
+        "endless choruses": ["--choruses asks for 1,000,000,000 choruses", "in a day"],
+        "countless samples": ["--num_samples asks for 1,000,000,000 samples", "in a day"],
     }
     for name, fragments in expected.items():
         assert_usage_error(results[name], *fragments)
     assert (tmp_path / "keep.txt").read_text() == "kept"
     assert (tmp_path / "keep.html").read_text() == "kept"
     assert snapshot(model) == before
+    assert sorted(os.listdir(tmp_path / "logs")) == ["tiny"]
     # Nothing new but the corpus's encoded ids, the cache train.py keeps beside a vocabulary.
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) in (
         ["keep.html", "keep.txt", "lyrics.txt", "lyrics.vocab"],
@@ -431,6 +595,8 @@ def test_commands_write_through_special_outputs_and_recover_lost_indexes(trained
                               "--vocabulary_file", str(trained / "lyrics.vocab"), "--model_name",
                               "tiny", "--logdir", "lost", "--max_steps", "6", *TINY),
         "bom": command("lstm_core.preprocessing", "--input_file", "lyrics.txt"),
+        "nested export": command("lstm_core.export", "--model_name", "tiny", "--output_dir",
+                                 "exported/songs"),
     }, tmp_path)
     for name, result in results.items():
         assert result.returncode == 0, (name, result.stdout + result.stderr)
@@ -441,6 +607,8 @@ def test_commands_write_through_special_outputs_and_recover_lost_indexes(trained
     assert "index" in results["lost sample"].stderr and (tmp_path / "lost.txt").exists()
     assert "resuming model tiny from step 4" in results["lost train"].stdout
     assert "rebuilt it from the files" in results["lost train"].stdout
+    assert "deprecat" not in results["lost train"].stderr.lower()  # the project's line only
+    assert (tmp_path / "exported" / "songs" / files.EXPORT_MARKER).is_file()
     assert not (lost / "checkpoints" / "ckpt-6_temp").exists()
     assert (lost / "checkpoints" / "ckpt-6.index").exists()
     from lstm_core.preprocessing import Vocabulary
@@ -449,19 +617,58 @@ def test_commands_write_through_special_outputs_and_recover_lost_indexes(trained
     assert snapshot(model) == snapshot(trained / "logs" / "tiny")
 
 
-def test_a_folder_to_write_follows_the_same_rule(tmp_path):
+def test_a_folder_to_write_follows_the_same_rule(tmp_path, monkeypatch):
     (tmp_path / "exported").mkdir()
     (tmp_path / "exported" / "model.json").write_text("{}")
     with pytest.raises(UsageError, match="holds files; pass --overwrite"):
         files.check_output_folder("output_dir", str(tmp_path / "exported"))
+    with pytest.raises(UsageError, match="holds files no export wrote"):  # not an export's
+        files.check_output_folder("output_dir", str(tmp_path / "exported"), overwrite=True)
+    (tmp_path / "exported" / files.EXPORT_MARKER).write_text("")
     files.check_output_folder("output_dir", str(tmp_path / "exported"), overwrite=True)
-    files.check_output_folder("output_dir", str(tmp_path / "new"))
+    files.check_output_folder("output_dir", str(tmp_path / "new" / "deeper" / "export"))
     with pytest.raises(UsageError, match="is a file"):
         files.check_output_folder("output_dir", str(tmp_path / "exported" / "model.json"))
+    with pytest.raises(UsageError, match="model.json is a file, not a folder"):
+        files.check_output_folder("output_dir", str(tmp_path / "exported" / "model.json" / "x"))
     for name in files.MODEL_FOLDER_FILES:
         (tmp_path / name).write_text("{}")
     with pytest.raises(UsageError, match="lies in the model folder"):
         files.check_output_folder("output_dir", str(tmp_path / "new"), overwrite=True)
+
+
+def test_overwrite_never_replaces_a_folder_of_models_or_one_the_user_stands_in(tmp_path,
+                                                                             monkeypatch):
+    """Even marked as an export: the log root, the current folder and those above it, the home
+    folder and the root are never replaced, and '' is no folder."""
+    logs = tmp_path / "work" / "logs"
+    (logs / "m").mkdir(parents=True)
+    for name in files.MODEL_FOLDER_FILES:
+        (logs / "m" / name).write_text("{}")
+    for folder in (logs, tmp_path / "work", tmp_path):
+        (folder / files.EXPORT_MARKER).write_text("")
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    for path, problem in (("logs", "holds files no export wrote"),
+                          (".", "the current folder or one above it"),
+                          ("..", "the current folder or one above it"),
+                          (str(tmp_path / "home"), "the home folder"),
+                          ("/", "the file system's root"), ("", "--output_dir is empty")):
+        with pytest.raises(UsageError, match=problem):
+            files.check_output_folder("output_dir", path, overwrite=True)
+
+
+def test_an_export_that_fails_leaves_no_folder_behind(tmp_path):
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        with files.new_folders(str(tmp_path / "kept" / "a" / "b")):
+            assert (tmp_path / "kept" / "a" / "b").is_dir()
+            raise KeyboardInterrupt
+    assert os.listdir(tmp_path / "kept") == []
+    with files.new_folders(str(tmp_path / "kept" / "c")):
+        pass
+    assert (tmp_path / "kept" / "c").is_dir()
 
 
 def test_vocabulary_files_a_bom_and_what_to_do(tmp_path):

@@ -181,6 +181,7 @@ def test_music_flags_on_a_text_model_are_usage_errors(tmp_path):
     (["--output_file", "unfit.mid", "--audio", "unfit.mp3"], ["--audio unfit.mp3", ".wav"]),
     (["--output_file", "unfit.mid", "--piano_roll", "roll.jpg"], ["--piano_roll roll.jpg", ".png"]),
     (["--output_file", "unfit.mid", "--chords", "C | G7"], ["--chords", "--encoding jazz"]),
+    (["--output_file", "unfit.mid", "--seed", "hello"], ["--seed", "a text model"]),
 ])
 def test_a_music_model_writes_midi_only_and_takes_no_jazz_flags(music_model, flags, fragments):
     path, _ = music_model

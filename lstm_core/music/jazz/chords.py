@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Callable, Sequence
 
 from lstm_core.errors import UsageError
+from lstm_core.limits import require_solo_bars
 
 CHORUS_BARS = 32
 """Without a progression given, a solo is played over at most this many measures of the training
@@ -237,8 +238,10 @@ def parse_progression(text: str, measure_length: Fraction | float = 4,
 
 def solo_form(chorus: Progression, bars: int | None = None, choruses: int = 1) -> Progression:
     """The progression a solo is played over: `chorus` `choruses` times over, or, given `bars`,
-    repeated as often as it takes and cut after that many measures."""
+    repeated as often as it takes and cut after that many measures (at most
+    `lstm_core.limits.MAX_BARS`)."""
     if bars is None:
+        require_solo_bars(len(chorus) * choruses)
         return list(chorus) * choruses
     return [chorus[n % len(chorus)] for n in range(bars)]
 
