@@ -107,7 +107,12 @@ DEFAULTS = TrainOptions()  # the default of each option, for the configs built f
 
 def with_defaults(options: TrainOptions, given: Iterable[str]) -> TrainOptions:
     """`options` with the preset's (or the jazz encoding's) values for those not in `given`,
-    the names of the options the user set."""
+    the names of the options the user set (a `UsageError` for a value not among an option's
+    choices)."""
+    for field in dataclasses.fields(options):
+        value, choices = getattr(options, field.name), field.metadata["choices"]
+        if choices is not None and value is not None and value not in choices:
+            raise cli.UsageError(f"--{field.name} {value!r} is not one of {', '.join(choices)}")
     values = PRESETS[options.preset] if options.preset else (
         JAZZ_DEFAULTS if options.encoding == TokenKind.JAZZ else {})
     given = set(given)
@@ -118,11 +123,7 @@ def with_defaults(options: TrainOptions, given: Iterable[str]) -> TrainOptions:
 
 def check(options: TrainOptions) -> None:
     """Raises a `UsageError` for the first option whose value cannot train a model (before any
-    file is read), naming it as its flag."""
-    for field in dataclasses.fields(options):
-        value, choices = getattr(options, field.name), field.metadata["choices"]
-        if choices is not None and value is not None and value not in choices:
-            raise cli.UsageError(f"--{field.name} {value!r} is not one of {', '.join(choices)}")
+    file is read), naming it as its flag; `with_defaults` checks the choices first."""
     cli.require_positive(**{name: getattr(options, name) for name in (
         "epochs", "batch_size", "sequence_length", "learning_rate", "learning_rate_decay",
         "gradient_clip", "units", "layers", "embedding_size", "log_frequency",

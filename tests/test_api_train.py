@@ -1,0 +1,116 @@
+"""`lstm_core.training.train` in the pytest process: the model folder and metrics it returns,
+the callbacks in the order training runs, resuming, and the options it refuses."""
+
+import os
+
+import pytest
+
+from lstm_core import training_options
+from lstm_core.callbacks import TrainingCallbacks
+from lstm_core.errors import UsageError
+from lstm_core.training_options import TrainOptions
+
+VERSE = "Yeah, oho, the night is young and the song goes on,\nsing it loud until the dawn.\n"
+TINY = dict(training_file="lyrics.txt", model_name="tiny", units=16, layers=1, embedding_size=8,
+            batch_size=4, sequence_length=20, log_frequency=5, checkpoint_every=5,
+            validation_every=4, histogram_frequency=0, sample_every=0)
+
+
+class Events(TrainingCallbacks):
+    """Every call, as (method, arguments)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def on_start(self, step, total_steps):
+        self.calls.append(("start", step, total_steps))
+
+    def on_step(self, step, metrics):
+        self.calls.append(("step", step, sorted(metrics)))
+
+    def on_log(self, step, metrics):
+        self.calls.append(("log", step, metrics["loss"]))
+
+    def on_validation(self, step, metrics):
+        self.calls.append(("validation", step, metrics["validation_loss"]))
+
+    def on_checkpoint(self, step, path):
+        self.calls.append(("checkpoint", step, path))
+
+    def on_message(self, line):
+        self.calls.append(("message", line))
+
+    def on_end(self):
+        self.calls.append(("end",))
+
+    def steps_of(self, kind):
+        return [call[1] for call in self.calls if call[0] == kind]
+
+
+@pytest.fixture
+def corpus(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lyrics.txt").write_text(VERSE * 40, encoding="utf-8")  # about 3 KB
+    return tmp_path
+
+
+def test_train_returns_the_folder_and_metrics_calls_back_in_order_and_resumes(corpus):
+    from lstm_core.training import train
+
+    events, lines = Events(), []
+    result = train(report=lines.append, callbacks=events, max_steps=10, **TINY)
+    assert result.folder == os.path.join("logs", "tiny") and result.steps == 10
+    assert result.stopped == "max_steps"
+    assert {"loss", "accuracy", "validation_loss", "best_step"} <= set(result.metrics)
+    assert os.path.exists(os.path.join(result.folder, "config.json"))
+    assert (corpus / "lyrics.vocab").exists()
+    assert any(line.startswith("training tiny: ") for line in lines)
+    assert lines[-2].startswith("done: ") and "sample.py --model_name tiny" in lines[-1]
+
+    kinds = [call[0] for call in events.calls]
+    assert events.calls[0] == ("start", 0, 10) and kinds[-1] == "end"
+    assert events.steps_of("step") == list(range(1, 11))
+    assert events.calls[1] == ("step", 1, ["accuracy", "gradient_norm", "loss"])
+    assert events.steps_of("log") == [5, 10] and events.steps_of("validation") == [4, 8, 10]
+    assert events.steps_of("checkpoint") == [5, 10, 10]  # every 5 steps, and at the end
+    assert events.calls[-2][2].endswith("ckpt-10")
+    # Each event follows the step it belongs to, a line after its log or validation.
+    log = kinds.index("log")
+    assert events.calls[log - 1] == ("step", 5, ["accuracy", "gradient_norm", "loss"])
+    assert events.calls[log + 1][1].startswith("step 5/10 epoch 1: loss ")
+    validation = kinds.index("validation")
+    assert events.calls[validation - 1][1].startswith("step 4 validation: loss ")
+
+    again, lines = Events(), []
+    resumed = train(report=lines.append, callbacks=again, max_steps=13, **TINY)
+    assert "resuming model tiny from step 10" in lines
+    assert again.calls[0] == ("start", 10, 13) and again.steps_of("step") == [11, 12, 13]
+    assert resumed.steps == 13 and resumed.folder == result.folder
+
+    with pytest.raises(UsageError, match="--units 32 differs from model tiny"):
+        train(max_steps=14, **{**TINY, "units": 32})
+
+
+@pytest.mark.parametrize("values, message", [
+    (dict(unit=16), "unit: not an option of TrainOptions"),
+    (dict(units=0), "--units is 0"),
+    (dict(encoding="mp3"), "--encoding 'mp3' is not one of remi"),
+    (dict(preset="deepjazz"), "--preset 'deepjazz' is not one of djmodel"),
+    (dict(learning_rate=5.0), "--learning_rate 5.0 is too large"),
+    (dict(dropout=1.0), "--dropout is 1.0"),
+    (dict(max_steps=-1), "--max_steps, --validation_every"),
+])
+def test_bad_options_are_usage_errors_naming_the_flag(corpus, values, message):
+    from lstm_core.training import train
+
+    with pytest.raises(UsageError, match=message):
+        train(training_file="lyrics.txt", **values)
+    assert not (corpus / "logs").exists() and not (corpus / "lyrics.vocab").exists()
+
+
+def test_a_preset_and_the_jazz_encoding_set_only_the_options_not_given():
+    dj = training_options.with_defaults(TrainOptions(preset="djmodel", units=256), {"units"})
+    assert (dj.units, dj.layers, dj.sequence_length, dj.shuffle) == (256, 1, 30, True)
+    jazz = training_options.with_defaults(TrainOptions(encoding="jazz", epochs=3), {"epochs"})
+    assert (jazz.epochs, jazz.batch_size, jazz.sequence_length) == (3, 8, 32)
+    assert training_options.with_defaults(TrainOptions(), ()) == TrainOptions()
