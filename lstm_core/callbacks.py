@@ -1,10 +1,11 @@
 """What training reports while it runs: `TrainingCallbacks`, one method per event.
 
-The trainer calls these on every worker's chief-side events in this order: `on_start`, then for
-each step `on_step`, and at some steps `on_log`, `on_validation`, `on_checkpoint`; `on_message`
-for each line meant for a user (a log line, a validation line, early stopping); `on_end` last,
-also when training stops with an exception. Every method does nothing here: a subclass overrides
-those it needs, such as a notebook's plot of the loss or the apps' progress bar
+`Trainer.train` calls them in this order: `on_start`, then for each step `on_step`, and at some
+steps `on_log`, `on_validation`, `on_checkpoint`; `on_message` for each line meant for a user (a
+log line, a validation line, early stopping); `on_end` last, also when training stops with an
+exception. Under several workers each worker calls its own; the validation and early-stopping
+lines come from the chief alone. Every method does nothing here: a subclass overrides those it
+needs, such as a notebook's plot of the loss or the apps' progress bar
 (`lstm_core.apps.terminal`).
 
     class Losses(lstm_core.callbacks.TrainingCallbacks):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -35,8 +35,10 @@ class Corpus:
 
 def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
                 melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
-                instruments: str = "all", bpe_vocabulary: int = 0) -> Corpus:
-    """The corpus of `training_file`; without one, the embedded default text.
+                instruments: str = "all", bpe_vocabulary: int = 0,
+                report: Callable[[str], None] = lambda line: None) -> Corpus:
+    """The corpus of `training_file`; without one, the embedded default text (built at first
+    use, said through `report`).
 
     Score files (MIDI, MusicXML, Humdrum, ABC; by suffix or content), folders and globs of them,
     ``music21:NAME`` and prepared token files become music tokens in `encoding`
@@ -63,15 +65,17 @@ def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
                                                  programs_named(instruments),
                                                  bpe_vocabulary=bpe_vocabulary)
             return Corpus(tokens, TokenKind(metadata["encoding"]), metadata, training_file)
-    path = training_file or build_default_text()
+    path = training_file or build_default_text(report=report)
     check_text_file(path)
     return Corpus(None, TokenKind.CHARACTERS, {}, path)
 
 
-def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False
+def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False,
+                       report: Callable[[str], None] = lambda line: None
                        ) -> tuple[Vocabulary, np.ndarray, str]:
-    """The corpus's vocabulary (the file at `vocabulary_path` when it exists, else built: the
-    caller saves it), its token ids `[tokens]` (memory-mapped for text) and its SHA-256."""
+    """The corpus's vocabulary (the file at `vocabulary_path` when it exists, said through
+    `report`, else built: the caller saves it), its token ids `[tokens]` (memory-mapped for
+    text) and its SHA-256."""
     vocabulary = None
     if os.path.exists(vocabulary_path):
         vocabulary = Vocabulary.load(vocabulary_path)
@@ -85,13 +89,14 @@ def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool
 
             check_same_tokenizer(vocabulary.metadata, corpus.metadata,
                                  f"--vocabulary_file {vocabulary_path}", corpus.source)
-        print(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
+        report(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
     if corpus.is_text:
         if vocabulary is None:
             vocabulary, digest = encoded_text.build_vocabulary(corpus.source, allow_unknown)
         else:
             digest = encoded_text.corpus_digest(corpus.source)
-        ids = encoded_text.encoded_ids(corpus.source, vocabulary, vocabulary_path, digest)
+        ids = encoded_text.encoded_ids(corpus.source, vocabulary, vocabulary_path, digest,
+                                       report)
         return vocabulary, ids, digest
     vocabulary = vocabulary or Vocabulary.build(corpus.tokens, corpus.kind, allow_unknown,
                                                 corpus.metadata)

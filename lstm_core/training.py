@@ -68,7 +68,8 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
     folder = ModelFolder(options.logdir, options.model_name)  # a bad name fails before the work
     with distribute.failing_together(strategy):
         corpus = load_corpus(options.training_file, options.encoding, options.melody_part,
-                             options.chord_parts, options.instruments, options.bpe_vocabulary)
+                             options.chord_parts, options.instruments, options.bpe_vocabulary,
+                             report)
         if corpus.is_text and "encoding" in given:
             raise cli.UsageError(f"--encoding {options.encoding} is for music, but "
                                  f"{corpus.source} is text; leave the flag out, or give MIDI files")
@@ -78,7 +79,7 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         if not os.path.exists(vocabulary_path):  # written, never replaced
             cli.require_output_paths(vocabulary_file=vocabulary_path)
         vocabulary, ids, corpus_digest = vocabulary_and_ids(corpus, vocabulary_path,
-                                                            options.allow_unknown)
+                                                            options.allow_unknown, report)
         train_ids, validation_ids = split_validation(ids, options.validation_fraction)
         train_batches = Batch(train_ids, options.batch_size, options.sequence_length,
                               options.shuffle, options.random_seed, source=corpus.source)
