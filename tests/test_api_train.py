@@ -1,6 +1,7 @@
 """`lstm_core.training.train` in the pytest process: the model folder and metrics it returns,
 the callbacks in the order training runs, resuming, and the options it refuses."""
 
+import json
 import os
 
 import pytest
@@ -87,8 +88,21 @@ def test_train_returns_the_folder_and_metrics_calls_back_in_order_and_resumes(co
     assert again.calls[0] == ("start", 10, 13) and again.steps_of("step") == [11, 12, 13]
     assert resumed.steps == 13 and resumed.folder == result.folder
 
-    with pytest.raises(UsageError, match="--units 32 differs from model tiny"):
+    with pytest.raises(UsageError, match="--units 32 differs from model tiny.*--fresh"):
         train(max_steps=14, **{**TINY, "units": 32})
+
+    # fresh: the old folder is renamed beside the new one, with its checkpoints.
+    old_checkpoints = sorted(os.listdir(os.path.join(result.folder, "checkpoints")))
+    lines = []
+    train(report=lines.append, max_steps=3, fresh=True, **{**TINY, "units": 32})
+    [kept] = [p for p in (corpus / "logs").iterdir() if p.name.startswith("tiny.previous-")]
+    assert f"--fresh: the previous model is kept in {os.path.join('logs', kept.name)}" in lines
+    assert sorted(os.listdir(kept / "checkpoints")) == old_checkpoints
+    assert json.loads((kept / "config.json").read_text())["units"] == 16
+    assert not any(line.startswith("resuming") for line in lines)
+    assert json.loads((corpus / "logs" / "tiny" / "config.json").read_text())["units"] == 32
+    new_checkpoints = os.listdir(corpus / "logs" / "tiny" / "checkpoints")
+    assert "ckpt-3.index" in new_checkpoints and "ckpt-13.index" not in new_checkpoints
 
 
 @pytest.mark.parametrize("values, message", [
@@ -99,6 +113,10 @@ def test_train_returns_the_folder_and_metrics_calls_back_in_order_and_resumes(co
     (dict(learning_rate=5.0), "--learning_rate 5.0 is too large"),
     (dict(dropout=1.0), "--dropout is 1.0"),
     (dict(max_steps=-1), "--max_steps, --validation_every"),
+    (dict(early_stopping=-1), "--early_stopping must be 0 \\(off\\)"),
+    (dict(batch_size=0), "--batch_size is 0"),
+    (dict(units=-3), "--units is -3"),
+    (dict(learning_rate=0.0), "--learning_rate is 0.0"),
 ])
 def test_bad_options_are_usage_errors_naming_the_flag(corpus, values, message):
     from lstm_core.training import train
@@ -114,3 +132,32 @@ def test_a_preset_and_the_jazz_encoding_set_only_the_options_not_given():
     jazz = training_options.with_defaults(TrainOptions(encoding="jazz", epochs=3), {"epochs"})
     assert (jazz.epochs, jazz.batch_size, jazz.sequence_length) == (3, 8, 32)
     assert training_options.with_defaults(TrainOptions(), ()) == TrainOptions()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"), (b"", "is empty"), (b"\x00\x01binary", "looks binary"),
+    (b"caf\xe9 au lait", "is not UTF-8")])
+def test_bad_training_files(corpus, content, message):
+    from lstm_core.training import train
+
+    if content is not None:
+        (corpus / "corpus.txt").write_bytes(content)
+    with pytest.raises(UsageError, match=f"--training_file corpus.txt .*{message}"):
+        train(training_file="corpus.txt")
+
+
+def test_a_corpus_too_short_for_a_batch_leaves_no_vocabulary_behind(corpus):
+    from lstm_core.training import train
+
+    (corpus / "short.txt").write_text(VERSE, encoding="utf-8")
+    with pytest.raises(UsageError, match="--sequence_length 500 is too long.*short.txt"):
+        train(training_file="short.txt", sequence_length=500, model_name="short")
+    assert not (corpus / "short.vocab").exists() and not (corpus / "logs").exists()
+
+
+def test_early_stopping_needs_a_validation_split(corpus):
+    from lstm_core.training import train
+
+    with pytest.raises(UsageError, match="--early_stopping needs a validation split.*"
+                                         "--validation_fraction"):
+        train(validation_fraction=0.0, early_stopping=2, **TINY)
