@@ -161,3 +161,55 @@ def test_early_stopping_needs_a_validation_split(corpus):
     with pytest.raises(UsageError, match="--early_stopping needs a validation split.*"
                                          "--validation_fraction"):
         train(validation_fraction=0.0, early_stopping=2, **TINY)
+
+
+@pytest.fixture
+def chorale_folder(corpus):
+    """A folder of one Bach chorale as MIDI (soprano, alto, tenor, bass: four piano tracks)."""
+    from music21 import corpus as music21_corpus
+
+    (corpus / "songs").mkdir()
+    music21_corpus.parse("bach/bwv66.6").write("midi", fp=str(corpus / "songs" / "c.mid"))
+    return corpus / "songs"
+
+
+@pytest.mark.parametrize("instruments", ["kazoo", "200"])
+def test_unknown_instruments_are_usage_errors(chorale_folder, instruments):
+    from lstm_core.training import train
+
+    with pytest.raises(UsageError, match=f"--instruments.*'{instruments}' is no General MIDI "
+                                         "instrument"):
+        train(training_file="songs", instruments=instruments, model_name="picky")
+
+
+def test_instruments_that_select_nothing_in_the_corpus_are_a_usage_error(chorale_folder,
+                                                                         capsys):
+    from lstm_core.training import train
+
+    with pytest.raises(UsageError, match="--training_file songs: none of its 1 file.s. has the "
+                                         "instruments --instruments names"):
+        train(training_file="songs", instruments="tuba,drums", model_name="picky")
+    assert "is in --instruments" in capsys.readouterr().err
+    assert not (chorale_folder.parent / "logs").exists()
+
+
+def test_a_folder_without_usable_midi_is_a_usage_error(corpus):
+    from lstm_core.training import train
+
+    (corpus / "songs").mkdir()
+    (corpus / "songs" / "broken.mid").write_bytes(b"MThd\x00\x00")
+    with pytest.raises(UsageError, match="^--training_file songs"):
+        train(training_file="songs", model_name="m")
+
+
+def test_music_options_on_text_and_jazz_without_chords_are_usage_errors(corpus):
+    from music21 import note, stream
+
+    from lstm_core.training import train
+
+    with pytest.raises(UsageError, match="--encoding notes is for music, but lyrics.txt is text"):
+        train(training_file="lyrics.txt", encoding="notes")
+    melody = stream.Part([note.Note(60 + i % 5, quarterLength=1.0) for i in range(32)])
+    stream.Score([melody]).write("midi", fp=str(corpus / "lonely.mid"))
+    with pytest.raises(UsageError, match="lonely.mid"):
+        train(training_file="lonely.mid", encoding="jazz", model_name="lonely")
