@@ -147,27 +147,3 @@ def require_output_paths(overwrite: bool = False, **paths: str | None) -> None:
     for name, path in paths.items():
         if path is not None:
             check_output(name, path, overwrite)
-
-
-def refuse_aliases_with_their_flags(*pairs: tuple[str, str],
-                                    flag_values: flags.FlagValues = flags.FLAGS) -> None:
-    """A `UsageError` naming both when an alias (`flags.DEFINE_alias`) and the flag it stands
-    for are both given: absl would silently keep whichever came last. `pairs`: (alias, flag)."""
-    for alias, name in pairs:
-        # Giving the alias counts as giving the flag too: more counts mean the flag itself.
-        times = flag_values[alias].present
-        if times and flag_values[name].present > times:
-            raise UsageError(f"--{alias} and --{name} are the same flag, given twice; give one "
-                             "of them")
-
-
-def refuse_flags_not_for(kind: object, flags_for: dict[str, tuple[tuple, str]], what: str,
-                         flag_values: flags.FlagValues = flags.FLAGS) -> None:
-    """A `UsageError` for the first flag given on the command line that does not apply to
-    `kind`: `flags_for` maps a flag to the kinds it applies to and what it needs (for the
-    message); `what` says what the input is instead. Such a flag would be silently ignored."""
-    for flag, (kinds, needs) in flags_for.items():
-        given = flag_values[flag]
-        if given.present and kind not in kinds:
-            value = ",".join(given.value) if isinstance(given.value, list) else given.value
-            raise UsageError(f"--{flag} {value} needs {needs}, but {what}; leave the flag out")

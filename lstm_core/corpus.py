@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from typing import Sequence
+from typing import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from lstm_core.preprocessing import Vocabulary, check_text_file
 
 _MIDITOK = (TokenKind.REMI, TokenKind.TSD, TokenKind.MIDILIKE)
 # The flags of train.py that only some corpora take: the token kinds each applies to, and what
-# it needs (`lstm_core.cli.refuse_flags_not_for`); on another corpus it would be ignored.
+# it needs (`refuse_options_not_for`); on another corpus it would be ignored.
 CORPUS_FLAGS = {
     "encoding": (tuple(kind for kind in TokenKind if not kind.is_text),
                  "music (MIDI, MusicXML, Humdrum or ABC files, or music21:NAME)"),
@@ -33,6 +33,16 @@ CORPUS_FLAGS = {
     "melody_part": ((TokenKind.JAZZ,), "--encoding jazz"),
     "chord_parts": ((TokenKind.JAZZ,), "--encoding jazz"),
 }
+
+
+def refuse_options_not_for(kind: TokenKind, given: Collection[str], options, what: str) -> None:
+    """A `UsageError` for the first option of `CORPUS_FLAGS` the user gave (`given`: their
+    names) that a corpus of `kind` does not take; `what` says what the input is instead."""
+    for name, (kinds, needs) in CORPUS_FLAGS.items():
+        if name in given and kind not in kinds:
+            value = getattr(options, name)
+            value = ",".join(value) if isinstance(value, list) else value
+            raise UsageError(f"--{name} {value} needs {needs}, but {what}; leave the flag out")
 
 
 @dataclasses.dataclass
@@ -50,8 +60,10 @@ class Corpus:
 
 def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
                 melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
-                instruments: str = "all", bpe_vocabulary: int = 0) -> Corpus:
-    """The corpus of `training_file`; without one, the embedded default text.
+                instruments: str = "all", bpe_vocabulary: int = 0,
+                report: Callable[[str], None] = lambda line: None) -> Corpus:
+    """The corpus of `training_file`; without one, the embedded default text (built at first
+    use, said through `report`).
 
     Score files (MIDI, MusicXML, Humdrum, ABC; by suffix or content), folders and globs of them,
     ``music21:NAME`` and prepared token files become music tokens in `encoding`
@@ -81,15 +93,17 @@ def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
                                                  programs_named(instruments),
                                                  bpe_vocabulary=bpe_vocabulary)
             return Corpus(tokens, TokenKind(metadata["encoding"]), metadata, training_file)
-    path = readable or build_default_text()
+    path = readable or build_default_text(report=report)
     check_text_file(path)
     return Corpus(None, TokenKind.CHARACTERS, {}, training_file or path, path)
 
 
-def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False
+def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False,
+                       report: Callable[[str], None] = lambda line: None
                        ) -> tuple[Vocabulary, np.ndarray, str]:
-    """The corpus's vocabulary (the file at `vocabulary_path` when it exists, else built: the
-    caller saves it), its token ids `[tokens]` (memory-mapped for text) and its SHA-256."""
+    """The corpus's vocabulary (the file at `vocabulary_path` when it exists, said through
+    `report`, else built: the caller saves it), its token ids `[tokens]` (memory-mapped for
+    text) and its SHA-256."""
     vocabulary = None
     if os.path.exists(vocabulary_path):
         vocabulary = Vocabulary.load(vocabulary_path)
@@ -103,13 +117,13 @@ def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool
 
             check_same_tokenizer(vocabulary.metadata, corpus.metadata,
                                  f"--vocabulary_file {vocabulary_path}", corpus.source)
-        print(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
+        report(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
     if corpus.is_text:
         if vocabulary is None:
             vocabulary, digest = encoded_text.build_vocabulary(corpus.file, allow_unknown)
         else:
             digest = encoded_text.corpus_digest(corpus.file)
-        ids = encoded_text.encoded_ids(corpus.file, vocabulary, vocabulary_path, digest)
+        ids = encoded_text.encoded_ids(corpus.file, vocabulary, vocabulary_path, digest, report)
         return vocabulary, ids, digest
     vocabulary = vocabulary or Vocabulary.build(corpus.tokens, corpus.kind, allow_unknown,
                                                 corpus.metadata)

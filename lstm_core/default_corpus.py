@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Callable
 
 from lstm_core.files import atomic_write
 from lstm_core.progress import ProgressBar
@@ -29,14 +30,16 @@ def chorale_lyrics(score) -> str:
     return ""
 
 
-def build_default_text(path: str = DEFAULT_TEXT_FILE) -> str:
-    """Writes the chorale lyrics to `path` unless it exists; returns `path`."""
+def build_default_text(path: str = DEFAULT_TEXT_FILE,
+                       report: Callable[[str], None] = lambda line: None) -> str:
+    """Writes the chorale lyrics to `path` unless it exists, saying so through `report`;
+    returns `path`."""
     if os.path.exists(path):
         return path
     from music21 import corpus
 
-    print(f"building the default corpus {path} from the lyrics of music21's Bach chorales "
-          "(first use only, about two minutes)", flush=True)
+    report(f"building the default corpus {path} from the lyrics of music21's Bach chorales "
+           "(first use only, about two minutes)")
     songs: dict[str, None] = {}
     sources = corpus.getComposer("bach")
     progress = ProgressBar(len(sources), logged=True)
@@ -47,5 +50,5 @@ def build_default_text(path: str = DEFAULT_TEXT_FILE) -> str:
         progress.update(done, "scores read")
     progress.close()
     atomic_write(path, ("\n\n".join(songs) + "\n").encode("utf-8"))
-    print(f"wrote {path}: {len(songs)} chorales", flush=True)
+    report(f"wrote {path}: {len(songs)} chorales")
     return path

@@ -18,7 +18,7 @@ import codecs
 import hashlib
 import json
 import os
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -89,11 +89,11 @@ def cache_path(vocabulary_path: str) -> str:
     return vocabulary_path + ".ids"
 
 
-def encoded_ids(path: str, vocabulary: Vocabulary, vocabulary_path: str, digest: str
-                ) -> np.memmap:
+def encoded_ids(path: str, vocabulary: Vocabulary, vocabulary_path: str, digest: str,
+                report: Callable[[str], None] = lambda line: None) -> np.memmap:
     """The ids of the text file `path` `[characters]` in `vocabulary.id_dtype`, memory-mapped
-    from the cache beside `vocabulary_path` (built first when it is missing or stale);
-    `digest` is the corpus's SHA-256 (`corpus_digest`)."""
+    from the cache beside `vocabulary_path` (built first when it is missing or stale, said
+    through `report` when it was stale); `digest` is the corpus's SHA-256 (`corpus_digest`)."""
     header = {"format": CACHE_FORMAT, "corpus_sha256": digest,
               "vocabulary": vocabulary_fingerprint(vocabulary),
               "dtype": vocabulary.id_dtype.name}
@@ -101,7 +101,7 @@ def encoded_ids(path: str, vocabulary: Vocabulary, vocabulary_path: str, digest:
     stale = _stale(cache, header)
     if stale:
         if stale != "missing":
-            print(f"the encoded corpus {cache} {stale}: encoding {path} again", flush=True)
+            report(f"the encoded corpus {cache} {stale}: encoding {path} again")
         _write_cache(path, vocabulary, cache, header)
     with open(cache, "rb") as f:
         length = json.loads(f.read(HEADER_BYTES).rstrip(b" "))["length"]

@@ -15,16 +15,18 @@ from lstm_core.files import atomic_write
 from lstm_core.cell import glorot_uniform
 from lstm_core.kinds import TokenKind
 from lstm_core.stack import StackedLSTM, StackState
+from lstm_core.training_options import DEFAULTS
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     vocabulary_size: int
     token_kind: TokenKind = TokenKind.CHARACTERS  # the vocabulary's kind
-    embedding_size: int = 64
-    units: int = 128
-    layers: int = 2
-    dropout: float = 0.0  # on each layer's output while training
+    # The defaults are the training options' (`TrainOptions`).
+    embedding_size: int = DEFAULTS.embedding_size
+    units: int = DEFAULTS.units
+    layers: int = DEFAULTS.layers
+    dropout: float = DEFAULTS.dropout  # on each layer's output while training
 
     def __post_init__(self):
         # config.json holds the kind's string; a ValueError for one no model reads.

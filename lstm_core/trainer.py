@@ -37,13 +37,14 @@ from lstm_core import checkpoints, distribute
 from lstm_core.batch import Batch
 from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.distribute import batch_slices, cpu_cores
+from lstm_core.callbacks import TrainingCallbacks
 from lstm_core.cell import LSTMState
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.optimizer import Adam
-from lstm_core.progress import ProgressBar
 from lstm_core.saved import restore_checkpoint
 from lstm_core.stack import StackState
+from lstm_core.training_options import DEFAULTS
 
 LOG2 = math.log(2.0)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -62,21 +63,22 @@ MEASURED_SLICING_FLOPS = 2e10
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainingConfig:
-    batch_size: int = 50  # the global batch: split evenly over every replica of every worker
-    sequence_length: int = 50
-    epochs: int = 10
-    max_steps: int = 0  # 0: no limit but the epochs
-    learning_rate: float = 0.002
-    learning_rate_decay: float = 0.97  # the learning rate is multiplied by this once per epoch
-    gradient_clip: float = 5.0  # the global norm the gradients are clipped to
-    log_frequency: int = 100
-    checkpoint_every: int = 1000
-    validation_every: int = 0  # 0: `validation_interval` chooses
+    """The training options the trainer reads; their defaults and meanings are `TrainOptions`'."""
+    batch_size: int = DEFAULTS.batch_size  # the global batch: split over every replica
+    sequence_length: int = DEFAULTS.sequence_length
+    epochs: int = DEFAULTS.epochs
+    max_steps: int = DEFAULTS.max_steps
+    learning_rate: float = DEFAULTS.learning_rate
+    learning_rate_decay: float = DEFAULTS.learning_rate_decay
+    gradient_clip: float = DEFAULTS.gradient_clip
+    log_frequency: int = DEFAULTS.log_frequency
+    checkpoint_every: int = DEFAULTS.checkpoint_every
+    validation_every: int = DEFAULTS.validation_every  # 0: `validation_interval` chooses
     # Tokens one validation reads: the most whole batches within them, spread over the whole
     # split and the same every time (`Batch.sample`, seeded by `random_seed`); 0: the whole split.
-    validation_tokens: int = 262_144
-    random_seed: int = 0
-    early_stopping: int = 0  # stop after this many validations without a lower loss (0: never)
+    validation_tokens: int = DEFAULTS.validation_tokens
+    random_seed: int = DEFAULTS.random_seed
+    early_stopping: int = DEFAULTS.early_stopping
     # How many slices of its batch one replica computes side by side (0: on the CPU alone, one
     # per core, the largest count up to the cores that divides the batch, or for a step of
     # `MEASURED_SLICING_FLOPS` or more the faster of that and the whole batch, timed).
@@ -385,9 +387,10 @@ class Trainer:
         steps = self.config.epochs * self.train_batches.num_batches
         return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
-    def train(self) -> dict:
+    def train(self, callbacks: TrainingCallbacks | None = None) -> dict:
         """Trains until the epochs or the step limit are done; returns the last metrics, in the
-        order of `METRICS`.
+        order of `METRICS`. `callbacks` hear of each step, log, validation and checkpoint, and
+        take the lines for the user (on the chief).
 
         The data position is the step: step ``s`` reads batch ``s % batches_per_epoch`` of
         epoch ``s // batches_per_epoch``. Ctrl-C or `kill` (SIGTERM) on any worker stops every
@@ -399,15 +402,16 @@ class Trainer:
         config, batches = self.config, self.train_batches.num_batches
         step = first_step = self.current_step
         state, zeros = self.carried(), self.zero_state()  # zeros: built once, not per step
-        progress = ProgressBar(self.total_steps, initial=step)
+        callbacks = callbacks or TrainingCallbacks()
         window, metrics, validated_at = _Window(), {}, None
         validation_interval = self.validation_interval
         self.best.resume_at(step)
         if self._should_stop_early():  # stopped early before (or --early_stopping was lowered)
             if self.is_chief:
-                print(f"nothing to train: {self.best.stop(step)}")
+                callbacks.on_message(f"nothing to train: {self.best.stop(step)}")
             return self.best.metrics()
-        stop = _StopOnInterrupt(progress.print)
+        callbacks.on_start(step, self.total_steps)
+        stop = _StopOnInterrupt(callbacks.on_message)
         # Under several workers a validation runs to its end: each must take the same decisions.
         abandon = (lambda: stop.signal_number != 0) if self.workers == 1 else None
         try:
@@ -433,16 +437,17 @@ class Trainer:
 
                     # Progress and the training metrics.
                     window.add(loss, float(result.accuracy), float(result.gradient_norm))
-                    progress.update(step, f"loss {loss:.3f}")
+                    callbacks.on_step(step, {"loss": loss, "accuracy": float(result.accuracy),
+                                             "gradient_norm": float(result.gradient_norm)})
                     if step % config.log_frequency == 0 or step == self.total_steps:
-                        metrics.update(self._log_training(step, epoch, window, progress))
+                        metrics.update(self._log_training(step, epoch, window, callbacks))
 
                     # Validation, the best checkpoint and early stopping.
                     if step % validation_interval == 0:
-                        validation = self.validate(step, progress.print, abandon)
+                        validation = self._validate(step, callbacks, abandon)
                         metrics.update(validation)
                         validated_at = step
-                        if self._keep_best(step, validation, progress):
+                        if self._keep_best(step, validation, callbacks.on_message):
                             break
 
                     # Hooks (samples, internals), on the chief only: they write TensorBoard.
@@ -453,28 +458,29 @@ class Trainer:
 
                     # Checkpoints.
                     if step % config.checkpoint_every == 0:
-                        self.save(state)
+                        callbacks.on_checkpoint(step, self.save(state))
 
                     # A stop asked for on any worker: every worker sees the same votes (one
                     # step after the signal; a process alone stops at this step).
                     votes = result.stop_votes.numpy()
                     if votes.any() or (self.workers == 1 and stop.signal_number):
-                        progress.close()
                         asked_here = stop.signal_number != 0
                         signal_number = stop.signal_number or int(
                             STOP_SIGNALS[int(np.argmax(votes > 0))])
-                        raise Interrupted(step, self.save(state), signal_number, asked_here)
+                        saved = self.save(state)
+                        callbacks.on_checkpoint(step, saved)
+                        raise Interrupted(step, saved, signal_number, asked_here)
                     if step >= self.total_steps:
                         break
             if validated_at != step and step > first_step:
-                validation = self.validate(step, progress.print)
+                validation = self._validate(step, callbacks)
                 metrics.update(validation)
-                self._keep_best(step, validation, progress)
-            self.save(state)
+                self._keep_best(step, validation, callbacks.on_message)
+            callbacks.on_checkpoint(step, self.save(state))
             metrics.update(self.best.metrics())
         finally:
             stop.release()
-            progress.close()
+            callbacks.on_end()
             for writer in self._writers.values():
                 writer.flush()
         return {name: metrics[name] for name in METRICS if name in metrics}
@@ -495,7 +501,7 @@ class Trainer:
         stop = self.best.should_stop()
         return distribute.chief_says(self.strategy, stop) if self.workers > 1 else stop
 
-    def _keep_best(self, step: int, validation: dict, progress: ProgressBar) -> bool:
+    def _keep_best(self, step: int, validation: dict, report: Callable[[str], None]) -> bool:
         """Keeps the checkpoint of the lowest validation loss (every worker saves); returns
         whether to stop early (the chief says so on a line). `validation`: the metrics of this
         step's validation (empty: none, or abandoned)."""
@@ -505,10 +511,11 @@ class Trainer:
         if not self._should_stop_early():
             return False
         if self.is_chief:
-            progress.print(self.best.stop(step))
+            report(self.best.stop(step))
         return True
 
-    def _log_training(self, step: int, epoch: int, window: "_Window", progress: ProgressBar):
+    def _log_training(self, step: int, epoch: int, window: "_Window",
+                      callbacks: TrainingCallbacks) -> dict:
         loss, accuracy, norm = window.mean()
         tokens_per_second = window.steps * self.tokens_per_step / max(window.seconds(), 1e-9)
         learning_rate = float(self.optimizer.current_learning_rate())
@@ -518,20 +525,28 @@ class Trainer:
         with self.writer("train").as_default(step=step):
             for name, value in metrics.items():
                 tf.summary.scalar(name, value)
-        progress.print(f"step {step}/{self.total_steps} epoch {epoch + 1}: loss {loss:.4f}, "
+        callbacks.on_log(step, metrics)
+        callbacks.on_message(f"step {step}/{self.total_steps} epoch {epoch + 1}: loss {loss:.4f}, "
                        f"bits/token {loss / LOG2:.3f}, accuracy {accuracy:.3f}, "
                        f"{tokens_per_second:,.0f} tokens/s, grad norm {norm:.2f}, "
                        f"lr {learning_rate:.2e}")
         window.reset()
         return metrics
 
+    def _validate(self, step: int, callbacks: TrainingCallbacks,
+                  abandon: Callable[[], bool] | None = None) -> dict:
+        metrics = self.validate(step, callbacks.on_message, abandon)
+        if metrics:
+            callbacks.on_validation(step, metrics)
+        return metrics
+
     def validate(self, step: int, report: Callable[[str], None] = print,
                  abandon: Callable[[], bool] | None = None) -> dict:
         """Loss, bits per token and accuracy over the validation sample (`validation_tokens`
         of the held-out split, counted in `validation_tokens`), reported (by the chief) as one
-        line through `report` (while training, `ProgressBar.print`, which clears the bar).
-        Empty without a validation split, or when `abandon()` turns true between two batches
-        (a stop asked for: nothing is reported)."""
+        line through `report` (while training, the callbacks' `on_message`). Empty without a
+        validation split, or when `abandon()` turns true between two batches (a stop asked
+        for: nothing is reported)."""
         if self.validation_batches is None:
             return {}
         batches = self.validation_batches

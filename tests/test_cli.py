@@ -1,7 +1,7 @@
 """train.py and sample.py as a user runs them, through subprocesses: the happy path, resuming,
-and every bad input (one line on stderr, exit status 2, no traceback, nothing lost)."""
+and bad input as a user sees it (one line on stderr, exit status 2, no traceback, nothing lost).
+The library's own checks of training options and files are in test_api_train.py."""
 
-import json
 import os
 import re
 import shutil
@@ -109,15 +109,6 @@ def test_a_small_validation_split_is_noted_in_one_line(workspace):
     assert len(notes) == 1 and "--validation_fraction" in notes[0]
 
 
-def test_early_stopping_needs_a_validation_split(tmp_path):
-    (tmp_path / "lyrics.txt").write_text(VERSE * 60, encoding="utf-8")
-    for flags, fragment in ((["--validation_fraction", "0", "--early_stopping", "2"],
-                             "--validation_fraction"), (["--early_stopping", "-1"], "0 (off)")):
-        result = run("train.py", "--training_file", "lyrics.txt", "--model_name", "e", *flags,
-                     cwd=tmp_path)
-        assert_usage_error(result, "--early_stopping", fragment)
-
-
 def test_seed_characters_missing_from_the_vocabulary_are_reported(workspace):
     path, _, _ = workspace
     result = run("sample.py", "--model_name", "tiny", "--seed", "Zürich ", "--output_file",
@@ -125,45 +116,6 @@ def test_seed_characters_missing_from_the_vocabulary_are_reported(workspace):
     assert result.returncode == 0, result.stderr
     assert "'Z'" in result.stderr and "'ü'" in result.stderr
     assert (path / "z.txt").read_text()[:7] == "  rich "
-
-
-def test_rerunning_resumes_and_fresh_keeps_the_old_model(workspace, tmp_path):
-    path, common, _ = workspace
-    resumed = run("train.py", *common, "--max_steps", "15", cwd=path)
-    assert resumed.returncode == 0, resumed.stderr
-    assert "resuming model tiny from step 12" in resumed.stdout
-    assert "step 15/15" in resumed.stdout
-    mismatch = run("train.py", *common, "--units_number", "64", cwd=path)
-    assert_usage_error(mismatch, "--units 64", "--fresh")  # the flag's name; the alias works
-
-    # --fresh, on a copy of the model (the fixture's stays as it is for the other tests): the
-    # old folder is renamed beside the new one, with its checkpoints, and a new model trains.
-    logdir = tmp_path / "logs"
-    shutil.copytree(path / "logs" / "tiny", logdir / "tiny")
-    old_checkpoints = sorted(p.name for p in (logdir / "tiny" / "checkpoints").iterdir())
-    assert "ckpt-15.index" in old_checkpoints
-    fresh = run("train.py", *common, "--units_number", "64", "--max_steps", "3", "--fresh",
-                "--logdir", str(logdir), cwd=path)
-    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
-    kept = [p for p in logdir.iterdir() if p.name.startswith("tiny.previous-")]
-    assert len(kept) == 1, sorted(p.name for p in logdir.iterdir())
-    assert f"--fresh: the previous model is kept in {kept[0]}" in fresh.stdout
-    assert sorted(p.name for p in (kept[0] / "checkpoints").iterdir()) == old_checkpoints
-    assert json.loads((kept[0] / "config.json").read_text())["units"] == 32
-    assert "resuming" not in fresh.stdout and "step 3/3" in fresh.stdout
-    assert json.loads((logdir / "tiny" / "config.json").read_text())["units"] == 64
-    new_checkpoints = sorted(p.name for p in (logdir / "tiny" / "checkpoints").iterdir())
-    assert "ckpt-3.index" in new_checkpoints and "ckpt-15.index" not in new_checkpoints
-
-
-@pytest.mark.parametrize("content, message", [
-    (None, "does not exist"), (b"", "is empty"), (b"\x00\x01binary", "looks binary"),
-    (b"caf\xe9 au lait", "is not UTF-8")])
-def test_bad_training_files(tmp_path, content, message):
-    if content is not None:
-        (tmp_path / "corpus.txt").write_bytes(content)
-    result = run("train.py", "--training_file", "corpus.txt", cwd=tmp_path)
-    assert_usage_error(result, "--training_file corpus.txt", message)
 
 
 def test_vocabulary_of_another_corpus(workspace, tmp_path):
@@ -185,18 +137,10 @@ def test_unknown_model_for_sample(tmp_path):
     assert_usage_error(result, "--model_name never_trained", "train.py")
 
 
-def test_sequence_longer_than_the_corpus(tmp_path):
-    (tmp_path / "short.txt").write_text("la la la\n" * 20, encoding="utf-8")
-    result = run("train.py", "--training_file", "short.txt", "--sequence_length", "500",
-                 cwd=tmp_path)
-    assert_usage_error(result, "--sequence_length 500", "short.txt")
-
-
-@pytest.mark.parametrize("flag, value", [("--batch_size", "0"), ("--units", "-3"),
-                                         ("--learning_rate", "0"), ("--sequence_length", "x")])
-def test_zero_negative_or_malformed_sizes(tmp_path, flag, value):
-    result = run("train.py", flag, value, cwd=tmp_path)
-    assert_usage_error(result, flag.lstrip("-"))
+def test_a_malformed_number_is_one_line_and_status_2(tmp_path):
+    # Values out of range are refused by the library (tests/test_api_train.py).
+    result = run("train.py", "--sequence_length", "x", cwd=tmp_path)
+    assert_usage_error(result, "sequence_length")
 
 
 @pytest.mark.parametrize("signal_name, status", [("SIGINT", 130), ("SIGTERM", 143)])

@@ -36,31 +36,36 @@ def test_chunked_vocabulary_and_ids_equal_those_of_the_whole_text(tmp_path):
     assert os.path.exists(tmp_path / "t.vocab.ids") and len(digest) == 64
 
 
-def test_the_cache_is_reused_and_rebuilt_when_stale(tmp_path, capsys):
+def test_the_cache_is_reused_and_rebuilt_when_stale(tmp_path):
     path = write(tmp_path / "t.txt", TEXT)
     vocabulary, digest = encoded_text.build_vocabulary(path)
-    cache = tmp_path / "t.vocab.ids"
-    first = np.array(encoded_text.encoded_ids(path, vocabulary, str(tmp_path / "t.vocab"), digest))
+    cache, lines = tmp_path / "t.vocab.ids", []
+
+    def encoded(vocabulary, digest):
+        return encoded_text.encoded_ids(path, vocabulary, str(tmp_path / "t.vocab"), digest,
+                                        lines.append)
+
+    first = np.array(encoded(vocabulary, digest))
     stamp = os.stat(cache).st_mtime_ns
-    encoded_text.encoded_ids(path, vocabulary, str(tmp_path / "t.vocab"), digest)
-    assert os.stat(cache).st_mtime_ns == stamp and capsys.readouterr().out == ""
+    encoded(vocabulary, digest)
+    assert os.stat(cache).st_mtime_ns == stamp and lines == []
 
     with open(cache, "r+b") as f:  # truncated
         f.truncate(os.path.getsize(cache) - 3)
-    again = encoded_text.encoded_ids(path, vocabulary, str(tmp_path / "t.vocab"), digest)
-    assert "is truncated" in capsys.readouterr().out
+    again = encoded(vocabulary, digest)
+    assert "is truncated" in lines.pop()
     np.testing.assert_array_equal(again, first)
 
     other = Vocabulary(list(reversed(vocabulary.tokens)))  # another vocabulary, same tokens
-    recoded = encoded_text.encoded_ids(path, other, str(tmp_path / "t.vocab"), digest)
-    assert "another vocabulary" in capsys.readouterr().out
+    recoded = encoded(other, digest)
+    assert "another vocabulary" in lines.pop()
     np.testing.assert_array_equal(recoded, other.encode(TEXT))
 
     changed = TEXT.replace("end", "den")
     write(tmp_path / "t.txt", changed)
     digest = encoded_text.corpus_digest(path)
-    fresh = encoded_text.encoded_ids(path, other, str(tmp_path / "t.vocab"), digest)
-    assert "another version of the corpus" in capsys.readouterr().out
+    fresh = encoded(other, digest)
+    assert "another version of the corpus" in lines.pop()
     np.testing.assert_array_equal(fresh, other.encode(changed))
 
 

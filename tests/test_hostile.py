@@ -419,33 +419,31 @@ def test_sizes_of_a_sample_beyond_a_day_of_work_are_refused():
 def test_flags_for_another_kind_and_aliases_given_twice_are_refused():
     from absl import flags
 
-    from lstm_core import cli
-    from lstm_core.corpus import CORPUS_FLAGS
+    from lstm_core.corpus import refuse_options_not_for
     from lstm_core.kinds import TokenKind
+    from lstm_core.options import define_flags, from_flags, replace
+    from lstm_core.training_options import TrainOptions
 
-    values = flags.FlagValues()
-    flags.DEFINE_integer("epochs", 10, "", flag_values=values)
-    flags.DEFINE_alias("epoch", "epochs", flag_values=values)
-    for name in CORPUS_FLAGS:
-        flags.DEFINE_string(name, None, "", flag_values=values)
     for argv, given_twice in ((["--epoch", "3"], False), (["--epochs", "3"], False),
                               (["--epochs", "1", "--epoch", "3"], True),
                               (["--epoch", "1", "--epochs", "3"], True)):
-        values.unparse_flags()
+        values = flags.FlagValues()
+        define_flags(TrainOptions, values)
         values(["app", *argv])
         if given_twice:
-            with pytest.raises(UsageError, match="--epoch and --epochs are the same flag"):
-                cli.refuse_aliases_with_their_flags(("epoch", "epochs"), flag_values=values)
+            with pytest.raises(UsageError, match="--epochs and --epoch are the same flag"):
+                from_flags(TrainOptions, values)
         else:
-            cli.refuse_aliases_with_their_flags(("epoch", "epochs"), flag_values=values)
-    values.unparse_flags()
-    values(["app", "--instruments", "kazoo", "--melody_part", "1"])
-    cli.refuse_flags_not_for(TokenKind.NOTES, {"instruments": CORPUS_FLAGS["instruments"]}, "",
-                             values)
+            assert from_flags(TrainOptions, values)[0].epochs == 3
+    options = replace(TrainOptions(), instruments="kazoo", melody_part="1")
+    given = {"instruments", "melody_part"}
+    refuse_options_not_for(TokenKind.JAZZ, {"melody_part"}, options, "")
     for kind, flag in ((TokenKind.CHARACTERS, "instruments"), (TokenKind.REMI, "melody_part"),
                        (TokenKind.JAZZ, "instruments")):
         with pytest.raises(UsageError, match=f"--{flag} .* needs .*, but it is {kind}"):
-            cli.refuse_flags_not_for(kind, CORPUS_FLAGS, f"it is {kind}", values)
+            refuse_options_not_for(kind, {flag}, options, f"it is {kind}")
+    with pytest.raises(UsageError, match="--instruments kazoo needs"):
+        refuse_options_not_for(TokenKind.CHARACTERS, given, options, "text")
 
 
 # ---- the commands, as a user runs them -----------------------------------------------------------

@@ -104,13 +104,3 @@ def test_chords_need_a_jazz_model(tmp_path):
         result = run("sample.py", "--model_name", "words", flag, value, "--output_file", "x.txt",
                      cwd=tmp_path)
         assert_usage_error(result, flag, "--encoding jazz")
-
-
-def test_a_midi_file_without_chords_is_a_usage_error(tmp_path):
-    from music21 import note, stream
-
-    melody = stream.Part([note.Note(60 + i % 5, quarterLength=1.0) for i in range(32)])
-    stream.Score([melody]).write("midi", fp=str(tmp_path / "lonely.mid"))
-    result = run("train.py", "--training_file", "lonely.mid", "--encoding", "jazz",
-                 "--model_name", "lonely", cwd=tmp_path)
-    assert_usage_error(result, "lonely.mid")

@@ -99,14 +99,6 @@ def test_primer_midi_starts_the_piece(music_model):
     assert_usage_error(broken, "--primer_midi midi_songs/notes.mid")
 
 
-def test_a_folder_without_usable_midi_is_a_usage_error(tmp_path):
-    (tmp_path / "songs").mkdir()
-    (tmp_path / "songs" / "broken.mid").write_bytes(b"MThd\x00\x00")
-    result = run("train.py", "--training_file", "songs", "--model_name", "m", cwd=tmp_path)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("error: --training_file songs")
-
-
 def test_the_vocabulary_records_the_tokenizer_and_a_mismatch_is_a_usage_error(music_model):
     import json
 
@@ -137,26 +129,6 @@ def test_the_vocabulary_records_the_tokenizer_and_a_mismatch_is_a_usage_error(mu
         (path / "kept.vocab").replace(path / "logs" / "piano" / "vocabulary.vocab")
 
 
-@pytest.mark.parametrize("instruments", ["kazoo", "200"])
-def test_unknown_instruments_are_usage_errors(music_model, instruments):
-    path, _ = music_model
-    result = run("train.py", "--training_file", "midi_songs", "--instruments", instruments,
-                 "--model_name", "picky", cwd=path)
-    assert_usage_error(result, "--instruments", f"'{instruments}' is no General MIDI instrument")
-
-
-def test_instruments_that_select_nothing_in_the_corpus_are_a_usage_error(music_model):
-    path, _ = music_model
-    result = run("train.py", "--training_file", "midi_songs", "--instruments", "tuba,drums",
-                 "--model_name", "picky", cwd=path)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith("error: --training_file midi_songs: none of its 5 file(s) has "
-                                "the instruments --instruments names"), result.stderr
-    assert sum("is in --instruments" in line for line in lines) == 3  # one line a file
-    assert not (path / "logs" / "picky").exists()
-
-
 def test_a_musicxml_file_without_encoding_is_learned_as_music(tmp_path):
     # What train.py does with --training_file: by suffix, or by content under any name.
     from music21 import corpus
@@ -168,12 +140,6 @@ def test_a_musicxml_file_without_encoding_is_learned_as_music(tmp_path):
     for name in ("chorale.xml", "chorale.txt"):
         learned = load_corpus(str(tmp_path / name))
         assert learned.kind == "remi" and "Pitch_61" in learned.tokens  # C#4 of the alto
-
-
-def test_music_flags_on_a_text_model_are_usage_errors(tmp_path):
-    (tmp_path / "words.txt").write_text("la la la, sing along\n" * 60, encoding="utf-8")
-    encoding = run("train.py", "--training_file", "words.txt", "--encoding", "notes", cwd=tmp_path)
-    assert_usage_error(encoding, "--encoding notes", "text")
 
 
 @pytest.mark.parametrize("flags, fragments", [

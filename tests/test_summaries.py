@@ -1,8 +1,5 @@
-"""The LSTM internals in TensorBoard: a short run of train.py, then its event files, read back."""
+"""The LSTM internals in TensorBoard: a short training run, then its event files, read back."""
 
-import subprocess
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,8 +10,8 @@ from tensorboard.backend.event_processing import event_accumulator
 from lstm_core import summaries
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.trace import trace_model
+from lstm_core.training import train
 
-ROOT = Path(__file__).resolve().parents[1]
 BATCH, TIME, UNITS, LAYERS = 4, 16, 8, 2
 STEPS, EVERY = 6, 3
 TEXT = ('ROMEO:\nBut soft, what light (through yonder window) breaks?\n'
@@ -26,16 +23,11 @@ def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("summaries")
     corpus = folder / "corpus.txt"
     corpus.write_text(TEXT, encoding="utf-8")
-    command = [sys.executable, str(ROOT / "train.py"), "--training_file", str(corpus),
-               "--vocabulary_file", str(folder / "corpus.vocab"), "--model_name", "tiny",
-               "--logdir", str(folder / "logs"), "--units", str(UNITS),
-               "--layers", str(LAYERS), "--embedding_size", "6",
-               "--batch_size", str(BATCH), "--sequence_length", str(TIME),
-               "--max_steps", str(STEPS), "--log_frequency", str(EVERY),
-               "--validation_every", str(EVERY), "--histogram_frequency", str(EVERY),
-               "--sample_every", str(EVERY), "--checkpoint_every", "100"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    train(training_file=str(corpus), vocabulary_file=str(folder / "corpus.vocab"),
+          model_name="tiny", logdir=str(folder / "logs"), units=UNITS, layers=LAYERS,
+          embedding_size=6, batch_size=BATCH, sequence_length=TIME, max_steps=STEPS,
+          log_frequency=EVERY, validation_every=EVERY, histogram_frequency=EVERY,
+          sample_every=EVERY, checkpoint_every=100)
     return folder / "logs" / "tiny"
 
 

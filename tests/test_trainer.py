@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from lstm_core.batch import Batch
+from lstm_core.callbacks import TrainingCallbacks
 from lstm_core.model import ModelConfig
 from lstm_core.trainer import Trainer, TrainingConfig
 
@@ -40,6 +41,20 @@ def make_trainer(directory, strategy=None, model=MODEL, train_length=1300,
     tf.random.set_seed(1)
     return Trainer(model, config, train, validation, os.path.join(directory, "checkpoints"),
                    str(directory), strategy=strategy)
+
+
+class Lines(TrainingCallbacks):
+    """The lines the trainer reports, one string."""
+
+    def __init__(self):
+        self.lines = []
+
+    def on_message(self, line):
+        self.lines.append(line)
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
 
 
 def weights(trainer):
@@ -133,7 +148,10 @@ def test_every_line_printed_while_training_clears_the_progress_bar_first(tmp_pat
     screen = _Terminal()
     monkeypatch.setattr(sys, "stdout", screen)
     monkeypatch.setattr(sys, "stderr", screen)
-    make_trainer(tmp_path, max_steps=40, log_frequency=20, validation_every=10).train()
+    from lstm_core.apps.terminal import TerminalProgress
+
+    make_trainer(tmp_path, max_steps=40, log_frequency=20, validation_every=10).train(
+        TerminalProgress())
     text = screen.getvalue()
     lines = [m.start() for m in re.finditer(r"step \d+", text)]
     assert len(lines) >= 6, text  # 2 log lines, 4 validation lines
@@ -142,12 +160,13 @@ def test_every_line_printed_while_training_clears_the_progress_bar_first(tmp_pat
             repr(text[max(0, start - 80):start + 40])
 
 
-def test_a_corpus_of_few_batches_validates_no_more_often_than_it_logs(tmp_path, capsys):
+def test_a_corpus_of_few_batches_validates_no_more_often_than_it_logs(tmp_path):
     # 5 batches per epoch, 60 epochs: as the jazz defaults on one solo.
     trainer = make_trainer(tmp_path, train_length=220, epochs=60, log_frequency=100)
     assert trainer.train_batches.num_batches == 5
-    trainer.train()
-    validations = re.findall(r"step (\d+) validation", capsys.readouterr().out)
+    reported = Lines()
+    trainer.train(reported)
+    validations = re.findall(r"step (\d+) validation", reported.text)
     assert validations == ["100", "200", "300"]
 
 
@@ -161,15 +180,16 @@ def test_the_metrics_come_in_one_order_whichever_was_measured_first(tmp_path):
     assert list(logged_first) == list(validated_first) == list(METRICS)
 
 
-def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path, capsys):
+def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path):
     from lstm_core.best_checkpoint import read_record
 
     # A learning rate of 0: every validation gives the same loss, so only the first is the best.
     stalled = dict(learning_rate=0.0, validation_every=4, early_stopping=2, max_steps=40)
     trainer = make_trainer(tmp_path, **stalled)
-    metrics = trainer.train()
+    reported = Lines()
+    metrics = trainer.train(reported)
     assert int(trainer.optimizer.iterations) == 12  # validations at 4 (best), 8 and 12
-    assert "early stop at step 12" in capsys.readouterr().out
+    assert "early stop at step 12" in reported.text
     assert (metrics["best_step"], trainer.manager.latest_checkpoint.endswith("ckpt-12")) == (4, True)
     assert tf.train.latest_checkpoint(tmp_path / "checkpoints" / "best").endswith("ckpt-4")
     record = read_record(str(tmp_path / "checkpoints"))
@@ -178,9 +198,10 @@ def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path, c
 
     again = make_trainer(tmp_path, **stalled)  # the same command again: nothing to train
     assert again.restore()
-    again.train()
-    out = capsys.readouterr().out
-    assert int(again.optimizer.iterations) == 12 and "nothing to train: early stop" in out
+    reported = Lines()
+    again.train(reported)
+    assert (int(again.optimizer.iterations) == 12
+            and "nothing to train: early stop" in reported.text)
     patient = make_trainer(tmp_path, **{**stalled, "early_stopping": 3})  # trains on
     patient.restore()
     patient.train()
@@ -231,17 +252,21 @@ def test_a_validation_reads_the_same_bounded_sample_of_a_long_split(tmp_path):
     assert whole.validate(0)["validation_tokens"] == 99 * 2 * 10  # every batch of the split
 
 
-def test_no_validation_runs_before_a_step_is_trained(tmp_path, capsys):
-    validated = lambda: re.findall(r"step (\d+) validation", capsys.readouterr().out)
-    make_trainer(tmp_path, max_steps=4, validation_every=2).train()
-    assert validated() == ["2", "4"]
+def test_no_validation_runs_before_a_step_is_trained(tmp_path):
+    def validated(trainer) -> list[int]:
+        steps = []
+        callbacks = TrainingCallbacks()
+        callbacks.on_validation = lambda step, metrics: steps.append(step)
+        trainer.train(callbacks)
+        return steps
+
+    assert validated(make_trainer(tmp_path, max_steps=4, validation_every=2)) == [2, 4]
     finished = make_trainer(tmp_path, max_steps=4, validation_every=2)
     finished.restore()
-    assert "validation_loss" not in finished.train() and validated() == []
+    assert validated(finished) == [] and "validation_loss" not in finished.train()
     resumed = make_trainer(tmp_path, max_steps=5, validation_every=2)
     resumed.restore()
-    resumed.train()
-    assert validated() == ["5"]  # the last step's, not step 4's again
+    assert validated(resumed) == [5]  # the last step's, not step 4's again
 
 
 def test_a_stop_asked_for_during_a_validation_abandons_it_and_saves_the_step(tmp_path):

@@ -1,0 +1,33 @@
+"""The ``train.py`` command (``lstm-train``): flags into `TrainOptions`, `lstm_core.training.train`
+called, its lines printed with a progress bar, an interruption turned into its exit status."""
+
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+from lstm_core import cli
+from lstm_core.options import define_flags, from_flags
+from lstm_core.training_options import TrainOptions
+
+
+def main(argv: Sequence[str]) -> None:
+    from lstm_core.apps.terminal import TerminalProgress
+    from lstm_core.trainer import Interrupted
+    from lstm_core.training import train
+
+    options, given = from_flags(TrainOptions)
+    try:
+        train(options, given, report=functools.partial(print, flush=True),
+              callbacks=TerminalProgress())
+    except Interrupted as stop:
+        cause = "" if stop.here else " (another worker was interrupted)"
+        print(f"interrupted at step {stop.step}: saved {stop.checkpoint}{cause}; run the same "
+              "command to resume", flush=True)
+        raise SystemExit(128 + stop.signal_number)
+
+
+def run() -> None:
+    """Defines the flags and runs the command (the ``lstm-train`` entry point)."""
+    define_flags(TrainOptions)
+    cli.run(main)
