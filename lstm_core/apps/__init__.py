@@ -1,0 +1,1 @@
+"""The command-line apps: flags parsed into options, the library called, its results printed."""
