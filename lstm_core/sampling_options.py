@@ -13,11 +13,14 @@ from lstm_core import limits
 from lstm_core.cli import require_positive
 from lstm_core.errors import UsageError
 from lstm_core.kinds import Family
-from lstm_core.music.constants import DEFAULT_SOLO_INSTRUMENT, SOLO_PROGRAMS, TEMPO_RANGE
+from lstm_core.files import STDOUT, check_output
+from lstm_core.music.constants import (DEFAULT_SOLO_INSTRUMENT, MIDI_SUFFIXES, SOLO_PROGRAMS,
+                                        TEMPO_RANGE)
 from lstm_core.options import option
 
 TEXT_SAMPLE_LENGTH = 1500  # characters, when --sample_length is not given for a text model
 MUSIC_SAMPLE_LENGTH = 1000  # tokens, when neither --sample_length nor --bars/--seconds is given
+EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}  # files written besides the sample
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -96,6 +99,36 @@ class SampleOptions:
         """Tokens to generate: --sample_length, else the default of the model's `family`."""
         return self.sample_length or (TEXT_SAMPLE_LENGTH if family is Family.TEXT
                                       else MUSIC_SAMPLE_LENGTH)
+
+    def check_outputs(self) -> None:
+        """A `UsageError` for an output file that cannot be written (`files.check_output`), or
+        whose suffix is not its kind's; before the model loads."""
+        if self.output_file == STDOUT and self.num_samples > 1:
+            raise UsageError("--output_file - writes one sample to standard output; give a file "
+                             "name for --num_samples > 1")
+        for flag in ("output_file", "audio", "piano_roll"):
+            for path in numbered_paths(getattr(self, flag), self.num_samples):
+                check_output(flag, path, self.overwrite)
+        for flag, suffix in EXTRA_SUFFIXES.items():
+            path = getattr(self, flag)
+            if path and not path.lower().endswith(suffix):
+                raise UsageError(f"--{flag} {path}: it writes a {suffix} file; give a name "
+                                 f"ending in {suffix}")
+
+    def check_output_kind(self, family: Family) -> None:
+        """A `UsageError` for an --output_file whose suffix says another kind of file than a
+        model of `family` writes (text in a .mid, MIDI in a .txt or on standard output)."""
+        path, model = self.output_file, self.model_name
+        if path == STDOUT and family is not Family.TEXT:
+            raise UsageError(f"--output_file -: model {model} writes MIDI, which standard "
+                             "output does not take; give a .mid file name")
+        suffix = os.path.splitext(path)[1].lower()
+        if family is Family.TEXT and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
+            raise UsageError(f"--output_file {path}: model {model} writes text, not {suffix}; "
+                             "give a .txt file name (MIDI comes from music models)")
+        if family is not Family.TEXT and suffix not in MIDI_SUFFIXES:
+            raise UsageError(f"--output_file {path}: model {model} writes MIDI; give a .mid "
+                             "file name (--audio adds a .wav, --piano_roll a .png)")
 
     def validate(self, given: Collection[str] = ()) -> None:
         """A `UsageError` for a value no model takes, or for two options that exclude each

@@ -116,7 +116,7 @@ class TrainedModel:
             kind does not take is a `UsageError` only when given.
           progress: called as ``progress(done, total)`` with the tokens generated so far.
           report: called with a line for the user (the seed's characters the vocabulary lacks);
-            default: `warnings.warn`.
+            default: `warnings.warn` of the line.
         Raises:
           UsageError: bad options. GenerationInterrupted: Ctrl-C before the first chunk of
           ``log_frequency`` tokens (after it, `Samples.interrupted_after` says where it stopped).
@@ -153,7 +153,7 @@ class TrainedModel:
             from lstm_core.text_sampling import sample_text
 
             return sample_text(make_sampler(), self.vocabulary, options, random_seed, progress,
-                               report or warnings.warn)
+                               report or _warn)
         from lstm_core.music.compose import compose
 
         return compose(make_sampler, self.vocabulary, options, random_seed,
@@ -225,3 +225,7 @@ class TrainedModel:
         atomic_write(output_file, found.page.encode("utf-8"))
         return found
 
+
+
+def _warn(line: str) -> None:
+    warnings.warn(line.removeprefix("warning: "), stacklevel=4)

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Sequence
 
@@ -14,43 +13,11 @@ from absl import flags
 from lstm_core import cli, options as options_module
 from lstm_core.files import STDOUT
 from lstm_core.kinds import Family
-from lstm_core.music.constants import MIDI_SUFFIXES
 from lstm_core.sampling_options import SampleOptions, numbered_paths
 
 SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
-EXTRA_SUFFIXES = {"audio": ".wav", "piano_roll": ".png"}  # files besides the sample
 INTERRUPTED = ("interrupted: nothing more was written (a sample does not resume; run the command "
                "again for a new one)")
-
-
-def check_outputs(options: SampleOptions) -> None:
-    """A `UsageError` for an output file that cannot be written (before the model loads)."""
-    if options.output_file == STDOUT and options.num_samples > 1:
-        raise cli.UsageError("--output_file - writes one sample to standard output; give a file "
-                             "name for --num_samples > 1")
-    for flag in ("output_file", "audio", "piano_roll"):
-        for path in numbered_paths(getattr(options, flag), options.num_samples):
-            cli.require_output_paths(options.overwrite, **{flag: path})
-    for flag, suffix in EXTRA_SUFFIXES.items():
-        path = getattr(options, flag)
-        if path and not path.lower().endswith(suffix):
-            raise cli.UsageError(f"--{flag} {path}: it writes a {suffix} file; give a name "
-                                 f"ending in {suffix}")
-
-
-def check_output_kind(path: str, family: Family, model_name: str) -> None:
-    """A `UsageError` for an --output_file whose suffix says another kind of file than the
-    model writes (text in a .mid, MIDI in a .txt or on standard output)."""
-    if path == STDOUT and family is not Family.TEXT:
-        raise cli.UsageError(f"--output_file -: model {model_name} writes MIDI, which standard "
-                             "output does not take; give a .mid file name")
-    suffix = os.path.splitext(path)[1].lower()
-    if family is Family.TEXT and suffix in MIDI_SUFFIXES + tuple(EXTRA_SUFFIXES.values()):
-        raise cli.UsageError(f"--output_file {path}: model {model_name} writes text, not "
-                             f"{suffix}; give a .txt file name (MIDI comes from music models)")
-    if family is not Family.TEXT and suffix not in MIDI_SUFFIXES:
-        raise cli.UsageError(f"--output_file {path}: model {model_name} writes MIDI; give a .mid "
-                             "file name (--audio adds a .wav, --piano_roll a .png)")
 
 
 def likelihood(log_likelihood: float, tokens: int) -> str:
@@ -134,12 +101,12 @@ def main(argv: Sequence[str]) -> None:
 
     options, given = options_module.from_flags(SampleOptions)
     options.validate(given)
-    check_outputs(options)
+    options.check_outputs()
     model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file)
     if options.checkpoint != "latest":  # on stderr: standard output may be the sample itself
         print(f"sampling from {model.checkpoint_path}", file=sys.stderr)
     check_fits(given, model.family, options.model_name)
-    check_output_kind(options.output_file, model.family, options.model_name)
+    options.check_output_kind(model.family)
     progress = Progress()
     try:
         samples = model.sample(options, given, progress,
