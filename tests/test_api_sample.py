@@ -72,6 +72,14 @@ def test_sample_returns_what_sample_py_prints(words):
     assert first.text == words.generate("th  ", length=20, random_seed=3)
 
 
+def test_inspect_writes_the_page_and_returns_the_ranked_cells(words, tmp_path):
+    found = words.inspect("the cat sat on the mat", str(tmp_path / "cells.html"), top=3)
+    assert len(found.ranked) == 3 and found.tokens == list("the cat sat on the mat")
+    assert (tmp_path / "cells.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(UsageError, match="cells.html"):
+        words.inspect("the cat", str(tmp_path / "cells.html"))
+
+
 @pytest.mark.parametrize("call, fragments", [
     (lambda m: m.compose(bars=4), ["compose writes music", "call generate"]),
     (lambda m: m.improvise("Dm7 G7"), ["improvise writes jazz solos", "call generate"]),

@@ -1,5 +1,5 @@
-"""The sampler: masks, log-likelihoods, beam search, slices of many streams; and sample.py's
-beam flags, Ctrl-C and progress."""
+"""The sampler: masks, log-likelihoods, beam search, slices of many streams; the beam options'
+checks; and sample.py's beam search, Ctrl-C and progress."""
 
 import os
 import signal
@@ -14,7 +14,7 @@ from lstm_core.grammar import Grammar
 from lstm_core import sampler as sampler_module
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
-from test_cli import ROOT, assert_usage_error, run
+from test_cli import ROOT, run
 
 VOCABULARY = 30
 
@@ -142,19 +142,20 @@ def test_sample_py_beam_of_one_equals_plain_sampling_and_reports_log_likelihoods
     assert wide.stdout.count("log-likelihood") == 2
 
 
-@pytest.mark.parametrize("flags, fragment", [
-    (["--beam_size", "0"], "--beam_size is 0"),
-    (["--branch_factor", "-2"], "--branch_factor is -2"),
-    (["--beam_size", "2", "--steps_per_iteration", "0"], "--steps_per_iteration is 0"),
-    (["--beam_size", "2", "--top_p", "0.9"], "--top_p does not combine with beam search"),
-    (["--branch_factor", "2", "--greedy"], "--greedy does not combine with beam search"),
-    (["--steps_per_iteration", "3"], "--steps_per_iteration is for beam search"),
+@pytest.mark.parametrize("keywords, fragment", [
+    (dict(beam_size=0), "--beam_size is 0"),
+    (dict(branch_factor=-2), "--branch_factor is -2"),
+    (dict(beam_size=2, steps_per_iteration=0), "--steps_per_iteration is 0"),
+    (dict(beam_size=2, top_p=0.9), "--top_p does not combine with beam search"),
+    (dict(branch_factor=2, greedy=True), "--greedy does not combine with beam search"),
+    (dict(steps_per_iteration=3), "--steps_per_iteration is for beam search"),
 ])
-def test_beam_flags_that_make_no_sense_are_usage_errors(text_model, flags, fragment):
-    result = run("sample.py", "--model_name", "words", "--output_file", "bad.txt", *flags,
-                 cwd=text_model)
-    assert_usage_error(result, fragment)
-    assert not (text_model / "bad.txt").exists()
+def test_beam_options_that_make_no_sense_are_usage_errors(keywords, fragment):
+    from lstm_core.errors import UsageError
+    from lstm_core.sampling_options import SampleOptions
+
+    with pytest.raises(UsageError, match=fragment):
+        SampleOptions(**keywords).validate(given=keywords)
 
 
 def test_a_thousand_samples_are_each_written(text_model):
