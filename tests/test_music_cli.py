@@ -176,17 +176,27 @@ def test_music_flags_on_a_text_model_are_usage_errors(tmp_path):
     assert_usage_error(encoding, "--encoding notes", "text")
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--output_file", "unfit.txt"], ["--output_file unfit.txt", "writes MIDI", ".mid"]),
-    (["--output_file", "unfit.mid", "--audio", "unfit.mp3"], ["--audio unfit.mp3", ".wav"]),
-    (["--output_file", "unfit.mid", "--piano_roll", "roll.jpg"], ["--piano_roll roll.jpg", ".png"]),
-    (["--output_file", "unfit.mid", "--chords", "C | G7"], ["--chords", "--encoding jazz"]),
+@pytest.mark.parametrize("keywords, fragments", [
+    (dict(output_file="unfit.txt"), ["--output_file unfit.txt", "writes MIDI", ".mid"]),
+    (dict(output_file="unfit.mid", audio="unfit.mp3"), ["--audio unfit.mp3", ".wav"]),
+    (dict(output_file="unfit.mid", piano_roll="roll.jpg"), ["--piano_roll roll.jpg", ".png"]),
+    (dict(output_file="unfit.mid", chords="C | G7"), ["--chords", "--encoding jazz"]),
 ])
-def test_a_music_model_writes_midi_only_and_takes_no_jazz_flags(music_model, flags, fragments):
-    path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", *flags, cwd=path)
-    assert_usage_error(result, *fragments)
-    assert not any((path / name).exists() for name in flags[1::2])  # nothing written
+def test_a_music_model_writes_midi_only_and_takes_no_jazz_options(keywords, fragments,
+                                                                   tmp_path, monkeypatch):
+    from lstm_core.errors import UsageError
+    from lstm_core.kinds import Family
+    from lstm_core.sampling_options import SampleOptions
+    from lstm_core.trained_model import check_fits
+
+    monkeypatch.chdir(tmp_path)
+    options = SampleOptions(model_name="piano", **keywords)
+    with pytest.raises(UsageError) as raised:  # as sample.py checks them, in its order
+        options.check_outputs()
+        check_fits(keywords, Family.MUSIC, "piano")
+        options.check_output_kind(Family.MUSIC)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
 
 
 def test_beam_search_writes_music_with_its_log_likelihood(music_model):

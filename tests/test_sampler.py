@@ -122,24 +122,17 @@ def text_model(tmp_path_factory):
     return path
 
 
-def test_sample_py_beam_of_one_equals_plain_sampling_and_reports_log_likelihoods(text_model):
-    common = ["--model_name", "words", "--sample_length", "120", "--random_seed", "4",
-              "--num_samples", "2", "--temperature", "0.9"]
-    plain = run("sample.py", *common, "--output_file", "plain.txt", cwd=text_model)
-    beam = run("sample.py", *common, "--output_file", "beam.txt", "--beam_size", "1",
-               "--branch_factor", "1", cwd=text_model)
-    assert plain.returncode == 0 and beam.returncode == 0, plain.stderr + beam.stderr
-    for n in (1, 2):
-        assert ((text_model / f"plain-{n}.txt").read_text(encoding="utf-8")
-                == (text_model / f"beam-{n}.txt").read_text(encoding="utf-8"))
-    scores = [line.split("log-likelihood ")[1] for line in plain.stdout.splitlines()
-              if line.startswith("wrote")]
-    assert len(scores) == 2 and scores == [line.split("log-likelihood ")[1] for line in
-                                           beam.stdout.splitlines() if line.startswith("wrote")]
-    wide = run("sample.py", *common, "--output_file", "wide.txt", "--beam_size", "3",
-               "--branch_factor", "2", "--steps_per_iteration", "4", cwd=text_model)
-    assert wide.returncode == 0, wide.stderr
-    assert wide.stdout.count("log-likelihood") == 2
+def test_a_beam_of_one_equals_plain_sampling_and_beams_report_log_likelihoods(text_model):
+    from lstm_core.trained_model import load
+
+    model = load("words", logdir=str(text_model / "logs"))
+    common = dict(sample_length=120, random_seed=4, num_samples=2, temperature=0.9)
+    plain = model.sample(**common).samples
+    beam = model.sample(**common, beam_size=1, branch_factor=1).samples
+    assert [s.text for s in plain] == [s.text for s in beam] and plain[0].text != plain[1].text
+    assert [s.log_likelihood for s in plain] == [s.log_likelihood for s in beam]
+    wide = model.sample(**common, beam_size=3, branch_factor=2, steps_per_iteration=4).samples
+    assert len(wide) == 2 and all(s.tokens == 120 and s.log_likelihood < 0 for s in wide)
 
 
 @pytest.mark.parametrize("keywords, fragment", [
