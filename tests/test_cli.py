@@ -215,8 +215,8 @@ def test_a_text_model_writes_no_midi_and_takes_no_music_flags(workspace, flags, 
     existing.unlink()
 
 
-def test_the_constants_and_kinds_sample_py_imports_load_no_music_library_nor_tensorflow():
-    code = ("import sys, lstm_core.kinds, lstm_core.music.constants; print(sorted(m for m in "
+def test_sample_py_and_the_model_handle_load_no_music_library_nor_tensorflow_at_import():
+    code = ("import sys, lstm_core.apps.sample, lstm_core.trained_model; print(sorted(m for m in "
             "('music21', 'miditok', 'symusic', 'tensorflow') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)

@@ -1,5 +1,5 @@
-"""Jazz through the apps: train on a solo over chords, improvise over a typed progression, and
-the bad inputs of the jazz flags."""
+"""Jazz: train on a solo over chords through train.py, improvise over a typed progression or a
+file's through sample.py and the Python API, and the bad inputs of the jazz options."""
 
 import re
 from pathlib import Path
@@ -61,38 +61,43 @@ def test_chords_from_a_midi_file_audio_and_piano_roll(jazz_model):
     assert (jazz_model / "solo.png").read_bytes().startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("flags, bars", [
-    ([], 32),  # a chorus: the first 32 of the training solo's 216 bars
-    (["--chords", "Dm7 G7 | Cmaj7 | A7", "--choruses", "2"], 6),
-    (["--chords", "Dm7 G7 | Cmaj7 | A7", "--bars", "5"], 5),
+@pytest.fixture(scope="module")
+def jazz(jazz_model):
+    from lstm_core.trained_model import load
+
+    return load("jazz", logdir=str(jazz_model / "logs"))
+
+
+@pytest.mark.parametrize("keywords, bars", [
+    ({}, 32),  # a chorus: the first 32 of the training solo's 216 bars
+    (dict(chords="Dm7 G7 | Cmaj7 | A7", choruses=2), 6),
+    (dict(chords="Dm7 G7 | Cmaj7 | A7", bars=5), 5),
 ])
-def test_the_solo_lasts_a_chorus_or_the_bars_asked_for(jazz_model, flags, bars):
-    from music21 import converter
-
-    name = f"form-{len(flags)}-{bars}.mid"  # each case its own file: outputs are never replaced
-    result = run("sample.py", "--model_name", "jazz", *flags, "--output_file", name,
-                 "--random_seed", "2", cwd=jazz_model)
-    assert result.returncode == 0, result.stderr
-    assert f"a solo over {bars} bars" in result.stdout
-    solo, chords = converter.parse(str(jazz_model / name)).parts
-    assert chords.highestTime == pytest.approx(4.0 * bars)  # a MIDI file keeps no final rest
-    assert 2.0 * bars < solo.highestTime <= 4.0 * bars
+def test_the_solo_lasts_a_chorus_or_the_bars_asked_for(jazz, keywords, bars):
+    samples = jazz.sample(**keywords, random_seed=2)
+    assert len(samples.progression) == bars
+    solo, chords = samples.samples[0].score.tracks
+    quarter = samples.samples[0].score.ticks_per_quarter
+    assert chords.end() == 4 * bars * quarter
+    assert 2 * bars * quarter < solo.end() <= 4 * bars * quarter
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--chords", "Dm7 | Hbb9"], ["Hbb9", "maj7 m7 mmaj7 m7b5"]),
-    (["--chords", " | "], ["--chords", "empty"]),
-    (["--chords", ""], ["--chords", "empty"]),
-    (["--chords", "C | G7", "--chords_from", str(METHENY)], ["--chords and --chords_from"]),
-    (["--bars", "8", "--choruses", "2"], ["--bars and --choruses"]),
-    (["--bars", "0"], ["--bars"]),
-    (["--sample_length", "300"], ["--sample_length", "--bars or --choruses"]),
+@pytest.mark.parametrize("keywords, fragments", [
+    (dict(chords="Dm7 | Hbb9"), ["Hbb9", "maj7 m7 mmaj7 m7b5"]),
+    (dict(chords=" | "), ["--chords", "empty"]),
+    (dict(chords=""), ["--chords", "empty"]),
+    (dict(chords="C | G7", chords_from=str(METHENY)), ["--chords and --chords_from"]),
+    (dict(bars=8, choruses=2), ["--bars and --choruses"]),
+    (dict(bars=0), ["--bars"]),
+    (dict(sample_length=300), ["--sample_length", "--bars or --choruses"]),
 ])
-def test_bad_progressions(jazz_model, flags, fragments):
-    result = run("sample.py", "--model_name", "jazz", *flags, "--output_file", "x.mid",
-                 cwd=jazz_model)
-    assert_usage_error(result, *fragments)
-    assert not (jazz_model / "x.mid").exists()
+def test_bad_progressions(jazz, keywords, fragments):
+    from lstm_core.errors import UsageError
+
+    with pytest.raises(UsageError) as raised:
+        jazz.sample(**keywords)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
 
 
 def test_chords_need_a_jazz_model(tmp_path):

@@ -142,18 +142,28 @@ def test_a_musicxml_file_without_encoding_is_learned_as_music(tmp_path):
         assert learned.kind == "remi" and "Pitch_61" in learned.tokens  # C#4 of the alto
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--output_file", "unfit.txt"], ["--output_file unfit.txt", "writes MIDI", ".mid"]),
-    (["--output_file", "unfit.mid", "--audio", "unfit.mp3"], ["--audio unfit.mp3", ".wav"]),
-    (["--output_file", "unfit.mid", "--piano_roll", "roll.jpg"], ["--piano_roll roll.jpg", ".png"]),
-    (["--output_file", "unfit.mid", "--chords", "C | G7"], ["--chords", "--encoding jazz"]),
-    (["--output_file", "unfit.mid", "--seed", "hello"], ["--seed", "a text model"]),
+@pytest.mark.parametrize("keywords, fragments", [
+    (dict(output_file="unfit.txt"), ["--output_file unfit.txt", "writes MIDI", ".mid"]),
+    (dict(output_file="unfit.mid", audio="unfit.mp3"), ["--audio unfit.mp3", ".wav"]),
+    (dict(output_file="unfit.mid", piano_roll="roll.jpg"), ["--piano_roll roll.jpg", ".png"]),
+    (dict(output_file="unfit.mid", chords="C | G7"), ["--chords", "--encoding jazz"]),
+    (dict(output_file="unfit.mid", seed="hello"), ["--seed", "a text model"]),
 ])
-def test_a_music_model_writes_midi_only_and_takes_no_jazz_flags(music_model, flags, fragments):
-    path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", *flags, cwd=path)
-    assert_usage_error(result, *fragments)
-    assert not any((path / name).exists() for name in flags[1::2])  # nothing written
+def test_a_music_model_writes_midi_only_and_takes_no_jazz_options(keywords, fragments,
+                                                                   tmp_path, monkeypatch):
+    from lstm_core.errors import UsageError
+    from lstm_core.kinds import Family
+    from lstm_core.sampling_options import SampleOptions
+    from lstm_core.trained_model import check_fits
+
+    monkeypatch.chdir(tmp_path)
+    options = SampleOptions(model_name="piano", **keywords)
+    with pytest.raises(UsageError) as raised:  # as sample.py checks them, in its order
+        options.check_outputs()
+        check_fits(keywords, Family.MUSIC, "piano")
+        options.check_output_kind(Family.MUSIC)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
 
 
 def test_beam_search_writes_music_with_its_log_likelihood(music_model):
@@ -189,24 +199,30 @@ def test_sample_keeps_to_the_key_and_length_after_a_melody(music_model):
                      r"0 invalid", result.stdout)
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--instruments", "piano,kazoo"], ["--instruments", "'kazoo' is no General MIDI"]),
-    (["--instruments", "drums"], ["--instruments", "never wrote 'drums'"]),
-    (["--key", "H minor"], ["--key", "'H' is not a note name"]),
-    (["--key", "D minor", "--scale", "C D E"], ["--key and --scale"]),
-    (["--bars", "2", "--sample_length", "10"], ["--sample_length and --bars"]),
-    (["--seconds", "0"], ["--seconds is 0"]),
-    (["--primer_notes", "C4 X9"], ["--primer_notes", "'X9'"]),
-    (["--primer_notes", "C4", "--primer_midi", "midi_songs/chorale0.mid"],
-     ["--primer_midi and --primer_notes"]),
-])
-def test_bad_controls_are_usage_errors_and_write_nothing(music_model, flags, fragments):
-    path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", "--output_file", "bad.mid", *flags,
-                 cwd=path)
-    assert_usage_error(result, *fragments)
-    assert not (path / "bad.mid").exists()
+@pytest.fixture(scope="module")
+def piano(music_model):
+    from lstm_core.trained_model import load
 
+    return load("piano", logdir=str(music_model[0] / "logs"))
+
+
+@pytest.mark.parametrize("keywords, fragments", [
+    (dict(instruments="piano,kazoo"), ["--instruments", "'kazoo' is no General MIDI"]),
+    (dict(instruments=["drums"]), ["--instruments", "never wrote 'drums'"]),
+    (dict(key="H minor"), ["--key", "'H' is not a note name"]),
+    (dict(key="D minor", scale="C D E"), ["--key and --scale"]),
+    (dict(bars=2, length=10), ["--sample_length and --bars"]),
+    (dict(seconds=0), ["--seconds is 0"]),
+    (dict(primer_notes="C4 X9"), ["--primer_notes", "'X9'"]),
+    (dict(primer_notes="C4", primer_midi="chorale0.mid"), ["--primer_midi and --primer_notes"]),
+])
+def test_bad_controls_are_usage_errors(piano, keywords, fragments):
+    from lstm_core.errors import UsageError
+
+    with pytest.raises(UsageError) as raised:
+        piano.compose(**keywords)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
 
 
 def test_sample_length_help_names_each_kinds_default(music_model):

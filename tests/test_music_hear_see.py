@@ -42,9 +42,7 @@ def test_built_in_synthesiser_plays_pitches_drums_and_velocities(tmp_path, monke
     monkeypatch.setattr(shutil, "which", lambda name: None)  # as if FluidSynth were absent
     a4 = one_track_score(69, is_drum=False, notes=1)
     a4.tracks[0].notes[0].duration = 960  # one second
-    path = tmp_path / "a4.mid"
-    a4.dump_midi(str(path))
-    assert render.render_audio(str(path), str(tmp_path / "a4.wav"), 16000) == "built-in"
+    assert render.render_audio(a4, str(tmp_path / "a4.wav"), 16000) == "built-in"
     samples, rate = read_wav((tmp_path / "a4.wav").read_bytes())
     assert len(samples) == int(np.ceil((1 + render.RELEASE_SECONDS) * 16000))
     assert np.argmax(np.abs(np.fft.rfft(samples[:16000]))) == 440  # 1 Hz per bin
@@ -59,9 +57,7 @@ def test_built_in_synthesiser_plays_pitches_drums_and_velocities(tmp_path, monke
 @needs_fluidsynth
 def test_fluidsynth_plays_drums_as_drums_and_each_track_as_its_instrument(tmp_path):
     def rendered(score: symusic.Score) -> tuple[np.ndarray, int]:
-        score.dump_midi(str(tmp_path / "x.mid"))
-        assert render.render_audio(str(tmp_path / "x.mid"), str(tmp_path / "x.wav")) \
-            == "fluidsynth"
+        assert render.render_audio(score, str(tmp_path / "x.wav")) == "fluidsynth"
         return read_wav((tmp_path / "x.wav").read_bytes())
 
     hats, rate = rendered(one_track_score(HIHAT, is_drum=True))
@@ -167,9 +163,7 @@ def test_a_piece_without_notes_is_silence_at_once(tmp_path):
     early sample may be one) is silence without it."""
     score = symusic.Score(480)
     score.tempos.append(symusic.Tempo(0, 100.0))
-    score.dump_midi(str(tmp_path / "empty.mid"))
-    assert render.render_audio(str(tmp_path / "empty.mid"), str(tmp_path / "empty.wav")) \
-        == "built-in"
+    assert render.render_audio(score, str(tmp_path / "empty.wav")) == "built-in"
     samples, _ = read_wav((tmp_path / "empty.wav").read_bytes())
     assert not samples.any()
     assert not render.audio_waveform(score).any()

@@ -1,5 +1,5 @@
-"""The sampler: masks, log-likelihoods, beam search, slices of many streams; and sample.py's
-beam flags, Ctrl-C and progress."""
+"""The sampler: masks, log-likelihoods, beam search, slices of many streams; the beam options'
+checks; and sample.py's beam search, Ctrl-C and progress."""
 
 import os
 import signal
@@ -14,7 +14,7 @@ from lstm_core.grammar import Grammar
 from lstm_core import sampler as sampler_module
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
-from test_cli import ROOT, assert_usage_error, run
+from test_cli import ROOT, run
 
 VOCABULARY = 30
 
@@ -122,39 +122,33 @@ def text_model(tmp_path_factory):
     return path
 
 
-def test_sample_py_beam_of_one_equals_plain_sampling_and_reports_log_likelihoods(text_model):
-    common = ["--model_name", "words", "--sample_length", "120", "--random_seed", "4",
-              "--num_samples", "2", "--temperature", "0.9"]
-    plain = run("sample.py", *common, "--output_file", "plain.txt", cwd=text_model)
-    beam = run("sample.py", *common, "--output_file", "beam.txt", "--beam_size", "1",
-               "--branch_factor", "1", cwd=text_model)
-    assert plain.returncode == 0 and beam.returncode == 0, plain.stderr + beam.stderr
-    for n in (1, 2):
-        assert ((text_model / f"plain-{n}.txt").read_text(encoding="utf-8")
-                == (text_model / f"beam-{n}.txt").read_text(encoding="utf-8"))
-    scores = [line.split("log-likelihood ")[1] for line in plain.stdout.splitlines()
-              if line.startswith("wrote")]
-    assert len(scores) == 2 and scores == [line.split("log-likelihood ")[1] for line in
-                                           beam.stdout.splitlines() if line.startswith("wrote")]
-    wide = run("sample.py", *common, "--output_file", "wide.txt", "--beam_size", "3",
-               "--branch_factor", "2", "--steps_per_iteration", "4", cwd=text_model)
-    assert wide.returncode == 0, wide.stderr
-    assert wide.stdout.count("log-likelihood") == 2
+def test_a_beam_of_one_equals_plain_sampling_and_beams_report_log_likelihoods(text_model):
+    from lstm_core.trained_model import load
+
+    model = load("words", logdir=str(text_model / "logs"))
+    common = dict(sample_length=120, random_seed=4, num_samples=2, temperature=0.9)
+    plain = model.sample(**common).samples
+    beam = model.sample(**common, beam_size=1, branch_factor=1).samples
+    assert [s.text for s in plain] == [s.text for s in beam] and plain[0].text != plain[1].text
+    assert [s.log_likelihood for s in plain] == [s.log_likelihood for s in beam]
+    wide = model.sample(**common, beam_size=3, branch_factor=2, steps_per_iteration=4).samples
+    assert len(wide) == 2 and all(s.tokens == 120 and s.log_likelihood < 0 for s in wide)
 
 
-@pytest.mark.parametrize("flags, fragment", [
-    (["--beam_size", "0"], "--beam_size is 0"),
-    (["--branch_factor", "-2"], "--branch_factor is -2"),
-    (["--beam_size", "2", "--steps_per_iteration", "0"], "--steps_per_iteration is 0"),
-    (["--beam_size", "2", "--top_p", "0.9"], "--top_p does not combine with beam search"),
-    (["--branch_factor", "2", "--greedy"], "--greedy does not combine with beam search"),
-    (["--steps_per_iteration", "3"], "--steps_per_iteration is for beam search"),
+@pytest.mark.parametrize("keywords, fragment", [
+    (dict(beam_size=0), "--beam_size is 0"),
+    (dict(branch_factor=-2), "--branch_factor is -2"),
+    (dict(beam_size=2, steps_per_iteration=0), "--steps_per_iteration is 0"),
+    (dict(beam_size=2, top_p=0.9), "--top_p does not combine with beam search"),
+    (dict(branch_factor=2, greedy=True), "--greedy does not combine with beam search"),
+    (dict(steps_per_iteration=3), "--steps_per_iteration is for beam search"),
 ])
-def test_beam_flags_that_make_no_sense_are_usage_errors(text_model, flags, fragment):
-    result = run("sample.py", "--model_name", "words", "--output_file", "bad.txt", *flags,
-                 cwd=text_model)
-    assert_usage_error(result, fragment)
-    assert not (text_model / "bad.txt").exists()
+def test_beam_options_that_make_no_sense_are_usage_errors(keywords, fragment):
+    from lstm_core.errors import UsageError
+    from lstm_core.sampling_options import SampleOptions
+
+    with pytest.raises(UsageError, match=fragment):
+        SampleOptions(**keywords).validate(given=keywords)
 
 
 def test_a_thousand_samples_are_each_written(text_model):

@@ -1,2 +1,1 @@
-"""The command-line apps: absl flags parsed into options, the library called, lines printed, and
-exceptions turned into exit statuses (`lstm_core.cli.run`)."""
+"""The command-line apps: flags parsed into options, the library called, its results printed."""

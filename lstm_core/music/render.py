@@ -97,12 +97,13 @@ def fluidsynth_available() -> bool:
     return shutil.which("fluidsynth") is not None and os.path.exists(SOUNDFONT)
 
 
-def fluidsynth_wav(midi_path: str, score: symusic.Score, sample_rate: int) -> bytes | None:
-    """FluidSynth's WAV of the MIDI file of `score` (None, with a warning, when it fails or
-    takes far longer than the piece lasts)."""
+def fluidsynth_wav(score: symusic.Score, sample_rate: int) -> bytes | None:
+    """FluidSynth's WAV of `score` (None, with a warning, when it fails or takes far longer than
+    the piece lasts)."""
     timeout = FLUIDSYNTH_SECONDS + FLUIDSYNTH_SECONDS_PER_SECOND * float(score.to("second").end())
     with tempfile.TemporaryDirectory() as directory:
-        rendered = os.path.join(directory, "audio.wav")
+        midi_path, rendered = (os.path.join(directory, name) for name in ("piece.mid", "audio.wav"))
+        score.dump_midi(midi_path)
         try:
             result = subprocess.run(["fluidsynth", "-ni", "-q", "-F", rendered, "-r",
                                      str(sample_rate), SOUNDFONT, midi_path],
@@ -113,18 +114,16 @@ def fluidsynth_wav(midi_path: str, score: symusic.Score, sample_rate: int) -> by
                     return f.read()
         except subprocess.TimeoutExpired:
             why = f"no result after {timeout:.0f} s"
-    print(f"warning: fluidsynth failed on {midi_path} ({why}); using the built-in synthesiser",
-          file=sys.stderr)
+    print(f"warning: fluidsynth failed ({why}); using the built-in synthesiser", file=sys.stderr)
     return None
 
 
-def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str:
-    """Renders a MIDI file to WAV, atomically; returns the renderer, ``fluidsynth`` or
+def render_audio(score: symusic.Score, wav_path: str, sample_rate: int = 44100) -> str:
+    """Renders `score` to WAV, atomically; returns the renderer, ``fluidsynth`` or
     ``built-in``. A piece without notes is silence (FluidSynth would wait forever on it)."""
-    score = symusic.Score(midi_path)
     if not score.note_num():
-        print(f"warning: {midi_path} has no notes; {wav_path} is silent", file=sys.stderr)
-    elif fluidsynth_available() and (rendered := fluidsynth_wav(midi_path, score, sample_rate)):
+        print(f"warning: the piece has no notes; {wav_path} is silent", file=sys.stderr)
+    elif fluidsynth_available() and (rendered := fluidsynth_wav(score, sample_rate)):
         atomic_write(wav_path, rendered)
         return "fluidsynth"
     atomic_write(wav_path, wav_bytes(synthesise(score, sample_rate), sample_rate))
@@ -134,16 +133,12 @@ def render_audio(midi_path: str, wav_path: str, sample_rate: int = 44100) -> str
 def audio_waveform(score: symusic.Score, sample_rate: int = 16000) -> np.ndarray:
     """How `score` sounds, mono `[samples]` float32 in [-1, 1]: FluidSynth's rendering when it is
     installed, else the built-in synthesiser's."""
-    if fluidsynth_available() and score.note_num():
-        with tempfile.TemporaryDirectory() as directory:
-            midi_path = os.path.join(directory, "piece.mid")
-            score.dump_midi(midi_path)
-            rendered = fluidsynth_wav(midi_path, score, sample_rate)
-        if rendered:
-            with wave.open(io.BytesIO(rendered)) as w:
-                frames = np.frombuffer(w.readframes(w.getnframes()), f"<i{w.getsampwidth()}")
-                channels = w.getnchannels()
-            return (frames.reshape(-1, channels).mean(axis=1) / 32768).astype(np.float32)
+    if fluidsynth_available() and score.note_num() and (rendered := fluidsynth_wav(score,
+                                                                                    sample_rate)):
+        with wave.open(io.BytesIO(rendered)) as w:
+            frames = np.frombuffer(w.readframes(w.getnframes()), f"<i{w.getsampwidth()}")
+            channels = w.getnchannels()
+        return (frames.reshape(-1, channels).mean(axis=1) / 32768).astype(np.float32)
     return synthesise(score, sample_rate)
 
 

@@ -27,14 +27,14 @@ Sampling (``sample.py [--chords "Dm7 G7 | Cmaj7" | --chords_from FILE [--chord_p
     solo = realize_solo(tokens, progression, np.random.default_rng([FLAGS.random_seed, n]),
                         pitch_range=tuple(metadata["pitch_range"]),
                         dynamics=metadata.get("dynamics"))
-    write_jazz_midi(solo, progression, FLAGS.output_file,
-                    tempo=FLAGS.tempo or metadata["tempo"],
-                    solo_program=constants.SOLO_PROGRAMS[FLAGS.solo_instrument])
+    score = solo_score(solo, progression, tempo=FLAGS.tempo or metadata["tempo"],
+                       solo_program=constants.SOLO_PROGRAMS[FLAGS.solo_instrument])
 
 ``realize_solo`` gives the solo's notes (`symusic.Note`, ticks at `TICKS_PER_QUARTER`; rests
 are the gaps between them); it also accepts a generator of tokens and stops drawing when the
-progression is full. Audio is not written here: ``lstm_core.music.render_audio(midi_path, wav_path)`` renders the
-MIDI file like any other music.
+progression is full. ``solo_score`` is the solo and its chords as a `symusic.Score`
+(``write_jazz_midi`` writes it as a MIDI file); ``lstm_core.music.render_audio(score, wav_path)``
+renders it like any other music. `improvise.improvise` is this whole workflow.
 
 Measuring: ``python -m lstm_core.music.jazz.measure --midi FILE`` (or
 `lstm_core.music.jazz.measure.measure_solo` on a `read_sources` result).
@@ -47,8 +47,10 @@ from lstm_core.music.jazz.chords import (CHORUS_BARS, Chord, Progression, format
                                          parse_chord, parse_progression, solo_form)
 from lstm_core.music.jazz.extract import read_progression, read_sources
 from lstm_core.music.jazz.grammar import ENCODING, load_jazz_corpus
-from lstm_core.music.jazz.realize import Solo, realize_solo, tokens_needed, write_jazz_midi
+from lstm_core.music.jazz.realize import (Solo, realize_solo, solo_score, tokens_needed,
+                                          write_jazz_midi)
 
 __all__ = ["CHORUS_BARS", "Chord", "ENCODING", "Progression", "Solo", "format_progression",
            "load_jazz_corpus", "parse_chord", "parse_progression", "read_progression",
-           "read_sources", "realize_solo", "solo_form", "tokens_needed", "write_jazz_midi"]
+           "read_sources", "realize_solo", "solo_form", "solo_score", "tokens_needed",
+           "write_jazz_midi"]

@@ -137,11 +137,18 @@ def _distance(pitch: int, element: Element, previous: symusic.Note | None,
 # ---- the MIDI file ----------------------------------------------------------------------------
 def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: float = DEFAULT_TEMPO,
                     solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> None:
-    """Writes a MIDI file of two tracks, atomically: ``Solo`` (General MIDI `solo_program`, jazz
-    guitar by default; `constants.TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the
-    progression voiced for piano: the bass an octave below, the chord tones closely above E3. The
-    names (`extract.SOLO_PART`, `extract.CHORDS_PART`) tell `extract` which part is the solo when
-    the file is read back."""
+    """Writes the `solo_score` of the solo and its chords as a MIDI file, atomically."""
+    atomic_write(path, solo_score(solo, progression, tempo, solo_program,
+                                  chord_program).dumps_midi())
+
+
+def solo_score(solo: Solo, progression: Progression, tempo: float = DEFAULT_TEMPO,
+               solo_program: int = JAZZ_GUITAR, chord_program: int = PIANO) -> symusic.Score:
+    """A Score of two tracks: ``Solo`` (General MIDI `solo_program`, jazz guitar by default;
+    `constants.TENOR_SAX` or `ALTO_SAX` also suit) and ``Chords``, the progression voiced for
+    piano: the bass an octave below, the chord tones closely above E3. The names
+    (`extract.SOLO_PART`, `extract.CHORDS_PART`) tell `extract` which part is the solo when its
+    MIDI file is read back."""
     score = symusic.Score(TICKS_PER_QUARTER)
     score.tempos.append(symusic.Tempo(0, tempo))
     quarters = Fraction(measure_beats(progression[0]) if progression else 4)
@@ -156,7 +163,7 @@ def write_jazz_midi(solo: Solo, progression: Progression, path: str, tempo: floa
             chords_track.notes.append(symusic.Note(ticks(begin), ticks(end - begin), pitch,
                                                    CHORD_VELOCITY))
     score.tracks.extend([solo_track, chords_track])
-    atomic_write(path, score.dumps_midi())
+    return score
 
 
 def voicing(chord: Chord) -> list[int]:

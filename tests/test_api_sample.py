@@ -1,0 +1,148 @@
+"""The sampling side of the Python API in the pytest process: `load` a model, then `generate`,
+`generate_many`, `compose`, `improvise`; the wrong method or an unknown keyword is a
+`UsageError`."""
+
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import symusic
+
+from band import band_score
+from lstm_core.errors import UsageError
+from lstm_core.music import generation
+from lstm_core.trained_model import load
+from test_cli import run
+from test_jazz_cli import jazz_model  # noqa: F401 (a fixture: a small jazz model)
+from test_sampler import text_model  # noqa: F401 (a fixture: a small trained text model)
+
+
+@pytest.fixture(scope="module")
+def words(text_model):  # noqa: F811 (the fixture imported above)
+    return load("words", logdir=str(text_model / "logs"))
+
+
+@pytest.fixture(scope="module")
+def band(tmp_path_factory):
+    """A tiny model of synthetic band pieces: piano, guitar, bass and drums."""
+    path = tmp_path_factory.mktemp("api_music")
+    (path / "songs").mkdir()
+    for seed in range(2):
+        band_score(bars=8, seed=seed).dump_midi(str(path / "songs" / f"band{seed}.mid"))
+    result = run("train.py", "--training_file", "songs", "--model_name", "band",
+                 "--units_number", "16", "--batch_size", "4", "--sequence_length", "16",
+                 "--max_steps", "3", "--sample_every", "0", "--histogram_frequency", "0",
+                 cwd=path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return load(str(path / "logs" / "band"))  # a model folder's path
+
+
+@pytest.fixture(scope="module")
+def jazz(jazz_model):  # noqa: F811 (the fixture imported above)
+    return load("jazz", logdir=str(jazz_model / "logs"))
+
+
+def test_generate_continues_the_seed_by_the_length_asked_and_repeats_with_its_seed(words):
+    text = words.generate(seed="the ", length=40, temperature=0.8, random_seed=5)
+    assert isinstance(text, str) and len(text) == 44 and text.startswith("the ")
+    assert words.generate("the ", length=40, temperature=0.8, random_seed=5) == text
+    assert words.generate("the ", length=40, temperature=0.8, random_seed=6) != text
+
+
+def test_generate_many_gives_n_different_texts(words):
+    texts = words.generate_many(4, length=30, top_p=0.9, random_seed=2)
+    assert len(texts) == 4 and len(set(texts)) == 4
+    assert all(len(text) == len("Yeah, oho ") + 30 for text in texts)
+
+
+def test_sample_returns_what_sample_py_prints(words):
+    seen, lines = [], []
+    samples = words.sample(seed="thé ", sample_length=20, num_samples=2, log_frequency=10,
+                           random_seed=3, progress=lambda done, total: seen.append((done, total)),
+                           report=lines.append)
+    assert seen == [(10, 20), (20, 20)]
+    assert lines == ["warning: the vocabulary lacks 'é' of --seed; replaced by spaces"]
+    assert samples.random_seed == 3 and samples.interrupted_after is None
+    first = samples.samples[0]
+    assert first.text == "th  " + words.vocabulary.decode(first.ids) and first.tokens == 20
+    assert np.isfinite(first.log_likelihood) and first.log_likelihood < 0
+    assert first.text == words.generate("th  ", length=20, random_seed=3)
+
+
+def test_inspect_writes_the_page_and_returns_the_ranked_cells(words, tmp_path):
+    found = words.inspect("the cat sat on the mat", str(tmp_path / "cells.html"), top=3)
+    assert len(found.ranked) == 3 and found.tokens == list("the cat sat on the mat")
+    assert (tmp_path / "cells.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(UsageError, match="cells.html"):
+        words.inspect("the cat", str(tmp_path / "cells.html"))
+
+
+@pytest.mark.parametrize("call, fragments", [
+    (lambda m: m.compose(bars=4), ["compose writes music", "call generate"]),
+    (lambda m: m.improvise("Dm7 G7"), ["improvise writes jazz solos", "call generate"]),
+    (lambda m: m.generate(temprature=0.5), ["temprature: not an option"]),
+    (lambda m: m.generate(key="D minor"), ["--key needs a music model"]),
+    (lambda m: m.generate(output_file="x.txt"), ["output_file", "not of generate"]),
+    (lambda m: m.generate(temperature=0), ["--temperature is 0"]),
+    (lambda m: m.generate(beam_size=2, top_p=0.5), ["--top_p does not combine with beam"]),
+])
+def test_bad_calls_are_usage_errors_naming_what_fits(words, call, fragments):
+    with pytest.raises(UsageError) as raised:
+        call(words)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+
+
+def test_compose_returns_a_score_of_the_bars_asked(band, tmp_path):
+    score = band.compose(bars=4, instruments=["piano", "bass"], key="D minor", tempo=96,
+                         random_seed=1)
+    assert isinstance(score, symusic.Score) and generation.bars(score) == 4
+    assert [tempo.qpm for tempo in score.tempos] == [96]
+    assert {track.program for track in score.tracks} <= {0, 33}
+    pitches = {note.pitch % 12 for track in score.tracks for note in track.notes}
+    assert pitches <= {2, 4, 5, 7, 9, 10, 0}
+    assert band.compose(bars=4, instruments="piano,bass", key="D minor", tempo=96,
+                        random_seed=1).dumps_midi() == score.dumps_midi()
+    with pytest.raises(UsageError, match="generate writes text; model .* writes music: call "
+                                         "compose"):
+        band.generate(length=10)
+    with pytest.raises(UsageError, match="--chords needs a model trained with --encoding jazz"):
+        band.compose(chords="Dm7")
+
+
+def test_improvise_plays_a_solo_and_its_chords(jazz):
+    # Drawn, not the preset's greedy choice: 3 steps of training make the likeliest token a rest.
+    solo = jazz.improvise("Dm7 G7 | Cmaj7 | A7", choruses=2, random_seed=1, greedy=False)
+    assert [track.name for track in solo.tracks] == ["Solo", "Chords"]
+    assert generation.bars(solo) == 6 and solo.tracks[0].notes
+    with pytest.raises(UsageError, match="compose writes music; model jazz writes jazz solos: "
+                                         "call improvise"):
+        jazz.compose(bars=2)
+
+
+# ---- docs/python.md ------------------------------------------------------------------------
+PAGE = (Path(__file__).resolve().parents[1] / "docs" / "python.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"^```python\n(.*?)^```", PAGE, flags=re.S | re.M)
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=["text", "music", "jazz"])
+def test_the_python_page_runs(block, request, tmp_path, monkeypatch):
+    """Each code block of docs/python.md, on the tiny models under the names it uses."""
+    import lstm_core
+    from lstm_core import trained_model
+
+    models = {"songs": "words", "band": "band", "jazz": "jazz"}
+    for name, fixture in models.items():
+        if f'load("{name}")' in block:
+            model = request.getfixturevalue(fixture)
+            shutil.copytree(model.folder.root, tmp_path / "logs" / name)
+    # lstm_core's top level exports `load` once the package's __init__ lists the public API.
+    monkeypatch.setattr(lstm_core, "load", trained_model.load, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the seed's characters the tiny model lacks
+        exec(compile(block, "docs/python.md", "exec"), {})
+    assert all((tmp_path / name).exists() for name in re.findall(r'"(\w+\.mid)"', block))
