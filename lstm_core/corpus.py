@@ -21,6 +21,7 @@ from lstm_core.kinds import Family, TokenKind
 from lstm_core.preprocessing import Vocabulary, check_text_file
 
 
+FIRST_LINE = 80  # characters of a text's first line kept as its samples' default seed
 _MIDITOK = (TokenKind.REMI, TokenKind.TSD, TokenKind.MIDILIKE)
 # The flags of train.py that only some corpora take: the token kinds each applies to, and what
 # it needs (`refuse_options_not_for`); on another corpus it would be ignored.
@@ -56,6 +57,17 @@ class Corpus:
     @property
     def is_text(self) -> bool:
         return self.kind.is_text
+
+    def first_line(self) -> str | None:
+        """A text's first line that holds more than spaces (at most `FIRST_LINE` characters):
+        what a sample starts from when no seed is given. None for music."""
+        if not self.is_text:
+            return None
+        with open(self.file, encoding="utf-8", errors="replace") as text:
+            for line in text:
+                if line.strip():
+                    return line.rstrip("\r\n")[:FIRST_LINE]
+        return None
 
 
 def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,

@@ -2,7 +2,8 @@
 whether Ctrl-C cut it short), and `run_sampler`, which continues one primer in many streams.
 
 The workflows of each kind of model (`text_sampling`, `music.compose`, `music.jazz.improvise`)
-return `Samples`; `TrainedModel` and ``sample.py`` read them. TensorFlow loads with the sampler,
+return `Samples`; `TrainedModel` and ``sample.py`` read them, and `describe` words the line
+that says what a sample file holds. TensorFlow loads with the sampler,
 not with this module.
 """
 
@@ -12,6 +13,9 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
+
+from lstm_core.files import STDOUT
+from lstm_core.kinds import Family
 
 if TYPE_CHECKING:  # the sampler loads TensorFlow: `trained_model` reads this module before
     from lstm_core.sampler import Generated, Sampler
@@ -74,3 +78,34 @@ def interruptible(generate: Callable[[], Generated]) -> tuple[Generated, int | N
         if not done:
             raise
         return stop.generated, done
+
+
+SHOWN_BARS = 8  # of a jazz progression, in the line that names what was written
+
+
+def likelihood(log_likelihood: float, tokens: int) -> str:
+    """The log-likelihood of a sample, in all and per token, for comparing samples."""
+    return (f"log-likelihood {log_likelihood:.1f}, {log_likelihood / max(tokens, 1):.3f} per "
+            "token")
+
+
+def describe(sample: Sample, samples: Samples, family: Family, path: str) -> str:
+    """The line that says what was written to `path` (`STDOUT`: the text alone)."""
+    from lstm_core.music import generation, jazz, scores
+    from lstm_core.music.constants import program_name
+
+    drawn = (f"--random_seed {samples.random_seed}, "
+             f"{likelihood(sample.log_likelihood, sample.tokens)}")
+    if family is Family.TEXT:
+        return (f"wrote {sample.tokens} characters ({drawn})" if path == STDOUT
+                else f"wrote {path} ({sample.tokens} characters, {drawn})")
+    score = sample.score
+    if family is Family.JAZZ:
+        bars = samples.progression
+        more = " | ..." if len(bars) > SHOWN_BARS else ""
+        return (f"wrote {path}: a solo over {len(bars)} bars of "
+                f"{jazz.format_progression(bars[:SHOWN_BARS])}{more} ({drawn})")
+    names = ", ".join(program_name(scores.program_of(t)) for t in score.tracks)
+    return (f"wrote {path}: {len(score.tracks)} track(s) ({names}), {generation.bars(score)} "
+            f"bars, {generation.seconds(score):.0f} s, {sample.tokens} tokens, {sample.invalid} "
+            f"invalid ({drawn})")

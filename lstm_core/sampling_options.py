@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from typing import Collection
 
 from lstm_core import limits
@@ -32,9 +33,12 @@ class SampleOptions:
                              "loss), or a step that has a checkpoint.")
     output_file: str | None = option(None, "Where to write the sample; with --num_samples N > 1, "
                                      "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to "
-                                     "standard output.")
+                                     "standard output (default: a text sample to standard "
+                                     "output, more texts or music to MODEL-SEED.txt or "
+                                     "MODEL-SEED.mid, a file that does not exist yet).")
     overwrite: bool = option(False, "Replace output files that exist already.")
-    seed: str = option("Yeah, oho ", "Text that starts the sample (text models).")
+    seed: str | None = option(None, "Text that starts the sample (text models; default: the "
+                              "training corpus's first line).")
     sample_length: int | None = option(None, "Tokens to generate after the seed or primer "
                                        "(default: 1500 characters for text models, 1000 tokens "
                                        "for music models; a jazz solo lasts its chord "
@@ -99,6 +103,26 @@ class SampleOptions:
         """Tokens to generate: --sample_length, else the default of the model's `family`."""
         return self.sample_length or (TEXT_SAMPLE_LENGTH if family is Family.TEXT
                                       else MUSIC_SAMPLE_LENGTH)
+
+    def drawn_seed(self) -> int:
+        """--random_seed, else a new one."""
+        return self.random_seed if self.random_seed is not None else secrets.randbits(31)
+
+    def default_output(self, family: Family) -> str:
+        """The --output_file of a sample that names none: standard output for one text, else a
+        file named after the model and --random_seed (given, or drawn: `drawn_seed`), in the
+        current folder, numbered past the files that exist already."""
+        if family is Family.TEXT and self.num_samples == 1:
+            return STDOUT
+        stem = f"{os.path.basename(os.path.normpath(self.model_name))}-{self.random_seed}"
+        suffix = ".txt" if family is Family.TEXT else ".mid"
+        taken = lambda path: any(os.path.lexists(p) for p in numbered_paths(
+            path, self.num_samples))
+        path, n = stem + suffix, 1
+        while taken(path):
+            n += 1
+            path = f"{stem}.{n}{suffix}"
+        return path
 
     def check_outputs(self) -> None:
         """A `UsageError` for an output file that cannot be written (`files.check_output`), or

@@ -15,9 +15,9 @@ TensorFlow only when a model is loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
-import secrets
 import warnings
 from typing import Collection
 
@@ -137,8 +137,7 @@ class TrainedModel:
                                   config.layers, options.num_samples,
                                   options.length(self.family)),
             "--sample_length or --num_samples")
-        random_seed = (options.random_seed if options.random_seed is not None
-                       else secrets.randbits(31))
+        random_seed = options.drawn_seed()
         # A preset (deepjazz's model) may ask for greedy decoding unless told otherwise
         # (beam search draws its branches).
         greedy = options.greedy or ("greedy" not in given and not options.is_beam_search
@@ -154,12 +153,23 @@ class TrainedModel:
         if self.family is Family.TEXT:
             from lstm_core.text_sampling import sample_text
 
+            if options.seed is None:
+                options = dataclasses.replace(options, seed=self.default_seed())
+
             return sample_text(make_sampler(), self.vocabulary, options, random_seed, progress,
                                report or _warn)
         from lstm_core.music.compose import compose
 
         return compose(make_sampler, self.vocabulary, options, random_seed,
                        self.folder.load_primers, self.name, progress)
+
+    def default_seed(self) -> str:
+        """What a text sample starts from without a seed: the training corpus's first line (as
+        `train.py` recorded it), else a line break, else the vocabulary's first character."""
+        first_line = self.folder.training_record().get("first_line")
+        if first_line:
+            return first_line
+        return "\n" if "\n" in self.vocabulary.ids else self.vocabulary.tokens[0]
 
     # ---- by kind of model -------------------------------------------------------------------
     def generate(self, seed: str | None = None, **keywords) -> str:

@@ -384,8 +384,9 @@ class Trainer:
 
     @property
     def total_steps(self) -> int:
-        steps = self.config.epochs * self.train_batches.num_batches
-        return min(steps, self.config.max_steps) if self.config.max_steps else steps
+        """`max_steps` when given (the passes then go on past `epochs`: the epochs only pace
+        the learning-rate decay), else `epochs` passes over the training batches."""
+        return self.config.max_steps or self.config.epochs * self.train_batches.num_batches
 
     def train(self, callbacks: TrainingCallbacks | None = None) -> dict:
         """Trains until the epochs or the step limit are done; returns the last metrics, in the
@@ -415,7 +416,7 @@ class Trainer:
         # Under several workers a validation runs to its end: each must take the same decisions.
         abandon = (lambda: stop.signal_number != 0) if self.workers == 1 else None
         try:
-            for epoch in range(step // batches, config.epochs):
+            for epoch in range(step // batches, -(-self.total_steps // batches)):
                 if step >= self.total_steps or self._should_stop_early():
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state

@@ -108,6 +108,7 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
                                 else corpus.source),
               **{name: getattr(options, name) for name in DATA_OPTIONS},
               "preset": options.preset,
+              "first_line": corpus.first_line(),
               "greedy": PRESETS.get(options.preset or "", {}).get("greedy", False),
               "training": dataclasses.asdict(config)}
     if source:

@@ -9,6 +9,7 @@ trainer's `TrainingConfig` and the model's `ModelConfig` take their defaults fro
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 from typing import Iterable
 
@@ -41,8 +42,10 @@ class TrainOptions:
                          "(as in tensorboard --logdir logs).")
     # The flags' older names (`aliases`) are from before they were named as the fields of
     # TrainingConfig and ModelConfig.
-    epochs: int = option(10, "Full passes over the training data.", aliases=["epoch"])
-    max_steps: int = option(0, "Stop after this many steps in all (0: no limit).")
+    epochs: int = option(10, "Full passes over the training data (with --max_steps, only the "
+                         "learning-rate decay's pace).", aliases=["epoch"])
+    max_steps: int = option(0, "The length of the run in steps, whatever --epochs says (0: "
+                            "--epochs passes).")
     batch_size: int = option(50, "Streams per batch.")
     sequence_length: int = option(50, "Tokens per stream per batch (steps of backpropagation "
                                   "through time).")
@@ -155,3 +158,9 @@ def check(options: TrainOptions) -> None:
     if not 0.0 <= options.validation_fraction < 1.0:
         raise cli.UsageError(f"--validation_fraction is {options.validation_fraction}; give a "
                              "share in [0, 1)")
+    source = options.training_file
+    if (source and not source.startswith("music21:") and not glob.has_magic(source)
+            and not os.path.lexists(source)):
+        raise cli.UsageError(f"--training_file {source} does not exist; check the path (a "
+                             "text file, a MIDI or score file, a folder or glob of them, or "
+                             "music21:NAME)")

@@ -13,7 +13,9 @@ import symusic
 
 from band import band_score
 from lstm_core.errors import UsageError
+from lstm_core.kinds import Family
 from lstm_core.music import generation
+from lstm_core.sampling_options import SampleOptions
 from lstm_core.trained_model import load
 from test_cli import run
 from test_jazz_cli import jazz_model  # noqa: F401 (a fixture: a small jazz model)
@@ -55,7 +57,9 @@ def test_generate_continues_the_seed_by_the_length_asked_and_repeats_with_its_se
 def test_generate_many_gives_n_different_texts(words):
     texts = words.generate_many(4, length=30, top_p=0.9, random_seed=2)
     assert len(texts) == 4 and len(set(texts)) == 4
-    assert all(len(text) == len("Yeah, oho ") + 30 for text in texts)
+    # Without a seed, a sample starts from the training corpus's first line.
+    assert words.default_seed() == "the cat sat on the mat, the dog ran far away."
+    assert all(text.startswith(words.default_seed()) and len(text) == 46 + 30 for text in texts)
 
 
 def test_sample_returns_what_sample_py_prints(words):
@@ -145,3 +149,20 @@ def test_the_python_page_runs(block, request, tmp_path, monkeypatch):
         warnings.simplefilter("ignore")  # the seed's characters the tiny model lacks
         exec(compile(block, "docs/python.md", "exec"), {})
     assert all((tmp_path / name).exists() for name in re.findall(r'"(\w+\.mid)"', block))
+
+
+def test_a_sample_without_an_output_file_goes_to_standard_output_or_a_file_of_its_own(
+        tmp_path, monkeypatch):
+    from lstm_core.files import STDOUT
+
+    monkeypatch.chdir(tmp_path)
+    options = SampleOptions(model_name="band", random_seed=7)
+    assert SampleOptions(model_name="words").default_output(Family.TEXT) == STDOUT
+    assert options.default_output(Family.MUSIC) == "band-7.mid"
+    (tmp_path / "band-7.mid").write_bytes(b"kept")  # never overwritten: the next free name
+    assert options.default_output(Family.JAZZ) == "band-7.2.mid"
+    several = SampleOptions(model_name="./models/words", random_seed=7, num_samples=2)
+    assert several.default_output(Family.TEXT) == "words-7.txt"  # words-7-1.txt, words-7-2.txt
+    (tmp_path / "words-7-2.txt").write_text("kept")
+    assert several.default_output(Family.TEXT) == "words-7.2.txt"
+    assert SampleOptions(random_seed=3).drawn_seed() == 3

@@ -67,9 +67,9 @@ def test_sample_writes_reproducible_text(workspace):
     assert set(a) <= set(VERSE)
     reseeded = list(flags)
     reseeded[flags.index("--random_seed") + 1] = "6"
-    other_seed = run("sample.py", *reseeded, "--output_file", "c.txt", cwd=path)
+    other_seed = run("sample.py", *reseeded, cwd=path)  # no --output_file: standard output
     assert other_seed.returncode == 0, other_seed.stderr
-    c = (path / "c.txt").read_text()
+    c = other_seed.stdout
     assert c.startswith("Sing ") and len(c) == len(a) and c != a  # another seed, other draws
     several = run("sample.py", "--model_name", "tiny", "--num_samples", "3", "--top_p", "0.9",
                   "--output_file", "many.txt", "--sample_length", "50", cwd=path)
@@ -215,8 +215,10 @@ def test_a_text_model_writes_no_midi_and_takes_no_music_flags(workspace, flags, 
     existing.unlink()
 
 
-def test_sample_py_and_the_model_handle_load_no_music_library_nor_tensorflow_at_import():
-    code = ("import sys, lstm_core.apps.sample, lstm_core.trained_model; print(sorted(m for m in "
+def test_the_apps_and_the_package_load_no_music_library_nor_tensorflow_at_import():
+    # The apps check flags and paths before TensorFlow loads: an error comes in a second.
+    code = ("import sys, lstm_core, lstm_core.apps.sample, lstm_core.apps.train, "
+            "lstm_core.trained_model; print(sorted(m for m in "
             "('music21', 'miditok', 'symusic', 'tensorflow') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
@@ -307,9 +309,11 @@ def test_a_corpus_too_short_for_a_batch_leaves_no_vocabulary_behind(tmp_path):
 
 
 def test_tensorflow_logs_only_with_verbose(tmp_path):
-    quiet = run("train.py", "--training_file", "missing.txt", cwd=tmp_path)
-    assert_usage_error(quiet, "missing.txt")
-    loud = run("train.py", "--training_file", "missing.txt", "--verbose", cwd=tmp_path)
+    (tmp_path / "words.txt").write_text(VERSE, encoding="utf-8")
+    flags = ["--training_file", "words.txt", "--encoding", "notes"]  # refused once it is read
+    quiet = run("train.py", *flags, cwd=tmp_path)
+    assert_usage_error(quiet, "--encoding notes")
+    loud = run("train.py", *flags, "--verbose", cwd=tmp_path)
     assert loud.returncode == 2 and loud.stderr.splitlines()[-1].startswith("error: ")
     # TensorFlow's C++ lines name their source file, as in "cpu_feature_guard.cc:227]".
     assert re.search(r"\w+\.cc:\d+\]", loud.stderr), loud.stderr

@@ -109,10 +109,13 @@ def test_many_streams_run_in_slices_and_repeat_with_the_seed(model, monkeypatch)
 
 
 # ---- sample.py -----------------------------------------------------------------------------
+FIRST_LINE = "the cat sat on the mat, the dog ran far away."  # text_model's corpus: its seed
+
+
 @pytest.fixture(scope="module")
 def text_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("sampling")
-    (path / "words.txt").write_text("the cat sat on the mat, the dog ran far away.\n" * 200,
+    (path / "words.txt").write_text((FIRST_LINE + "\n") * 200,
                                     encoding="utf-8")
     result = run("train.py", "--training_file", "words.txt", "--model_name", "words",
                  "--units_number", "16", "--embedding_size", "8", "--batch_size", "4",
@@ -182,7 +185,7 @@ def test_ctrl_c_writes_what_was_generated_with_a_line_per_update(text_model):
     assert progress[0].split()[1] == "50/100000000", progress
     written = (text_model / "long.txt").read_text(encoding="utf-8")
     done = int(stderr.split("interrupted after ")[1].split()[0])
-    assert done >= 150 and done % 50 == 0 and len(written) == len("Yeah, oho ") + done
+    assert done >= 150 and done % 50 == 0 and len(written) == len(FIRST_LINE) + done
     assert f"wrote long.txt ({done} characters" in stdout
     assert "run the same command" not in stderr and "Traceback" not in stderr
 

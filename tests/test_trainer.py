@@ -291,3 +291,14 @@ def test_a_stop_asked_for_during_a_validation_abandons_it_and_saves_the_step(tmp
     assert (stop.value.step, stop.value.signal_number) == (3, signal.SIGTERM)
     assert stop.value.checkpoint.endswith("ckpt-3") and len(calls) == 1  # 1 of 20 batches
     assert read_record(str(tmp_path / "checkpoints")).get("validations", []) == []
+
+
+def test_max_steps_is_the_length_of_the_run_past_the_epochs(tmp_path):
+    trainer = make_trainer(tmp_path, train_length=220, epochs=1, max_steps=12)  # 5 batches a pass
+    assert trainer.train_batches.num_batches == 5 and trainer.total_steps == 12
+    steps = []
+    callbacks = TrainingCallbacks()
+    callbacks.on_step = lambda step, metrics: steps.append(step)
+    trainer.train(callbacks)
+    assert steps == list(range(1, 13)) and trainer.current_step == 12
+    assert make_trainer(tmp_path / "epochs", train_length=220, epochs=2).total_steps == 10

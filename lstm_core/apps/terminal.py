@@ -1,4 +1,4 @@
-"""Training as a terminal shows it: a progress bar on stderr, and the trainer's lines above it."""
+"""What a terminal shows while a command works: a progress bar on stderr, lines above it."""
 
 from __future__ import annotations
 
@@ -29,3 +29,20 @@ class TerminalProgress(TrainingCallbacks):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class Progress:
+    """The progress bar of each generation run (a music piece may take a longer run again)."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None or self.bar.total != total:
+            self.close()
+            self.bar = ProgressBar(total, lines=True)
+        self.bar.update(done, "tokens")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

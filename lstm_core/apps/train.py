@@ -8,7 +8,14 @@ from typing import Sequence
 
 from lstm_core import cli
 from lstm_core.options import define_flags, from_flags
-from lstm_core.training_options import TrainOptions
+from lstm_core.training_options import TrainOptions, check, with_defaults
+
+
+def checked_options() -> tuple[TrainOptions, frozenset]:
+    """The options of the flags, with the checks that need no file read (before TensorFlow)."""
+    options, given = from_flags(TrainOptions)
+    check(with_defaults(options, given))
+    return options, given
 
 
 def main(argv: Sequence[str]) -> None:
@@ -16,7 +23,7 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.trainer import Interrupted
     from lstm_core.training import train
 
-    options, given = from_flags(TrainOptions)
+    options, given = checked_options()
     try:
         train(options, given, report=functools.partial(print, flush=True),
               callbacks=TerminalProgress())
@@ -30,4 +37,4 @@ def main(argv: Sequence[str]) -> None:
 def run() -> None:
     """Defines the flags and runs the command (the ``lstm-train`` entry point)."""
     define_flags(TrainOptions)
-    cli.run(main)
+    cli.run(main, check=checked_options)
