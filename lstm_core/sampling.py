@@ -41,12 +41,14 @@ class Sample:
 class Samples:
     """The samples of one run, the `random_seed` of its draws, the `length` asked of its last
     generation (tokens), `interrupted_after`: the tokens each sample got when Ctrl-C stopped it
-    (None: it ran to the end), and for a jazz solo its chord `progression`."""
+    (None: it ran to the end), for a jazz solo its chord `progression`, and for a piece that
+    keeps the user's primer the bars that primer fills (`primer_bars`, 0: none)."""
     samples: list[Sample]
     random_seed: int
     length: int
     interrupted_after: int | None = None
     progression: Any = None  # lstm_core.music.jazz.Progression
+    primer_bars: int = 0
 
 
 def run_sampler(sampler: Sampler, primer: Sequence[int], samples: int, length: int,

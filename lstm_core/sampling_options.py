@@ -86,6 +86,9 @@ class SampleOptions:
                                       "or \"60 64 67\".")
     primer_midi: str | None = option(None, "Music: start from this MIDI file instead of an "
                                      "excerpt of the training data.")
+    primer_bars: int = option(4, "Music, with --primer_midi: start from the file's first N "
+                              "bars (0, or more bars than it has: all of it); --bars and "
+                              "--seconds count the music after them.")
     audio: str | None = option(None, "Music: also render the piece as a WAV file (FluidSynth "
                                "when installed, else a built-in synthesiser).")
     piano_roll: str | None = option(None, "Music: also draw the piece's piano roll as a PNG "

@@ -35,6 +35,8 @@ METHODS = {Family.TEXT: "generate or generate_many", Family.MUSIC: "compose",
 MODEL_KIND_FLAGS = {
     "primer_midi": ((Family.MUSIC,), "a music model (a jazz solo starts from the progression: "
                                       "--chords or --chords_from)"),
+    "primer_bars": ((Family.MUSIC,), "a music model and --primer_midi (a jazz solo starts from "
+                                      "the progression: --chords or --chords_from)"),
     "primer_notes": ((Family.MUSIC,), "a music model (a jazz solo starts from the progression: "
                                        "--chords or --chords_from)"),
     "instruments": ((Family.MUSIC,), "a music model"),
@@ -67,6 +69,17 @@ def check_fits(given: Collection[str], family: Family, model_name: str) -> None:
         if name in given and family not in families:
             raise UsageError(f"--{name} needs {needs}; model {model_name} writes "
                              f"{WRITES[family]}; leave the flag out")
+
+
+def check_primer_bars(options: SampleOptions, given: Collection[str]) -> None:
+    """A `UsageError` for --primer_bars given without --primer_midi (the file it cuts), or
+    beyond the bounds of a bar count."""
+    from lstm_core import limits
+
+    if "primer_bars" in given and not options.primer_midi:
+        raise UsageError(f"--primer_bars {options.primer_bars} takes the first bars of "
+                         "--primer_midi; give --primer_midi FILE too, or leave --primer_bars out")
+    limits.require_primer_bars(options.primer_bars)
 
 
 def load(name_or_folder: str | os.PathLike, checkpoint: str | int = "latest",
@@ -130,6 +143,7 @@ class TrainedModel:
         given = frozenset(keywords) | frozenset(given or ())
         options.validate(given)
         check_fits(given, self.family, self.name)
+        check_primer_bars(options, given)
         config = self.config
         limits.require_fits(
             f"sampling {options.num_samples} x {options.length(self.family)} tokens",

@@ -43,9 +43,9 @@ def described(sample, samples, family: Family, path: str) -> str:
         return (f"wrote {path}: a solo over {len(bars)} bars of "
                 f"{jazz.format_progression(bars[:SHOWN_BARS])}{more} ({drawn})")
     names = ", ".join(program_name(scores.program_of(t)) for t in score.tracks)
-    return (f"wrote {path}: {len(score.tracks)} track(s) ({names}), {generation.bars(score)} "
-            f"bars, {generation.seconds(score):.0f} s, {sample.tokens} tokens, {sample.invalid} "
-            f"invalid ({drawn})")
+    return (f"wrote {path}: {len(score.tracks)} track(s) ({names}), "
+            f"{generation.length_line(score, samples.primer_bars)}, {sample.tokens} tokens, "
+            f"{sample.invalid} invalid ({drawn})")
 
 
 def write(samples, options: SampleOptions, family: Family) -> None:
