@@ -97,6 +97,14 @@ def require_sample_bounds(sample_length: int | None, num_samples: int, bars: int
                              "day on this machine (lstm_core.limits); ask for less")
 
 
+def require_primer_bars(bars: int) -> None:
+    """A `UsageError` when ``--primer_bars`` is negative or beyond `MAX_BARS` (more bars than
+    any piece holds: a typing mistake)."""
+    if not 0 <= bars <= MAX_BARS:
+        raise UsageError(f"--primer_bars is {bars:,}; give a count of bars from 1 to "
+                         f"{MAX_BARS:,} (lstm_core.limits), or 0 for all of --primer_midi")
+
+
 def require_solo_bars(bars: int) -> None:
     """A `UsageError` when a solo of `bars` (``--choruses`` times its progression) is beyond
     `MAX_BARS`."""

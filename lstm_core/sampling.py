@@ -45,12 +45,14 @@ class Sample:
 class Samples:
     """The samples of one run, the `random_seed` of its draws, the `length` asked of its last
     generation (tokens), `interrupted_after`: the tokens each sample got when Ctrl-C stopped it
-    (None: it ran to the end), and for a jazz solo its chord `progression`."""
+    (None: it ran to the end), for a jazz solo its chord `progression`, and for a piece that
+    keeps the user's primer the bars that primer fills (`primer_bars`, 0: none)."""
     samples: list[Sample]
     random_seed: int
     length: int
     interrupted_after: int | None = None
     progression: Any = None  # lstm_core.music.jazz.Progression
+    primer_bars: int = 0
 
 
 def run_sampler(sampler: Sampler, primer: Sequence[int], samples: int, length: int,
@@ -106,6 +108,6 @@ def describe(sample: Sample, samples: Samples, family: Family, path: str) -> str
         return (f"wrote {path}: a solo over {len(bars)} bars of "
                 f"{jazz.format_progression(bars[:SHOWN_BARS])}{more} ({drawn})")
     names = ", ".join(program_name(scores.program_of(t)) for t in score.tracks)
-    return (f"wrote {path}: {len(score.tracks)} track(s) ({names}), {generation.bars(score)} "
-            f"bars, {generation.seconds(score):.0f} s, {sample.tokens} tokens, {sample.invalid} "
-            f"invalid ({drawn})")
+    return (f"wrote {path}: {len(score.tracks)} track(s) ({names}), "
+            f"{generation.length_line(score, samples.primer_bars)}, {sample.tokens} tokens, "
+            f"{sample.invalid} invalid ({drawn})")

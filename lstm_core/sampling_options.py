@@ -90,6 +90,9 @@ class SampleOptions:
                                       "or \"60 64 67\".")
     primer_midi: str | None = option(None, "Music: start from this MIDI file instead of an "
                                      "excerpt of the training data.")
+    primer_bars: int = option(4, "Music, with --primer_midi: start from the file's first N "
+                              "bars (0, or more bars than it has: all of it); --bars and "
+                              "--seconds count the music after them.")
     audio: str | None = option(None, "Music: also render the piece as a WAV file (FluidSynth "
                                "when installed, else a built-in synthesiser).")
     piano_roll: str | None = option(None, "Music: also draw the piece's piano roll as a PNG "
@@ -163,6 +166,11 @@ class SampleOptions:
                           seconds=self.seconds)
         limits.require_sample_bounds(self.sample_length, self.num_samples, self.bars,
                                      self.seconds, self.choruses)
+        if "primer_bars" in given and not self.primer_midi:
+            raise UsageError(f"--primer_bars {self.primer_bars} takes the first bars of "
+                             "--primer_midi; give --primer_midi FILE too, or leave --primer_bars "
+                             "out")
+        limits.require_primer_bars(self.primer_bars)
         lengths = [f"--{name}" for name in ("sample_length", "bars", "seconds")
                    if getattr(self, name) is not None]
         if len(lengths) > 1:

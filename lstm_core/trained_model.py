@@ -35,6 +35,8 @@ METHODS = {Family.TEXT: "generate or generate_many", Family.MUSIC: "compose",
 MODEL_KIND_FLAGS = {
     "primer_midi": ((Family.MUSIC,), "a music model (a jazz solo starts from the progression: "
                                       "--chords or --chords_from)"),
+    "primer_bars": ((Family.MUSIC,), "a music model and --primer_midi (a jazz solo starts from "
+                                      "the progression: --chords or --chords_from)"),
     "primer_notes": ((Family.MUSIC,), "a music model (a jazz solo starts from the progression: "
                                        "--chords or --chords_from)"),
     "instruments": ((Family.MUSIC,), "a music model"),

@@ -89,6 +89,7 @@ def test_inspect_writes_the_page_and_returns_the_ranked_cells(words, tmp_path):
     (lambda m: m.improvise("Dm7 G7"), ["improvise writes jazz solos", "call generate"]),
     (lambda m: m.generate(temprature=0.5), ["temprature: not an option"]),
     (lambda m: m.generate(key="D minor"), ["--key needs a music model"]),
+    (lambda m: m.generate(primer_bars=2), ["--primer_bars needs a music model and --primer_midi"]),
     (lambda m: m.generate(output_file="x.txt"), ["output_file", "not of generate"]),
     (lambda m: m.generate(temperature=0), ["--temperature is 0"]),
     (lambda m: m.generate(beam_size=2, top_p=0.5), ["--top_p does not combine with beam"]),
@@ -115,6 +116,53 @@ def test_compose_returns_a_score_of_the_bars_asked(band, tmp_path):
         band.generate(length=10)
     with pytest.raises(UsageError, match="--chords needs a model trained with --encoding jazz"):
         band.compose(chords="Dm7")
+
+
+def test_a_primer_file_gives_its_first_bars_and_the_bars_asked_follow(band, tmp_path):
+    from collections import Counter
+
+    from lstm_core.sampling import describe
+    from lstm_core.kinds import Family
+
+    long = band_score(bars=20, seed=0)  # in the key of the training pieces: no pitch unknown
+    long.dump_midi(str(tmp_path / "long.mid"))
+    samples = band.sample(primer_midi=str(tmp_path / "long.mid"), primer_bars=4, bars=2,
+                          random_seed=1)
+    score = samples.samples[0].score
+    assert samples.primer_bars == 4 and generation.bars(score) == 6
+
+    def notes(piece, before):  # (program, drums, onset in quarters, pitch) of each note
+        return Counter((t.program, t.is_drum, n.time / piece.ticks_per_quarter, n.pitch)
+                       for t in piece.tracks for n in t.notes
+                       if n.time < before * piece.ticks_per_quarter)
+
+    # Every note of the file's 4 bars, and up to its last onset nothing else.
+    first_bars = notes(long, 16)
+    last_onset = max(onset for _, _, onset, _ in first_bars)
+    assert notes(score, 16) >= first_bars
+    assert notes(score, last_onset) == notes(long, last_onset)
+    assert describe(samples.samples[0], samples, Family.MUSIC, "x.mid").startswith(
+        f"wrote x.mid: 4 track(s) (Acoustic Grand Piano, Acoustic Guitar (nylon), Electric Bass "
+        f"(finger), Drums), 4 bars of primer + 2 new bars, {generation.seconds(score):.0f} s, ")
+    band_score(bars=3, seed=0).dump_midi(str(tmp_path / "short.mid"))
+    whole = band.sample(primer_midi=str(tmp_path / "short.mid"), primer_bars=50, bars=1,
+                        random_seed=1)
+    assert whole.primer_bars == 3 and generation.bars(whole.samples[0].score) == 4
+
+
+@pytest.mark.parametrize("keywords, message", [
+    (dict(primer_bars=2), "--primer_bars 2 takes the first bars of --primer_midi; give "
+                          "--primer_midi FILE too"),
+    (dict(primer_notes="C4 E4", primer_bars=2), "--primer_bars 2 takes the first bars of "
+                                                "--primer_midi"),
+    (dict(primer_midi="long.mid", primer_bars=-1), "--primer_bars is -1; give a count of bars"),
+    (dict(primer_midi="long.mid", primer_bars=10**9), "--primer_bars is 1,000,000,000; give a "
+                                                      "count of bars from 1 to"),
+])
+def test_primer_bars_needs_primer_midi_and_a_count_of_bars(band, keywords, message):
+    with pytest.raises(UsageError) as raised:
+        band.compose(bars=1, **keywords)
+    assert message in str(raised.value)
 
 
 def test_improvise_plays_a_solo_and_its_chords(jazz):

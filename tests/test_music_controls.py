@@ -4,6 +4,7 @@ a piece's length in bars and seconds; primers."""
 
 import numpy as np
 import pytest
+import symusic
 
 from band import band_score
 from lstm_core.errors import UsageError
@@ -188,6 +189,36 @@ def test_primers_from_notes_and_midi(band_vocabulary, tmp_path):
                           ("none.mid", "does not exist")):
         with pytest.raises(UsageError, match=f"--primer_midi .*{message}"):
             generation.primer_from_midi(str(tmp_path / path), tokens, metadata)
+
+
+def test_primer_bars_cut_the_primer_file_at_its_bar_lines(band_vocabulary, tmp_path):
+    """--primer_bars 4 of a file in 4/4, then 3/4 from bar 3 (bar lines at quarters 0, 4, 8,
+    11, 14): the file's notes before quarter 14; more bars than the file has: all of it."""
+    metadata = band_vocabulary.metadata
+    # The meters' tokens too: the vocabulary's pieces are all in 4/4.
+    tokens = list(band_vocabulary.tokens) + [
+        t for t in encodings.from_metadata(metadata).vocab if t.startswith("TimeSig_")]
+    whole = band_score(bars=20, seed=4)
+    whole.time_signatures.append(symusic.TimeSignature(8 * whole.ticks_per_quarter, 3, 4))
+    whole.dump_midi(str(tmp_path / "long.mid"))
+
+    def primer(bars):
+        return generation.primer_from_midi(str(tmp_path / "long.mid"), tokens, metadata,
+                                           primer_bars=bars)
+
+    def notes(primer_tokens):
+        score = generation.piece(primer_tokens, [], metadata, keep_primer=True)
+        return sorted((t.program, t.is_drum, n.time / score.ticks_per_quarter, n.pitch)
+                      for t in score.tracks for n in t.notes)
+
+    everything = primer(0)
+    assert notes(primer(4)) == [note for note in notes(everything) if note[2] < 14]
+    # 26 bars: 2 of 4/4, then 24 of 3/4
+    assert primer(26) == primer(500) == everything and len(primer(4)) < len(everything) / 4
+    band_score(bars=6, seed=4).shift_time(4 * 4 * 480).dump_midi(str(tmp_path / "late.mid"))
+    with pytest.raises(UsageError, match="late.mid has no notes in its first 4 bar"):
+        generation.primer_from_midi(str(tmp_path / "late.mid"), tokens, metadata,
+                                    primer_bars=4)
 
 
 def test_a_continuation_starts_at_its_first_whole_bar_and_lengths_cut_in_bars_and_seconds():

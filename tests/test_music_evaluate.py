@@ -41,6 +41,16 @@ def test_an_excerpt_keeps_the_meter_and_tempo_in_effect_where_it_starts():
     assert [(n.time, n.pitch) for n in cut.tracks[0].notes] == [(0, 65), (3 * TPQ, 67)]
 
 
+def test_the_first_bars_end_at_a_bar_line_or_are_the_whole_score():
+    held = score(track([60, 62], step=6.0))  # two notes of 6 quarters: 3 bars of 4/4
+    held.tracks[0].pedals.append(symusic.Pedal(0, 12 * TPQ))
+    cut = bars.first_bars(held, 1)
+    assert [(n.time, n.duration, n.pitch) for n in cut.tracks[0].notes] == [(0, 4 * TPQ, 60)]
+    assert [(p.time, p.duration) for p in cut.tracks[0].pedals] == [(0, 4 * TPQ)]
+    assert bars.first_bars(held, 0) is held and bars.first_bars(held, 3) is held
+    assert bars.bar_count(bars.first_bars(held, 2)) == 2
+
+
 def test_notes_per_bar_and_empty_bar_rate():
     six_bars = score(track([60] * 6, step=WHOLE))
     assert metrics.notes_per_bar(metrics.piece(six_bars, 8)) == 6 / 8

@@ -35,12 +35,21 @@ def bar_count(score: symusic.Score) -> int:
 
 def excerpt(score: symusic.Score, first_bar: int, count: int) -> symusic.Score:
     """Bars `first_bar` to `first_bar + count` of `score` as a Score of its own, starting at
-    tick 0 with the tempo and meter in effect there; notes sounding at its end end there."""
+    tick 0 with the tempo and meter in effect there; notes and pedals sounding at its end end
+    there."""
     lines = bar_lines(score, first_bar + count)
     start, end = int(lines[first_bar]), int(lines[-1])
     cut = score.clip(start, end).shift_time(-start)
     for track in cut.tracks:
-        for note in track.notes:
-            note.duration = min(note.duration, end - start - note.time)
+        for event in list(track.notes) + list(track.pedals):
+            event.duration = min(event.duration, end - start - event.time)
     cut.tracks = [t for t in cut.tracks if t.notes]
     return cut
+
+
+def first_bars(score: symusic.Score, count: int) -> symusic.Score:
+    """The first `count` bars of `score` (`excerpt`, cut at the tick of bar line `count`);
+    `score` itself when `count` is 0 or not less than its `bar_count`."""
+    if count == 0 or count >= bar_count(score):
+        return score
+    return excerpt(score, 0, count)

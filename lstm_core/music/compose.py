@@ -34,7 +34,8 @@ def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptio
     chosen = generation.controls(tokens, metadata, options.instruments, options.key,
                                  options.scale, options.tempo)
     if options.primer_midi:
-        primer = generation.primer_from_midi(options.primer_midi, tokens, metadata)
+        primer = generation.primer_from_midi(options.primer_midi, tokens, metadata,
+                                             primer_bars=options.primer_bars)
         if chosen.programs is None:  # the piece goes on with its own instruments
             chosen = generation.Controls(generation.primer_programs(primer) or None,
                                          chosen.pitch_classes, chosen.tempo)
@@ -50,11 +51,12 @@ def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptio
     def piece(written):
         return generation.piece(primer, written, metadata, keep_primer, options.tempo)
 
+    # --bars and --seconds count the new music: a kept primer's length comes on top.
+    primed = generation.piece(primer, [], metadata, True) if keep_primer else None
     measure = generation.bars if options.bars else generation.seconds if options.seconds else None
     target = None
     if measure is not None:
-        primed = measure(generation.piece(primer, [], metadata, True)) if keep_primer else 0
-        target = primed + (options.bars or options.seconds)
+        target = (measure(primed) if primed is not None else 0) + (options.bars or options.seconds)
     lengths, runs = [], []  # each run's; longer runs follow until the pieces are long enough
 
     def sample(length: int) -> np.ndarray:
@@ -82,4 +84,5 @@ def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptio
                                        None if options.bars else target)
         invalid = constraints.count_errors(list(primer) + written, metadata) - primer_errors
         samples.append(Sample(ids, float(log_likelihood), score=score, invalid=invalid))
-    return Samples(samples, random_seed, lengths[-1], interrupted_after)
+    return Samples(samples, random_seed, lengths[-1], interrupted_after,
+                   primer_bars=generation.bars(primed) if primed is not None else 0)

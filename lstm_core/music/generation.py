@@ -83,13 +83,15 @@ def controls(tokens: Sequence[str], metadata: dict, instruments: str | None, key
 
 
 def primer_from_midi(path: str, tokens: Sequence[str], metadata: dict,
-                     flag: str = "--primer_midi") -> list[str]:
-    """The tokens of the score file at `path` as the model's corpus was read (`BOUNDARY`, then
-    the instruments it was trained on, by its tokenizer), in the vocabulary (`known_tokens`):
-    a piece the model wrote reads back as the tokens it wrote."""
+                     flag: str = "--primer_midi", primer_bars: int = 0) -> list[str]:
+    """The tokens of the score file at `path` (its first `primer_bars` bars; 0: all of it) as
+    the model's corpus was read (`BOUNDARY`, then the instruments it was trained on, by its
+    tokenizer), in the vocabulary (`known_tokens`): a piece the model wrote reads back as the
+    tokens it wrote."""
     if not os.path.isfile(path):
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file")
-    return known_tokens(encode_midi_file(path, metadata, flag), tokens, f"{flag} {path}")
+    return known_tokens(encode_midi_file(path, metadata, flag, primer_bars), tokens,
+                        f"{flag} {path}")
 
 
 def primer_from_notes(text: str, tokens: Sequence[str], metadata: dict,
@@ -239,6 +241,19 @@ def bars(score: symusic.Score) -> int:
 
 def seconds(score: symusic.Score) -> float:
     return float(score.to("second").end())
+
+
+def length_line(score: symusic.Score, primer_bars: int = 0) -> str:
+    """The length of a piece for the user, in `bars` and `seconds`, telling the `primer_bars`
+    it starts with from the new ones: ``4 bars of primer + 8 new bars, 17 s``."""
+    total = bars(score)
+    length = (f"{_count(primer_bars, 'bar')} of primer + {_count(total - primer_bars, 'new bar')}"
+              if primer_bars else _count(total, "bar"))
+    return f"{length}, {seconds(score):.0f} s"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def clipped(score: symusic.Score, bar_count: int | None = None,

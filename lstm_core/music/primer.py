@@ -8,21 +8,27 @@ from typing import Sequence
 import numpy as np
 
 from lstm_core.errors import UsageError
-from lstm_core.music import scores, tokenizer
+from lstm_core.music import bars, scores, tokenizer
 from lstm_core.music.constants import BOUNDARY, programs_named
 
 
-def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi") -> list[str]:
+def encode_midi_file(path: str, metadata: dict, flag: str = "--primer_midi",
+                     primer_bars: int = 0) -> list[str]:
     """`BOUNDARY` then the tokens of the score file at `path`, with the vocabulary's tokenizer
-    and instruments. Tokens the vocabulary lacks are the caller's to report."""
+    and instruments: of its first `primer_bars` bars (`bars.first_bars`; 0: all of it). Tokens
+    the vocabulary lacks are the caller's to report."""
     selection = metadata.get("instruments", "all")
     programs = programs_named(selection) if isinstance(selection, str) else frozenset(selection)
     try:
-        score = scores.select_instruments(scores.read_score(path), programs)
+        score = bars.first_bars(scores.select_instruments(scores.read_score(path), programs),
+                                primer_bars)
     except FileNotFoundError:
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file to start from") from None
     except scores.Unusable as e:
         raise UsageError(f"{flag} {path} cannot prime the piece: {e}") from None
+    if not score.tracks:  # the cut dropped the tracks it left without notes
+        raise UsageError(f"{flag} {path} has no notes in its first {primer_bars} bar(s); give a "
+                         "larger --primer_bars, or 0 for all of it")
     music_tokenizer = tokenizer.from_metadata(metadata, "the model's vocabulary")
     return [BOUNDARY] + tokenizer.encode(score, music_tokenizer)
 
