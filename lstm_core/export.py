@@ -80,7 +80,7 @@ from lstm_core import checkpoints  # noqa: E402
 from lstm_core.model import LanguageModel  # noqa: E402
 from lstm_core.preprocessing import Vocabulary  # noqa: E402
 from lstm_core.sampler import Sampler  # noqa: E402
-from lstm_core.trainer import pack_state, unpack_state  # noqa: E402
+from lstm_core.training_state import pack_state, unpack_state  # noqa: E402
 
 CHUNK_LENGTH = 100  # tokens per compiled call of the exported loop
 TFLITE_FILE = "step.tflite"

@@ -15,7 +15,7 @@ from lstm_core.files import EXPORT_MARKER
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.preprocessing import Vocabulary
 from lstm_core.saved import ModelFolder
-from lstm_core.trainer import pack_state
+from lstm_core.training_state import pack_state
 from test_cli import ROOT, assert_usage_error, run
 from test_sampler import text_model  # noqa: F401 (a fixture: a small trained text model)
 
@@ -93,7 +93,7 @@ def test_the_tflite_step_equals_the_models_step(exported):
     interpreter = tf.lite.Interpreter(model_path=str(exported / "out" / TFLITE_FILE))
     step = interpreter.get_signature_runner()
     answer = step(tokens=tokens, state=state)
-    from lstm_core.trainer import unpack_state
+    from lstm_core.training_state import unpack_state
 
     logits, new_state = model.step(tf.constant(tokens), unpack_state(tf.constant(state)))
     np.testing.assert_allclose(answer["logits"], logits.numpy(), rtol=1e-5, atol=1e-5)

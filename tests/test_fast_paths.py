@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from lstm_core import fused
-from lstm_core import trainer as trainer_module
+from lstm_core import train_step as step_module
 from lstm_core.batch import Batch
 from lstm_core.cell import LSTMCell, LSTMState, lstm_gates
 from lstm_core.model import ModelConfig
@@ -137,7 +137,7 @@ def test_this_machine_trains_one_slice_per_core_with_the_one_slice_step(tmp_path
     chosen = make_trainer(tmp_path, "chosen", batch_size=6, like=one)
     # A batch of 6 rows splits into 1, 2, 3 or 6 slices: as many as there are cores, on a CPU.
     on_gpu = bool(tf.config.list_logical_devices("GPU"))
-    cores = trainer_module.cpu_cores()
+    cores = step_module.cpu_cores()
     assert chosen.shards_per_replica == (1 if on_gpu else max(n for n in (1, 2, 3, 6)
                                                               if n <= cores))
     assert_same_steps(chosen, one)
@@ -145,8 +145,8 @@ def test_this_machine_trains_one_slice_per_core_with_the_one_slice_step(tmp_path
 
 def test_shards_divide_the_batch(tmp_path, monkeypatch):
     # On 4 cores (CPU only): the largest count up to 4 that divides the batch.
-    monkeypatch.setattr(trainer_module, "cpu_cores", lambda: 4)
-    monkeypatch.setattr(trainer_module.tf.config, "list_logical_devices", lambda kind=None: [])
+    monkeypatch.setattr(step_module, "cpu_cores", lambda: 4)
+    monkeypatch.setattr(step_module.tf.config, "list_logical_devices", lambda kind=None: [])
     for batch, shards in ((6, 3), (5, 1), (4, 4)):
         trainer = make_trainer(tmp_path, f"batch{batch}", batch_size=batch)
         assert trainer.shards_per_replica == shards, batch
@@ -164,9 +164,9 @@ def test_a_large_step_times_its_slicings_and_keeps_the_faster(tmp_path, monkeypa
     """Above `MEASURED_SLICING_FLOPS` the trainer times one slice per core against the whole
     batch on the real compiled gradients, and trains with the faster (here decided by the
     times it is told, in the order it measured: one slice per core, then the whole batch)."""
-    monkeypatch.setattr(trainer_module, "cpu_cores", lambda: 2)
-    monkeypatch.setattr(trainer_module.tf.config, "list_logical_devices", lambda kind=None: [])
-    monkeypatch.setattr(trainer_module, "MEASURED_SLICING_FLOPS", 0.0)
+    monkeypatch.setattr(step_module, "cpu_cores", lambda: 2)
+    monkeypatch.setattr(step_module.tf.config, "list_logical_devices", lambda kind=None: [])
+    monkeypatch.setattr(step_module, "MEASURED_SLICING_FLOPS", 0.0)
     measured = []
 
     def best_time(function, *arguments):
@@ -176,13 +176,13 @@ def test_a_large_step_times_its_slicings_and_keeps_the_faster(tmp_path, monkeypa
         measured.append(float(loss))
         return [2.0, 1.0][len(measured) - 1] if whole_is_faster else [1.0, 2.0][len(measured) - 1]
 
-    monkeypatch.setattr(trainer_module, "_best_time", best_time)
+    monkeypatch.setattr(step_module, "_best_time", best_time)
     chosen = make_trainer(tmp_path, "chosen", batch_size=4)
     assert len(measured) == 2 and measured[0] == pytest.approx(measured[1], rel=1e-5)
     assert chosen.shards_per_replica == (1 if whole_is_faster else 2)
     assert chosen.fold_embedding == (4 * 6 // chosen.shards_per_replica > 7)
     assert_same_steps(chosen, make_trainer(tmp_path, "one", shards=1, like=chosen))
     # Below the threshold nothing is timed: one slice per core.
-    monkeypatch.setattr(trainer_module, "MEASURED_SLICING_FLOPS", 1e30)
+    monkeypatch.setattr(step_module, "MEASURED_SLICING_FLOPS", 1e30)
     assert make_trainer(tmp_path, "small", batch_size=4).shards_per_replica == 2
     assert len(measured) == 2

@@ -277,7 +277,7 @@ def test_a_stop_asked_for_during_a_validation_abandons_it_and_saves_the_step(tmp
 
     trainer = make_trainer(tmp_path, validation_length=20_000, validation_every=3,
                            validation_tokens=400, max_steps=40)
-    evaluate, calls = trainer._evaluate, []
+    evaluate, calls = trainer.validator.evaluate, []
 
     def evaluate_then_kill(*batch):  # `kill` arrives during the first validation batch
         calls.append(len(calls))
@@ -285,7 +285,7 @@ def test_a_stop_asked_for_during_a_validation_abandons_it_and_saves_the_step(tmp
             os.kill(os.getpid(), signal.SIGTERM)
         return evaluate(*batch)
 
-    trainer._evaluate = evaluate_then_kill
+    trainer.validator.evaluate = evaluate_then_kill
     with pytest.raises(Interrupted) as stop:
         trainer.train()
     assert (stop.value.step, stop.value.signal_number) == (3, signal.SIGTERM)
