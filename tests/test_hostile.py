@@ -554,9 +554,9 @@ def test_commands_refuse_hostile_input_in_one_line(trained, tmp_path):
         "bpe on text": ["--bpe_vocabulary -1 needs music", "lyrics.txt is text"],
         "kazoo on text": ["--instruments kazoo needs music", "lyrics.txt is text"],
         "jazz parts on remi": ["--melody_part 0 needs --encoding jazz"],
-        "epochs twice": ["--epoch and --epochs are the same flag"],
-        "units twice": ["--units_number and --units are the same flag"],
-        "layers twice": ["--layers_number and --layers are the same flag"],
+        "epochs twice": ["--epochs and --epoch are the same flag"],
+        "units twice": ["--units and --units_number are the same flag"],
+        "layers twice": ["--layers and --layers_number are the same flag"],
         "endless choruses": ["--choruses asks for 1,000,000,000 choruses", "in a day"],
         "countless samples": ["--num_samples asks for 1,000,000,000 samples", "in a day"],
     }
