@@ -541,7 +541,7 @@ class Trainer:
             callbacks.on_validation(step, metrics)
         return metrics
 
-    def validate(self, step: int, report: Callable[[str], None] = print,
+    def validate(self, step: int, report: Callable[[str], None] = lambda line: None,
                  abandon: Callable[[], bool] | None = None) -> dict:
         """Loss, bits per token and accuracy over the validation sample (`validation_tokens`
         of the held-out split, counted in `validation_tokens`), reported (by the chief) as one
@@ -577,7 +577,7 @@ class _StopOnInterrupt:
     current step; a second one interrupts at once. `report` prints its line (above the
     progress bar)."""
 
-    def __init__(self, report: Callable[[str], None] = print):
+    def __init__(self, report: Callable[[str], None] = lambda line: None):
         self.signal_number, self.report = 0, report
         self.votes = NO_STOP
         self.previous = {signum: signal.signal(signum, self._request) for signum in STOP_SIGNALS}
