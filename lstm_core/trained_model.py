@@ -70,9 +70,11 @@ def check_fits(given: Collection[str], family: Family, model_name: str) -> None:
 
 
 def load(name_or_folder: str | os.PathLike, checkpoint: str | int = "latest",
-         logdir: str = "logs", vocabulary_file: str | None = None) -> TrainedModel:
+         logdir: str = "logs", vocabulary_file: str | None = None,
+         report: Report | None = None) -> TrainedModel:
     """The model `name_or_folder`: a model name in `logdir`, else a model folder's path, with
-    the weights of `checkpoint` (``latest``, ``best`` or a step that has a checkpoint)."""
+    the weights of `checkpoint` (``latest``, ``best`` or a step that has a checkpoint). A lost
+    checkpoint index is said through `report` (default: `warnings.warn` of the line)."""
     from lstm_core.saved import ModelFolder
 
     name = os.fspath(name_or_folder)
@@ -80,7 +82,7 @@ def load(name_or_folder: str | os.PathLike, checkpoint: str | int = "latest",
     if folder is None or (not folder.exists()
                           and os.path.isfile(os.path.join(name, "config.json"))):
         folder = ModelFolder(logdir, name if os.path.isabs(name) else os.path.join(".", name))
-    model, vocabulary, config = folder.load(vocabulary_file, str(checkpoint))
+    model, vocabulary, config = folder.load(vocabulary_file, str(checkpoint), report or _warn)
     return TrainedModel(folder, model, vocabulary, config, folder.checkpoint_path(str(checkpoint)),
                         logdir)
 

@@ -61,7 +61,8 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.trained_model import check_fits, load
 
     options, given = checked_options()
-    model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file)
+    model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file,
+                 warn)
     if options.checkpoint != "latest":  # on stderr: standard output may be the sample itself
         print(f"sampling from {model.checkpoint_path}", file=sys.stderr)
     check_fits(given, model.family, options.model_name)

@@ -67,11 +67,11 @@ def inspect(model_name: str, logdir: str, text: str | None = None,
             text_file: str | None = None, midi: str | None = None,
             layer: int | None = None, unit: int | None = None, state: str = "cell",
             top: int = 20, report: Report = silent_report) -> Inspection:
-    """Runs the model over the input from a zero state and ranks its units (a warning about
-    the input, such as MIDI tokens the model never saw, goes to `report`)."""
+    """Runs the model over the input from a zero state and ranks its units (a note or warning,
+    such as a lost checkpoint index or MIDI tokens the model never saw, goes to `report`)."""
     from lstm_core.saved import ModelFolder
 
-    model, vocabulary, config = ModelFolder(logdir, model_name).load()
+    model, vocabulary, config = ModelFolder(logdir, model_name).load(report=report)
     if layer is not None and not 0 <= layer < config.layers:
         raise UsageError(f"--layer {layer}: model {model_name} has layers 0 to "
                          f"{config.layers - 1}")
