@@ -38,6 +38,7 @@ __all__ = ["train", "load", "TrainedModel", "TrainOptions", "SampleOptions",
 def train(training_file: str | None = None, options: TrainOptions | None = None, *,
           report: Callable[[str], None] = lambda line: None,
           callbacks: TrainingCallbacks | None = None, given: Iterable[str] = (),
+          progress: Callable[[int, int, str], None] = lambda done, total, what: None,
           **keywords) -> TrainedModel:
     """Trains (or resumes) a model and returns it, loaded from its newest checkpoint.
 
@@ -49,6 +50,7 @@ def train(training_file: str | None = None, options: TrainOptions | None = None,
       callbacks: a `TrainingCallbacks` that hears of each step, validation and checkpoint.
       given: options set in `options` that a preset or the jazz encoding must not replace
         (the keywords count as given).
+      progress: takes ``(done, total, what)`` as the corpus is read and encoded.
 
     Raises `UsageError` for options or files that cannot be used, `trainer.Diverged`, and
     `trainer.Interrupted` when Ctrl-C stopped training (a checkpoint is saved; calling again
@@ -58,5 +60,6 @@ def train(training_file: str | None = None, options: TrainOptions | None = None,
 
     if training_file is not None:
         keywords["training_file"] = training_file
-    result = run_training(options, given, report=report, callbacks=callbacks, **keywords)
+    result = run_training(options, given, report=report, callbacks=callbacks,
+                          progress=progress, **keywords)
     return load(os.path.abspath(result.folder))

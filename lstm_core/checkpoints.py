@@ -14,12 +14,12 @@ import json
 import os
 import re
 import shutil
-import sys
 
 import tensorflow as tf
 
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_write, writing
+from lstm_core.progress import Report, silent_report
 
 PREFIX = "ckpt"
 INDEX = "checkpoint"  # the index's file name
@@ -50,35 +50,36 @@ def _complete(path: str) -> bool:
     return True
 
 
-def latest(directory: str) -> str | None:
+def latest(directory: str, report: Report = silent_report) -> str | None:
     """The newest checkpoint: the index's, or when the index is lost, the newest readable one
-    found among the files (said in one line on stderr)."""
+    found among the files (said in one line to `report`)."""
     indexed = tf.train.latest_checkpoint(directory)
     if indexed is not None:
         return indexed
     found = readable(directory)
     if not found:
         return None
-    print(f"note: the checkpoint index {os.path.join(directory, INDEX)} is missing; "
-          f"using the newest readable checkpoint, {found[-1]}", file=sys.stderr)
+    report(f"note: the checkpoint index {os.path.join(directory, INDEX)} is missing; "
+           f"using the newest readable checkpoint, {found[-1]}")
     return found[-1]
 
 
-def tidy(directory: str) -> None:
+def tidy(directory: str, report: Report = silent_report) -> None:
     """Before training: deletes the folders of saves that never finished, and rewrites a lost
-    index from the readable checkpoints, so that training resumes from the newest of them."""
+    index from the readable checkpoints, so that training resumes from the newest of them
+    (each said in one line to `report`)."""
     for temporary in glob.glob(os.path.join(glob.escape(directory), "**", f"{PREFIX}-*_temp*"),
                                recursive=True):  # the best checkpoint's folder too
         if os.path.isdir(temporary):
             shutil.rmtree(temporary)
-            print(f"removed {temporary}, left by a save that was interrupted")
+            report(f"removed {temporary}, left by a save that was interrupted")
     if not os.path.isdir(directory) or tf.train.latest_checkpoint(directory) is not None:
         return
     found = readable(directory)
     if found:
         write_index(directory, found)
-        print(f"the checkpoint index of {directory} was missing; rebuilt it from the files, "
-              f"resuming from {os.path.basename(found[-1])}")
+        report(f"the checkpoint index of {directory} was missing; rebuilt it from the files, "
+               f"resuming from {os.path.basename(found[-1])}")
 
 
 def write_index(directory: str, paths: list[str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from typing import Callable, Collection, Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from lstm_core.default_corpus import build_default_text
 from lstm_core.errors import UsageError
 from lstm_core.kinds import Family, TokenKind
 from lstm_core.preprocessing import Vocabulary, check_text_file
+from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 
 
 FIRST_LINE = 80  # characters of a text's first line kept as its samples' default seed
@@ -73,9 +74,10 @@ class Corpus:
 def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
                 melody_part: str | None = None, chord_parts: Sequence[str] | None = None,
                 instruments: str = "all", bpe_vocabulary: int = 0,
-                report: Callable[[str], None] = lambda line: None) -> Corpus:
+                report: Report = silent_report, progress: TaskProgress = silent_progress) -> Corpus:
     """The corpus of `training_file`; without one, the embedded default text (built at first
-    use, said through `report`).
+    use, said through `report`). Lines for the user (files skipped, tokens read) go to
+    `report`; the progress of long reads (score files, the default text) to `progress`.
 
     Score files (MIDI, MusicXML, Humdrum, ABC; by suffix or content), folders and globs of them,
     ``music21:NAME`` and prepared token files become music tokens in `encoding`
@@ -93,7 +95,8 @@ def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
         if not training_file:
             raise UsageError("--encoding jazz needs --training_file: a MIDI file with a solo "
                              "over an accompaniment, a lead sheet, or music21:NAME")
-        tokens, metadata = jazz.load_jazz_corpus(readable, melody_part, chord_parts)
+        tokens, metadata = jazz.load_jazz_corpus(readable, melody_part, chord_parts,
+                                                 report=report, progress=progress)
         return Corpus(tokens, jazz.ENCODING, metadata, training_file)
     if training_file:
         from lstm_core import music
@@ -103,19 +106,20 @@ def load_corpus(training_file: str | None, encoding: str = TokenKind.REMI,
 
             tokens, metadata = music.load_corpus(readable, encoding,
                                                  programs_named(instruments),
-                                                 bpe_vocabulary=bpe_vocabulary)
+                                                 bpe_vocabulary=bpe_vocabulary,
+                                                 report=report, progress=progress)
             return Corpus(tokens, TokenKind(metadata["encoding"]), metadata, training_file)
-    path = readable or build_default_text(report=report)
+    path = readable or build_default_text(report=report, progress=progress)
     check_text_file(path)
     return Corpus(None, TokenKind.CHARACTERS, {}, training_file or path, path)
 
 
 def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool = False,
-                       report: Callable[[str], None] = lambda line: None
+                       report: Report = silent_report, progress: TaskProgress = silent_progress
                        ) -> tuple[Vocabulary, np.ndarray, str]:
     """The corpus's vocabulary (the file at `vocabulary_path` when it exists, said through
     `report`, else built: the caller saves it), its token ids `[tokens]` (memory-mapped for
-    text) and its SHA-256."""
+    text; the passes over the text counted through `progress`) and its SHA-256."""
     vocabulary = None
     if os.path.exists(vocabulary_path):
         vocabulary = Vocabulary.load(vocabulary_path)
@@ -132,10 +136,12 @@ def vocabulary_and_ids(corpus: Corpus, vocabulary_path: str, allow_unknown: bool
         report(f"using the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
     if corpus.is_text:
         if vocabulary is None:
-            vocabulary, digest = encoded_text.build_vocabulary(corpus.file, allow_unknown)
+            vocabulary, digest = encoded_text.build_vocabulary(corpus.file, allow_unknown,
+                                                                  progress)
         else:
             digest = encoded_text.corpus_digest(corpus.file)
-        ids = encoded_text.encoded_ids(corpus.file, vocabulary, vocabulary_path, digest, report)
+        ids = encoded_text.encoded_ids(corpus.file, vocabulary, vocabulary_path, digest, report,
+                                       progress)
         return vocabulary, ids, digest
     vocabulary = vocabulary or Vocabulary.build(corpus.tokens, corpus.kind, allow_unknown,
                                                 corpus.metadata)

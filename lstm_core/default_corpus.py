@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Callable
 
 from lstm_core.files import atomic_write
-from lstm_core.progress import ProgressBar
+from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 
 DEFAULT_TEXT_FILE = os.path.join("data", "bach_chorale_lyrics.txt")
 
@@ -31,9 +30,10 @@ def chorale_lyrics(score) -> str:
 
 
 def build_default_text(path: str = DEFAULT_TEXT_FILE,
-                       report: Callable[[str], None] = lambda line: None) -> str:
-    """Writes the chorale lyrics to `path` unless it exists, saying so through `report`;
-    returns `path`."""
+                       report: Report = silent_report, progress: TaskProgress = silent_progress
+                       ) -> str:
+    """Writes the chorale lyrics to `path` unless it exists, saying so through `report` and
+    counting the scores read through `progress`; returns `path`."""
     if os.path.exists(path):
         return path
     from music21 import corpus
@@ -42,13 +42,12 @@ def build_default_text(path: str = DEFAULT_TEXT_FILE,
            "(first use only, about two minutes)")
     songs: dict[str, None] = {}
     sources = corpus.getComposer("bach")
-    progress = ProgressBar(len(sources), logged=True)
+    progress(0, len(sources), "scores read")
     for done, source in enumerate(sources, start=1):
         lyrics = chorale_lyrics(corpus.parse(source))
         if lyrics:
             songs.setdefault(lyrics)
-        progress.update(done, "scores read")
-    progress.close()
+        progress(done, len(sources), "scores read")
     atomic_write(path, ("\n\n".join(songs) + "\n").encode("utf-8"))
     report(f"wrote {path}: {len(songs)} chorales")
     return path

@@ -2,8 +2,8 @@
 
 The file is never held whole. It is read in chunks of ``CHUNK_BYTES``, each decoded from UTF-8
 into code points and handled with numpy: counted with one `np.bincount` (that builds the
-vocabulary), or encoded through a lookup table indexed by code point. A progress bar shows each
-pass on a terminal.
+vocabulary), or encoded through a lookup table indexed by code point. Each pass counts the bytes
+read through a `progress` callback (the apps draw it as a progress bar).
 
 The ids are cached beside the vocabulary (``lyrics.vocab`` → ``lyrics.vocab.ids``): a header of
 ``HEADER_BYTES`` (JSON: the SHA-256 of the corpus bytes, the vocabulary's fingerprint, the id
@@ -18,7 +18,7 @@ import codecs
 import hashlib
 import json
 import os
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from lstm_core.files import atomic_writer
 from lstm_core.kinds import TokenKind
 from lstm_core.inputs import not_utf8
 from lstm_core.preprocessing import Vocabulary, describe_tokens
-from lstm_core.progress import ProgressBar
+from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 
 CHUNK_BYTES = 1 << 24
 HEADER_BYTES = 4096
@@ -35,13 +35,14 @@ CACHE_FORMAT = "lstm-core encoded text"
 CODE_POINTS = 0x110000
 
 
-def code_points(path: str, label: str, flag: str = "--training_file"
-                ) -> Iterator[tuple[np.ndarray, bytes]]:
+def code_points(path: str, label: str, flag: str = "--training_file",
+                progress: TaskProgress = silent_progress) -> Iterator[tuple[np.ndarray, bytes]]:
     """The corpus chunk by chunk: its code points `[n]` (uint8 for ASCII, else uint32) and its
-    raw bytes; a character split between two chunks comes whole with the second."""
+    raw bytes; a character split between two chunks comes whole with the second. The bytes
+    read go to `progress`, as `label`."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()  # a byte-order mark is no character
     size, done = os.path.getsize(path), 0
-    progress = ProgressBar(size, logged=True)
+    progress(0, size, label)
     with open(path, "rb") as f:
         while True:
             raw = f.read(CHUNK_BYTES)
@@ -54,18 +55,18 @@ def code_points(path: str, label: str, flag: str = "--training_file"
             if not raw:
                 break
             done += len(raw)
-            progress.update(done, label)
+            progress(done, size, label)
             yield (np.frombuffer(raw, np.uint8) if text.isascii() and len(text) == len(raw)
                    else np.frombuffer(text.encode("utf-32-le"), np.uint32)), raw
-    progress.close()
 
 
-def build_vocabulary(path: str, allow_unknown: bool = False) -> tuple[Vocabulary, str]:
+def build_vocabulary(path: str, allow_unknown: bool = False,
+                     progress: TaskProgress = silent_progress) -> tuple[Vocabulary, str]:
     """The vocabulary of the characters of `path` (by descending count), and the corpus's
-    SHA-256, in one pass."""
+    SHA-256, in one pass (counted through `progress`)."""
     counts = np.zeros(CODE_POINTS, np.int64)
     digest = hashlib.sha256()
-    for points, raw in code_points(path, "counting characters"):
+    for points, raw in code_points(path, "counting characters", progress=progress):
         counts += np.bincount(points, minlength=CODE_POINTS)
         digest.update(raw)
     counted = {chr(c): int(counts[c]) for c in np.flatnonzero(counts)}
@@ -90,10 +91,12 @@ def cache_path(vocabulary_path: str) -> str:
 
 
 def encoded_ids(path: str, vocabulary: Vocabulary, vocabulary_path: str, digest: str,
-                report: Callable[[str], None] = lambda line: None) -> np.memmap:
+                report: Report = silent_report, progress: TaskProgress = silent_progress
+                ) -> np.memmap:
     """The ids of the text file `path` `[characters]` in `vocabulary.id_dtype`, memory-mapped
     from the cache beside `vocabulary_path` (built first when it is missing or stale, said
-    through `report` when it was stale); `digest` is the corpus's SHA-256 (`corpus_digest`)."""
+    through `report` when it was stale, its encoding counted through `progress`); `digest` is
+    the corpus's SHA-256 (`corpus_digest`)."""
     header = {"format": CACHE_FORMAT, "corpus_sha256": digest,
               "vocabulary": vocabulary_fingerprint(vocabulary),
               "dtype": vocabulary.id_dtype.name}
@@ -102,7 +105,7 @@ def encoded_ids(path: str, vocabulary: Vocabulary, vocabulary_path: str, digest:
     if stale:
         if stale != "missing":
             report(f"the encoded corpus {cache} {stale}: encoding {path} again")
-        _write_cache(path, vocabulary, cache, header)
+        _write_cache(path, vocabulary, cache, header, progress)
     with open(cache, "rb") as f:
         length = json.loads(f.read(HEADER_BYTES).rstrip(b" "))["length"]
     return np.memmap(cache, vocabulary.id_dtype, "r", HEADER_BYTES, (length,))
@@ -130,7 +133,8 @@ def _stale(cache: str, header: dict) -> str | None:
     return None
 
 
-def _write_cache(path: str, vocabulary: Vocabulary, cache: str, header: dict) -> None:
+def _write_cache(path: str, vocabulary: Vocabulary, cache: str, header: dict,
+                 progress: TaskProgress) -> None:
     """Encodes `path` chunk by chunk into `cache` (atomically: a crash leaves no half cache)."""
     table = np.zeros(CODE_POINTS, vocabulary.id_dtype)
     known = np.zeros(CODE_POINTS, bool)
@@ -142,7 +146,7 @@ def _write_cache(path: str, vocabulary: Vocabulary, cache: str, header: dict) ->
     at_most = HEADER_BYTES + os.path.getsize(path) * vocabulary.id_dtype.itemsize  # 1 byte ≥ 1 id
     with atomic_writer(cache, at_most) as f:
         f.write(b" " * HEADER_BYTES)
-        for points, _ in code_points(path, "encoding"):
+        for points, _ in code_points(path, "encoding", progress=progress):
             if vocabulary.unknown_token is None and not known[points].all():
                 lacking = sorted({chr(c) for c in np.unique(points[~known[points]])})
                 raise UsageError(

@@ -44,6 +44,8 @@ def check_paths() -> None:
 
 
 def main(argv: Sequence[str]) -> None:
+    import sys
+
     from absl import flags
 
     from lstm_core.export import TFLITE_FILE, export  # this file as a module: with TensorFlow
@@ -51,7 +53,7 @@ def main(argv: Sequence[str]) -> None:
 
     FLAGS = flags.FLAGS
     folder = ModelFolder(FLAGS.logdir, FLAGS.model_name)
-    model, vocabulary, _ = folder.load()
+    model, vocabulary, _ = folder.load(report=lambda line: print(line, file=sys.stderr))
     export(model, vocabulary, folder.vocabulary, FLAGS.output_dir, FLAGS.overwrite)
     names = "generate, generate_text, step" if vocabulary.is_text else "generate, step"
     print(f"wrote {FLAGS.output_dir}: a SavedModel with the signatures {names} (list them with "

@@ -24,6 +24,7 @@ import time
 
 from lstm_core.errors import UsageError
 from lstm_core.files import new_folders, writing
+from lstm_core.progress import Report, silent_report
 
 
 class ModelLock:
@@ -38,14 +39,15 @@ class ModelLock:
         self.chief = chief
         self._file = None
 
-    def hold_until_exit(self) -> "ModelLock":
+    def hold_until_exit(self, report: Report = silent_report) -> "ModelLock":
         """Takes the lock and keeps it until the process ends."""
         atexit.register(self.release)
-        return self.acquire()
+        return self.acquire(report)
 
-    def acquire(self) -> "ModelLock":
+    def acquire(self, report: Report = silent_report) -> "ModelLock":
         """Takes the lock, or raises a `UsageError` naming the process that holds it (or the
-        full disk that cannot hold the lock file: `lstm_core.files.writing`)."""
+        full disk that cannot hold the lock file: `lstm_core.files.writing`). Taking over the
+        lock of a process that ended is said through `report`."""
         if not self.chief:
             return self
         holder = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
@@ -53,10 +55,10 @@ class ModelLock:
                              "command": shlex.join(sys.argv)}) + "\n"
         folder = os.path.dirname(os.path.abspath(self.path))
         with new_folders(folder), writing(self.path, len(holder.encode())):
-            self._file = self._take(holder)
+            self._file = self._take(holder, report)
         return self
 
-    def _take(self, holder: str):
+    def _take(self, holder: str, report: Report):
         """The lock file, locked and holding `holder`."""
         while True:
             file = open(self.path, "a+", encoding="utf-8")
@@ -74,7 +76,7 @@ class ModelLock:
             file.close()
         stale = _read_holder(file)
         if stale:  # its process ended without releasing it (killed): the kernel freed the lock
-            print(f"taking over the lock {self.path} of {_describe(stale)}, which has ended")
+            report(f"taking over the lock {self.path} of {_describe(stale)}, which has ended")
         try:
             file.seek(0)
             file.truncate()

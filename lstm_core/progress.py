@@ -1,15 +1,33 @@
 """A one-line progress bar with an ETA, drawn on stderr when it is a terminal (else, when asked,
-plain lines for logs: one per update, or one every `LOG_SECONDS` at most)."""
+plain lines for logs: one per update, or one every `LOG_SECONDS` at most), and `Terminal`, the
+printer of the library's `report` and `progress` callbacks. Only the apps and the ``python -m``
+commands use them: the library reports through the callables it is given."""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 LOG_SECONDS = 10.0
 """A logged bar's lines come this far apart at least: a long job shows it is alive, a short one
 writes nothing."""
+
+
+Report = Callable[[str], None]
+"""Takes a line for the user; a line starting ``warning:`` is a warning."""
+
+TaskProgress = Callable[[int, int, str], None]
+"""Takes ``(done, total, what)`` as a long task goes: the first call of a task gives the amount
+already done before it started, and a call with ``done >= total`` ends the task."""
+
+
+def silent_report(line: str) -> None:
+    """A `Report` that drops each line: the library's default."""
+
+
+def silent_progress(done: int, total: int, what: str) -> None:
+    """A `TaskProgress` that drops each update: the library's default."""
 
 
 def format_seconds(seconds: float) -> str:
@@ -76,3 +94,33 @@ class ProgressBar:
             self.stream.write("\n")
             self.stream.flush()
             self.active = False
+
+
+class Terminal:
+    """The terminal end of the library's callbacks: `report` prints each line (warnings on
+    stderr, the rest on standard output) above the bar that `progress` draws for each task (a
+    logged `ProgressBar`)."""
+
+    def __init__(self):
+        self.bar: ProgressBar | None = None
+
+    def report(self, line: str) -> None:
+        file = sys.stderr if line.startswith("warning:") else sys.stdout
+        if self.bar is None:
+            print(line, file=file, flush=True)
+        else:
+            self.bar.print(line, file)
+
+    def progress(self, done: int, total: int, what: str) -> None:
+        if self.bar is None:
+            self.bar = ProgressBar(total, done, logged=True)
+        else:
+            self.bar.update(done, what)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        """Ends the task under way, if one is (as when an error stopped it)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -34,7 +34,7 @@ def prepare_model_folder(folder: ModelFolder, options: TrainOptions, model_confi
         shutil.move(folder.root, kept)
         report(f"--fresh: the previous model is kept in {kept}")
     elif folder.exists():
-        saved, saved_vocabulary = folder.verify(checkpoints.latest(folder.checkpoints))
+        saved, saved_vocabulary = folder.verify(checkpoints.latest(folder.checkpoints, report))
         if saved_vocabulary != vocabulary:
             raise UsageError(
                 f"--vocabulary_file differs from the vocabulary model {folder.name} was trained "

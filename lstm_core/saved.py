@@ -24,6 +24,7 @@ from lstm_core.files import atomic_write, model_root, no_trained_model
 from lstm_core.lock import ModelLock, is_chief
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.preprocessing import Vocabulary
+from lstm_core.progress import Report, silent_report
 
 
 class ModelFolder:
@@ -70,10 +71,12 @@ class ModelFolder:
             raise UsageError(f"{path} of model {self.name} is damaged ({e}); restore it, or "
                              "start the model again with train.py --fresh") from None
 
-    def checkpoint_path(self, checkpoint: str = "latest") -> str:
+    def checkpoint_path(self, checkpoint: str = "latest", report: Report = silent_report
+                        ) -> str:
         """The checkpoint `checkpoint` names: ``latest``, ``best`` (the lowest validation loss)
-        or a step number; a `UsageError` naming those there are when it is not there."""
-        latest = checkpoints.latest(self.checkpoints)
+        or a step number; a `UsageError` naming those there are when it is not there. A lost
+        index is said through `report` (`checkpoints.latest`)."""
+        latest = checkpoints.latest(self.checkpoints, report)
         if not self.exists() or latest is None:
             raise no_trained_model(self.name, self.root)
         best = tf.train.latest_checkpoint(os.path.join(self.checkpoints, BEST_FOLDER))
@@ -115,14 +118,15 @@ class ModelFolder:
                              "file it was trained with (train.py's --vocabulary_file)")
         return config, vocabulary
 
-    def load(self, vocabulary_file: str | None = None, checkpoint: str = "latest"
-             ) -> tuple[LanguageModel, Vocabulary, ModelConfig]:
+    def load(self, vocabulary_file: str | None = None, checkpoint: str = "latest",
+             report: Report = silent_report) -> tuple[LanguageModel, Vocabulary, ModelConfig]:
         """The model with the weights of `checkpoint` (see `checkpoint_path`: by default the
-        newest), and its vocabulary, checked against each other (`verify`).
+        newest, a lost index said through `report`), and its vocabulary, checked against each
+        other (`verify`).
 
         A `vocabulary_file` given by the user must be the one the model was trained with.
         """
-        path = self.checkpoint_path(checkpoint)
+        path = self.checkpoint_path(checkpoint, report)
         config, vocabulary = self.verify(path)
         if vocabulary_file is not None and Vocabulary.load(vocabulary_file) != vocabulary:
             raise UsageError(f"--vocabulary_file {vocabulary_file} is not the vocabulary model "

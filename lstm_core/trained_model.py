@@ -72,9 +72,11 @@ def check_fits(given: Collection[str], family: Family, model_name: str) -> None:
 
 
 def load(name_or_folder: str | os.PathLike, checkpoint: str | int = "latest",
-         logdir: str = "logs", vocabulary_file: str | None = None) -> TrainedModel:
+         logdir: str = "logs", vocabulary_file: str | None = None,
+         report: Report | None = None) -> TrainedModel:
     """The model `name_or_folder`: a model name in `logdir`, else a model folder's path, with
-    the weights of `checkpoint` (``latest``, ``best`` or a step that has a checkpoint)."""
+    the weights of `checkpoint` (``latest``, ``best`` or a step that has a checkpoint). A lost
+    checkpoint index is said through `report` (default: `warnings.warn` of the line)."""
     from lstm_core.saved import ModelFolder
 
     name = os.fspath(name_or_folder)
@@ -82,7 +84,7 @@ def load(name_or_folder: str | os.PathLike, checkpoint: str | int = "latest",
     if folder is None or (not folder.exists()
                           and os.path.isfile(os.path.join(name, "config.json"))):
         folder = ModelFolder(logdir, name if os.path.isabs(name) else os.path.join(".", name))
-    model, vocabulary, config = folder.load(vocabulary_file, str(checkpoint))
+    model, vocabulary, config = folder.load(vocabulary_file, str(checkpoint), report or _warn)
     return TrainedModel(folder, model, vocabulary, config, folder.checkpoint_path(str(checkpoint)),
                         logdir)
 
@@ -119,7 +121,8 @@ class TrainedModel:
           given: the options the user set (default: the `keywords`): an option a model of this
             kind does not take is a `UsageError` only when given.
           progress: called as ``progress(done, total)`` with the tokens generated so far.
-          report: called with a line for the user (the seed's characters the vocabulary lacks);
+          report: called with a line for the user (the seed's characters the vocabulary lacks,
+            a primer's tokens it never saw, a --chords_from score skipped);
             default: `warnings.warn` of the line.
         Raises:
           UsageError: bad options. GenerationInterrupted: Ctrl-C before the first chunk of
@@ -151,7 +154,8 @@ class TrainedModel:
         if self.family is Family.JAZZ:
             from lstm_core.music.jazz.improvise import improvise
 
-            return improvise(make_sampler(), self.vocabulary, options, random_seed, progress)
+            return improvise(make_sampler(), self.vocabulary, options, random_seed, progress,
+                             report or _warn)
         if self.family is Family.TEXT:
             from lstm_core.text_sampling import sample_text
 
@@ -163,7 +167,7 @@ class TrainedModel:
         from lstm_core.music.compose import compose
 
         return compose(make_sampler, self.vocabulary, options, random_seed,
-                       self.folder.load_primers, self.name, progress)
+                       self.folder.load_primers, self.name, progress, report or _warn)
 
     def default_seed(self) -> str:
         """What a text sample starts from without a seed: the training corpus's first line (as
@@ -230,7 +234,8 @@ class TrainedModel:
         """The cell-inspection page of the model (its latest checkpoint) run over `text` (or
         ``text_file=``, ``midi=``), written to `output_file`; returns the `Inspection` (its
         ranked units).
-        Keywords: ``layer``, ``unit``, ``state``, ``top`` (`lstm_core.inspection.inspect`)."""
+        Keywords: ``layer``, ``unit``, ``state``, ``top``, ``report``
+        (`lstm_core.inspection.inspect`)."""
         from lstm_core.files import atomic_write, check_output
         from lstm_core.inspection import inspection
 

@@ -276,7 +276,7 @@ class Trainer:
             callbacks.on_validation(step, metrics)
         return metrics
 
-    def validate(self, step: int, report: Callable[[str], None] = print,
+    def validate(self, step: int, report: Callable[[str], None] = lambda line: None,
                  abandon: Callable[[], bool] | None = None) -> dict:
         """`Validation.run` over the validation sample, written to the `validation` writer,
         reported through `report` (while training, the callbacks' `on_message`); empty without

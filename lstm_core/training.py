@@ -26,6 +26,7 @@ from lstm_core.corpus import load_corpus, refuse_options_not_for, vocabulary_and
 from lstm_core.kinds import Family, TokenKind
 from lstm_core.model import ModelConfig
 from lstm_core.preprocessing import default_vocabulary_path
+from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 from lstm_core.resume import DATA_OPTIONS, init_source, prepare_model_folder
 from lstm_core.saved import ModelFolder
 from lstm_core.trainer import Trainer, TrainingConfig
@@ -45,8 +46,8 @@ class TrainingResult:
 
 
 def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(),
-          report: Callable[[str], None] = lambda line: None,
-          callbacks: TrainingCallbacks | None = None, **values) -> TrainingResult:
+          report: Report = silent_report, callbacks: TrainingCallbacks | None = None,
+          progress: TaskProgress = silent_progress, **values) -> TrainingResult:
     """Trains (or resumes) the model `options` describe.
 
     Args:
@@ -54,8 +55,10 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         (the flags' names: ``units=256``; an unknown name is a `UsageError`).
       given: the names of the options the user set (with `values`' names): the others take the
         preset's or the jazz encoding's values.
-      report: takes each line for the user (as `train.py` prints them).
+      report: takes each line for the user (as `train.py` prints them; warnings start with
+        ``warning:``).
       callbacks: hear of each step, log, validation and checkpoint, and take the trainer's lines.
+      progress: hears ``(done, total, what)`` as the corpus is read and encoded.
     """
     options = option_tools.replace(options or TrainOptions(), **values)
     given = {*given, *values}
@@ -71,7 +74,7 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
     with distribute.failing_together(strategy):
         corpus = load_corpus(options.training_file, options.encoding, options.melody_part,
                              options.chord_parts, options.instruments, options.bpe_vocabulary,
-                             report)
+                             report, progress)
         refuse_options_not_for(corpus.kind, given, options, f"{corpus.source} is text")
         vocabulary_path = options.vocabulary_file or (
             default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
@@ -79,7 +82,8 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         if not os.path.exists(vocabulary_path):  # written, never replaced
             cli.require_output_paths(vocabulary_file=vocabulary_path)
         vocabulary, ids, corpus_digest = vocabulary_and_ids(corpus, vocabulary_path,
-                                                            options.allow_unknown, report)
+                                                            options.allow_unknown, report,
+                                                            progress)
         train_ids, validation_ids = split_validation(ids, options.validation_fraction)
         batch_size = fitting_batch_size(len(train_ids), options.batch_size,
                                         options.sequence_length, options.shuffle,
@@ -120,8 +124,8 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
     with contextlib.ExitStack() as held:
         with distribute.failing_together(strategy):
             if strategy.extended.should_checkpoint:  # only the chief locks and writes the folder
-                held.callback(folder.lock().acquire().release)
-                checkpoints.tidy(folder.checkpoints)
+                held.callback(folder.lock().acquire(report).release)
+                checkpoints.tidy(folder.checkpoints, report)
                 prepare_model_folder(folder, options, model_config, vocabulary, record, report)
                 if vocabulary.family is Family.MUSIC:  # event or note tokens: sample.py's primers
                     from lstm_core import music

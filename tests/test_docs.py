@@ -1,6 +1,8 @@
 """The documents say what is: the flag reference matches the code, the two top pages stay short,
-and no page, help text or docstring narrates the project's history."""
+and no page, help text or docstring narrates the project's history; and, as DEVELOPERS.md says,
+only the apps print."""
 
+import ast
 import dataclasses
 import pathlib
 import re
@@ -79,3 +81,42 @@ def test_the_flag_reference_lists_only_the_projects_own_flags():
     assert flag_reference.defined_in_project("lstm_core.cli")
     for foreign in ("absl.app", "tensorflow.python.tpu.client.client", "/usr/lib/python3/x.py"):
         assert not flag_reference.defined_in_project(foreign), foreign
+
+
+PRINTERS = ("lstm_core/apps/", "lstm_core/progress.py", "lstm_core/cli.py")
+"""Where printing is the job: the apps, the terminal's progress bar and reporter, and the apps'
+shared runner (its one-line errors)."""
+
+
+def library_prints(path: pathlib.Path) -> list[str]:
+    """``file:line`` of each ``print(...)`` and each ``print`` default of an argument in `path`
+    outside a ``main`` function and an ``if __name__ == "__main__":`` block (a ``python -m``
+    command is an app)."""
+    found = []
+
+    def visit(node, in_app: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            app = in_app or (isinstance(child, ast.FunctionDef) and child.name == "main") or (
+                isinstance(child, ast.If) and "__main__" in ast.unparse(child.test))
+            defaults = (child.args.defaults + child.args.kw_defaults
+                        if isinstance(child, ast.FunctionDef) else [])
+            calls = isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and \
+                child.func.id == "print"
+            if not app and (calls or any(isinstance(d, ast.Name) and d.id == "print"
+                                         for d in defaults)):
+                found.append(f"{path}:{child.lineno}")
+            visit(child, app)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return found
+
+
+def test_library_modules_report_through_callables_and_never_print(tmp_path):
+    found = [line for path in sorted(ROOT.glob("lstm_core/**/*.py"))
+             if not str(path.relative_to(ROOT)).startswith(PRINTERS)
+             for line in library_prints(path)]
+    assert not found, f"the library prints (take a `report` callable instead): {found}"
+    printing = tmp_path / "printing.py"
+    printing.write_text("def load(report=print):\n    print('x')\n\n\ndef main(argv):\n"
+                        "    print('y')\n\n\nif __name__ == '__main__':\n    print('z')\n")
+    assert library_prints(printing) == [f"{printing}:1", f"{printing}:2"]

@@ -10,6 +10,7 @@ from lstm_core.errors import UsageError
 from lstm_core.music.constants import TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import format_progression
 from lstm_core.music.jazz.extract import monophonic_line, read_progression, read_sources
+from lstm_core.progress import Terminal
 from lstm_core.music.jazz.grammar import (Element, interval_name, interval_semitones,
                                           load_jazz_corpus, parse_token)
 
@@ -127,11 +128,12 @@ def test_chords_from_a_folder_parse_only_its_first_score(tmp_path, capsys):
     folder.mkdir()
     _write_midi(folder / "a_tune.mid", _comping(), _melody())
     (folder / "b_broken.mid").write_bytes(b"MThd not really")
-    assert format_progression(read_progression(str(folder))) == "C | G7"
+    warn = Terminal().report
+    assert format_progression(read_progression(str(folder), report=warn)) == "C | G7"
     assert "b_broken.mid" not in capsys.readouterr().err  # never opened
     (folder / "a_tune.mid").write_bytes(b"MThd broken too")
     with pytest.raises(UsageError, match="--chords_from .*tunes holds no score"):
-        read_progression(str(folder))
+        read_progression(str(folder), report=warn)
     err = capsys.readouterr().err
     # Opened, b_broken.mid is warned about: its absence above means it was never opened.
     assert "warning: skipping" in err and "b_broken.mid" in err
@@ -143,8 +145,9 @@ def test_a_karaoke_midi_file_is_read_as_midi(tmp_path, capsys):
     folder = tmp_path / "tunes"
     folder.mkdir()
     _write_midi(folder / "a_tune.kar", _comping(), _melody())
-    assert format_progression(read_progression(str(folder))) == "C | G7"
-    assert load_jazz_corpus(str(folder / "a_tune.kar"))[0] == EXPECTED
+    warn = Terminal().report
+    assert format_progression(read_progression(str(folder), report=warn)) == "C | G7"
+    assert load_jazz_corpus(str(folder / "a_tune.kar"), report=warn)[0] == EXPECTED
     assert "warning" not in capsys.readouterr().err
 
 
@@ -216,7 +219,7 @@ def test_a_folder_skips_each_unusable_score_with_one_line_and_trains_on_the_rest
     _write_midi(folder / "chords_only.mid", _comping())
     _write_midi(folder / "melody_only.mid", _melody())
     (folder / "broken.mid").write_bytes(b"MThd not really")
-    tokens, metadata = load_jazz_corpus(str(folder))
+    tokens, metadata = load_jazz_corpus(str(folder), report=Terminal().report)
     assert tokens == EXPECTED * 2 and len(metadata["sources"]) == 2
     warnings = capsys.readouterr().err.splitlines()
     assert len(warnings) == 3 and all(w.startswith("warning: skipping") for w in warnings)
@@ -231,7 +234,8 @@ def test_melody_part_on_a_folder_skips_the_files_that_lack_it(tmp_path, capsys):
     folder = tmp_path / "solos"
     _write_midi(folder.mkdir() or folder / "sax.mid", _melody(), _comping())
     _write_midi(folder / "flute.mid", _part("Flute", MELODY, 73), _comping())
-    tokens, metadata = load_jazz_corpus(str(folder), melody_part="Sax")
+    tokens, metadata = load_jazz_corpus(str(folder), melody_part="Sax",
+                                        report=Terminal().report)
     assert tokens == EXPECTED and metadata["melody_part"] == "Sax"
     [warning] = capsys.readouterr().err.splitlines()
     assert "flute.mid" in warning and "--melody_part 'Sax' is not a part" in warning

@@ -14,6 +14,7 @@ from lstm_core.music import random_excerpt, random_excerpts, tokenizer
 from lstm_core.music.constants import DEFAULT_SOURCE, DRUMS, SCORE_SUFFIXES, programs_named
 from lstm_core.music.prepare import prepare
 from lstm_core.preprocessing import Vocabulary
+from lstm_core.progress import Terminal
 
 
 def piano_tokens(piece):
@@ -42,7 +43,8 @@ def warnings_of(err: str) -> dict:
 
 
 def test_bad_files_are_skipped_with_one_line_each(messy_folder, tmp_path, capsys):
-    tokens, metadata = load_corpus(str(messy_folder), cache_dir=str(tmp_path / "cache"))
+    tokens, metadata = load_corpus(str(messy_folder), cache_dir=str(tmp_path / "cache"),
+                                   report=Terminal().report)
     out, err = capsys.readouterr()
     warnings = warnings_of(err)
     assert warnings.pop("noise.mid").startswith("it ")
@@ -66,7 +68,8 @@ def test_drums_only_files_are_skipped_unless_drums_are_asked_for(tmp_path, capsy
                                                                             drums=True)))
     midi_files.write(tmp_path / "piano.mid", midi_files.piano())
     cache = str(tmp_path / "cache")
-    tokens, _ = load_corpus(str(tmp_path), programs=programs_named("piano"), cache_dir=cache)
+    tokens, _ = load_corpus(str(tmp_path), programs=programs_named("piano"), cache_dir=cache,
+                            report=Terminal().report)
     assert warnings_of(capsys.readouterr().err) == {
         "kit.mid": "it has only drum notes, and --instruments does not ask for drums"}
     assert "Program_-1" not in tokens
@@ -134,18 +137,22 @@ def test_a_cached_folder_of_a_hundred_files_parses_no_file_again(tmp_path, monke
     print(f"cached 100-file folder: {seconds:.3f} s")  # measured, not asserted (shared CPUs)
 
 
-def test_bpe_vocabulary_learns_merges_on_the_corpus_and_caches_them(tmp_path, capsys):
+def test_bpe_vocabulary_learns_merges_on_the_corpus_and_caches_them(tmp_path):
     for n in range(4):
         midi_files.write(tmp_path / "songs" / f"{n}.mid", midi_files.band())
     cache = str(tmp_path / "cache")
     plain, _ = load_corpus(str(tmp_path / "songs"), cache_dir=cache)
-    merged, metadata = load_corpus(str(tmp_path / "songs"), cache_dir=cache, bpe_vocabulary=1000)
-    assert "learning a BPE of 1000 tokens on 4 file(s)" in capsys.readouterr().out
+    lines = []
+    merged, metadata = load_corpus(str(tmp_path / "songs"), cache_dir=cache, bpe_vocabulary=1000,
+                                   report=lines.append)
+    assert "learning a BPE of 1000 tokens on 4 file(s)" in lines
     assert len(merged) < len(plain)
     assert any(tokenizer.BPE_JOINER in t for t in merged)
     assert "_model" in metadata["tokenizer"]  # the learned merges travel with the vocabulary
-    again, _ = load_corpus(str(tmp_path / "songs"), cache_dir=cache, bpe_vocabulary=1000)
-    assert again == merged and "learning a BPE" not in capsys.readouterr().out
+    lines.clear()
+    again, _ = load_corpus(str(tmp_path / "songs"), cache_dir=cache, bpe_vocabulary=1000,
+                           report=lines.append)
+    assert again == merged and not any("learning a BPE" in line for line in lines)
     with pytest.raises(UsageError, match="--bpe_vocabulary 100 is not more than the 8"):
         load_corpus(str(tmp_path / "songs"), cache_dir=cache, bpe_vocabulary=100)
     with pytest.raises(UsageError, match="--bpe_vocabulary needs a MidiTok encoding"):

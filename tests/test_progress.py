@@ -1,13 +1,15 @@
 """Long preparations show a progress bar on a terminal: the default corpus, parsing MIDI files,
-reading jazz scores."""
+reading jazz scores. The library reports through a `progress` callback; the apps' `Terminal`
+draws it."""
 
 import io
 import sys
 
 import midi_files
+from lstm_core.progress import Terminal as Terminal
 
 
-class Terminal(io.StringIO):
+class Tty(io.StringIO):
     def isatty(self):
         return True
 
@@ -19,8 +21,8 @@ def test_building_the_default_corpus_shows_its_progress(tmp_path, monkeypatch):
 
     chorales = corpus.getComposer("bach")[:3]  # the real build reads 433; three show the bar
     monkeypatch.setattr(corpus, "getComposer", lambda name: chorales)
-    monkeypatch.setattr(sys, "stderr", Terminal())
-    path = build_default_text(str(tmp_path / "lyrics.txt"))
+    monkeypatch.setattr(sys, "stderr", Tty())
+    path = build_default_text(str(tmp_path / "lyrics.txt"), progress=Terminal().progress)
     assert "3/3" in sys.stderr.getvalue() and "scores read" in sys.stderr.getvalue()
     assert open(path, encoding="utf-8").read().strip()
 
@@ -29,9 +31,9 @@ def test_parsing_midi_files_shows_its_progress(tmp_path, monkeypatch):
     from lstm_core.music import corpus, tokenizer
 
     files = [midi_files.write(tmp_path / f"{n}.mid", midi_files.piano()) for n in range(2)]
-    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setattr(sys, "stderr", Tty())
     metadata = tokenizer.metadata_of(tokenizer.build())
-    corpus.parse_files(files, metadata, None, str(tmp_path / "cache"))
+    corpus.parse_files(files, metadata, None, str(tmp_path / "cache"), Terminal().progress)
     assert "2/2" in sys.stderr.getvalue() and "files read" in sys.stderr.getvalue()
 
 
@@ -42,9 +44,36 @@ def test_reading_jazz_scores_shows_its_progress(tmp_path, monkeypatch):
 
     for n in range(2):
         _write_midi(tmp_path / f"{n}.mid", _melody(), _comping())
-    monkeypatch.setattr(sys, "stderr", Terminal())
-    assert len(read_sources(str(tmp_path))) == 2
+    monkeypatch.setattr(sys, "stderr", Tty())
+    assert len(read_sources(str(tmp_path), progress=Terminal().progress)) == 2
     assert "2/2" in sys.stderr.getvalue() and "scores read" in sys.stderr.getvalue()
+
+
+def test_the_library_draws_nothing_unless_given_a_progress_callback(tmp_path, monkeypatch,
+                                                                      capsys):
+    from lstm_core.music import corpus, tokenizer
+
+    files = [midi_files.write(tmp_path / f"{n}.mid", midi_files.piano()) for n in range(2)]
+    metadata = tokenizer.metadata_of(tokenizer.build())
+    updates = []
+    corpus.parse_files(files, metadata, None, str(tmp_path / "cache"),
+                       lambda *update: updates.append(update))
+    assert capsys.readouterr() == ("", "")
+    assert updates[0] == (0, 2, "files read") and updates[-1][:2] == (2, 2)
+    assert updates[-1][2].startswith("files read, 0 skipped, ")
+
+
+def test_the_terminal_prints_warnings_on_stderr_and_lines_above_its_bar(monkeypatch, capsys):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", Tty())
+    terminal.progress(1, 4, "files read")  # a task resumed with 1 of 4 done
+    terminal.report("warning: skipping a.mid: it is empty (0 bytes)")
+    terminal.report("3 file(s) used")
+    terminal.progress(4, 4, "files read, 1 skipped")
+    assert terminal.bar is None  # the task ended with its last file
+    drawn = sys.stderr.getvalue()
+    assert "warning: skipping a.mid" in drawn and "\r\x1b[K" in drawn and "4/4" in drawn
+    assert capsys.readouterr().out == "3 file(s) used\n"
 
 
 class Clock:
@@ -89,6 +118,8 @@ def test_a_long_jazz_preparation_without_a_terminal_says_how_far_it_is(tmp_path,
     (tmp_path / "3.mid").write_bytes(b"not a MIDI file")
     monkeypatch.setattr(progress.time, "perf_counter", Clock(6.0))  # as if each file took long
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert len(read_sources(str(tmp_path))) == 3
+    terminal = progress.Terminal()
+    assert len(read_sources(str(tmp_path), report=terminal.report,
+                            progress=terminal.progress)) == 3
     lines = [line for line in sys.stderr.getvalue().splitlines() if "scores read" in line]
     assert lines and lines[-1].startswith("100% 4/4") and lines[-1].endswith("1 skipped"), lines

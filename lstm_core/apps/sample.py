@@ -18,6 +18,11 @@ INTERRUPTED = ("interrupted: nothing more was written (a sample does not resume;
                "again for a new one)")
 
 
+def warn(line: str) -> None:
+    """The library's warnings, on stderr: standard output may be the sample itself."""
+    print(line, file=sys.stderr)
+
+
 def checked_options() -> tuple[SampleOptions, frozenset]:
     """The options of the flags, with every check that needs no model (before TensorFlow)."""
     options, given = options_module.from_flags(SampleOptions)
@@ -40,7 +45,8 @@ def write(samples, options: SampleOptions, family: Family) -> None:
         print(describe(sample, samples, family, path), file=sys.stderr if path == STDOUT else None)
         if options.audio:
             audio = numbered_paths(options.audio, options.num_samples)[n]
-            print(f"wrote {audio} ({render.render_audio(sample.score, audio)} synthesiser)")
+            renderer = render.render_audio(sample.score, audio, report=warn)
+            print(f"wrote {audio} ({renderer} synthesiser)")
         if options.piano_roll:
             picture = numbered_paths(options.piano_roll, options.num_samples)[n]
             render.draw_piano_roll(sample.score, picture)
@@ -55,7 +61,8 @@ def main(argv: Sequence[str]) -> None:
     from lstm_core.trained_model import check_fits, load
 
     options, given = checked_options()
-    model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file)
+    model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file,
+                 warn)
     if options.checkpoint != "latest":  # on stderr: standard output may be the sample itself
         print(f"sampling from {model.checkpoint_path}", file=sys.stderr)
     check_fits(given, model.family, options.model_name)
@@ -66,8 +73,7 @@ def main(argv: Sequence[str]) -> None:
     options.check_output_kind(model.family)
     progress = Progress()
     try:
-        samples = model.sample(options, given, progress,
-                               report=lambda line: print(line, file=sys.stderr))
+        samples = model.sample(options, given, progress, report=warn)
     except GenerationInterrupted:
         progress.close()
         print(f"interrupted before the first chunk of --log_frequency {options.log_frequency} "

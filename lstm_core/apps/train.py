@@ -3,7 +3,6 @@ called, its lines printed with a progress bar, an interruption turned into its e
 
 from __future__ import annotations
 
-import functools
 from typing import Sequence
 
 from lstm_core import cli
@@ -20,18 +19,22 @@ def checked_options() -> tuple[TrainOptions, frozenset]:
 
 def main(argv: Sequence[str]) -> None:
     from lstm_core.apps.terminal import TerminalProgress
+    from lstm_core.progress import Terminal
     from lstm_core.trainer import Interrupted
     from lstm_core.training import train
 
     options, given = checked_options()
+    terminal = Terminal()
     try:
-        train(options, given, report=functools.partial(print, flush=True),
-              callbacks=TerminalProgress())
+        train(options, given, report=terminal.report, callbacks=TerminalProgress(),
+              progress=terminal.progress)
     except Interrupted as stop:
         cause = "" if stop.here else " (another worker was interrupted)"
         print(f"interrupted at step {stop.step}: saved {stop.checkpoint}{cause}; run the same "
               "command to resume", flush=True)
         raise SystemExit(128 + stop.signal_number)
+    finally:
+        terminal.close()
 
 
 def run() -> None:

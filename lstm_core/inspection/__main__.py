@@ -37,7 +37,8 @@ from lstm_core import cli
 from lstm_core.files import atomic_write
 from lstm_core.inspection.features import STATES
 from lstm_core.inspection.inspection import inspect
-from lstm_core.inspection.picture import write_picture
+from lstm_core.inspection.picture import PICTURES, write_picture
+from lstm_core.progress import Terminal
 
 FLAGS = flags.FLAGS
 
@@ -66,14 +67,15 @@ def main(argv: Sequence[str]) -> None:
     cli.require_positive(top=FLAGS.top, png_width=FLAGS.png_width)
     cli.require_output_paths(FLAGS.overwrite, output_file=FLAGS.output_file, png=FLAGS.png)
     found = inspect(FLAGS.model_name, FLAGS.logdir, FLAGS.text, FLAGS.text_file, FLAGS.midi,
-                    FLAGS.layer, FLAGS.unit, FLAGS.state, FLAGS.top)
+                    FLAGS.layer, FLAGS.unit, FLAGS.state, FLAGS.top, Terminal().report)
     atomic_write(FLAGS.output_file, found.page.encode("utf-8"))
     layer, state, unit = found.selected
     print(f"wrote {FLAGS.output_file}: coloured by layer {layer}, {state} state, unit {unit}")
     for r in found.ranked[:5]:
         print(f"  layer {r.layer} {r.state} unit {r.unit}: {r.feature} r = {r.correlation:+.3f}")
     if FLAGS.png:
-        write_picture(FLAGS.output_file, FLAGS.png, found, FLAGS.png_width)
+        kind = write_picture(FLAGS.output_file, FLAGS.png, found, FLAGS.png_width)
+        print(f"wrote {FLAGS.png}: {PICTURES[kind]}")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ from lstm_core.inspection.activations import run_model
 from lstm_core.inspection.features import (Ranked, music_features, rank_units,
                                             text_features)
 from lstm_core.inspection.page import build_page
+from lstm_core.progress import Report, silent_report
 
 
-def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | None
-               ) -> list[str] | str:
+def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | None,
+               report: Report = silent_report) -> list[str] | str:
     given = [name for name, value in (("--text", text), ("--text_file", text_file),
                                       ("--midi", midi)) if value is not None]
     if len(given) != 1:
@@ -30,7 +31,8 @@ def load_input(vocabulary, text: str | None, text_file: str | None, midi: str | 
                              "--text or --text_file")
         from lstm_core.music.generation import primer_from_midi  # as sample.py reads it
 
-        return primer_from_midi(midi, vocabulary.tokens, vocabulary.metadata, flag="--midi")
+        return primer_from_midi(midi, vocabulary.tokens, vocabulary.metadata, flag="--midi",
+                                report=report)
     if not vocabulary.is_text:
         raise UsageError(f"this model reads music ({vocabulary.kind} tokens); give --midi FILE")
     if text_file is not None:
@@ -64,17 +66,18 @@ class Inspection(NamedTuple):
 def inspect(model_name: str, logdir: str, text: str | None = None,
             text_file: str | None = None, midi: str | None = None,
             layer: int | None = None, unit: int | None = None, state: str = "cell",
-            top: int = 20) -> Inspection:
-    """Runs the model over the input from a zero state and ranks its units."""
+            top: int = 20, report: Report = silent_report) -> Inspection:
+    """Runs the model over the input from a zero state and ranks its units (a note or warning,
+    such as a lost checkpoint index or MIDI tokens the model never saw, goes to `report`)."""
     from lstm_core.saved import ModelFolder
 
-    model, vocabulary, config = ModelFolder(logdir, model_name).load()
+    model, vocabulary, config = ModelFolder(logdir, model_name).load(report=report)
     if layer is not None and not 0 <= layer < config.layers:
         raise UsageError(f"--layer {layer}: model {model_name} has layers 0 to "
                          f"{config.layers - 1}")
     if unit is not None and not 0 <= unit < config.units:
         raise UsageError(f"--unit {unit}: model {model_name} has units 0 to {config.units - 1}")
-    tokens = load_input(vocabulary, text, text_file, midi)
+    tokens = load_input(vocabulary, text, text_file, midi, report)
     ids = vocabulary.encode(tokens, source="--text" if vocabulary.is_text else "--midi")
     values = run_model(model, ids)
     tokens = list(tokens)

@@ -92,14 +92,17 @@ def picture_height(found: Inspection, width: int) -> int:
     return min(8000, 240 + rows * 30 + len(found.ranked) * 22 + 90)
 
 
+PICTURES = {"chromium": "a screenshot by headless Chromium",
+            "drawing": "no Chromium found, so a plain drawing of the coloured cells and gate "
+                       "stripes, without the characters"}
+"""What each kind of picture `write_picture` returns is, for the user."""
+
+
 def write_picture(html_path: str, png_path: str, found: Inspection, width: int = 1200) -> str:
     """The page at `html_path` as a PNG: Chromium's screenshot, or the glyph-less drawing.
-    Returns which."""
+    Returns which (`PICTURES` says what each is)."""
     if chromium_screenshot(html_path, png_path, width, picture_height(found, width)):
-        print(f"wrote {png_path}: a screenshot by headless Chromium")
         return "chromium"
     backgrounds, stripes = unit_colours(found.values, *found.selected)
     write_png(png_path, draw_cells(found.tokens, found.is_text, backgrounds, stripes))
-    print(f"wrote {png_path}: no Chromium found, so a plain drawing of the coloured cells and "
-          "gate stripes, without the characters")
     return "drawing"

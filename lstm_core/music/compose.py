@@ -12,8 +12,9 @@ from lstm_core.music import constraints, generation
 from lstm_core.music.constants import BOUNDARY
 from lstm_core.music.tokenizer import check_vocabulary
 from lstm_core.preprocessing import Vocabulary
+from lstm_core.progress import silent_report
 from lstm_core.sampler import Generated
-from lstm_core.sampling import Progress, Sample, Samples, interruptible, run_sampler
+from lstm_core.sampling import Progress, Report, Sample, Samples, interruptible, run_sampler
 from lstm_core.sampling_options import MUSIC_SAMPLE_LENGTH, SampleOptions
 
 MAX_MUSIC_LENGTH = 100_000  # tokens, however many --bars or --seconds ask for
@@ -21,13 +22,14 @@ MAX_MUSIC_LENGTH = 100_000  # tokens, however many --bars or --seconds ask for
 
 def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptions,
             random_seed: int, excerpts: Callable[[], list[list[str]]], model_name: str,
-            progress: Progress | None = None) -> Samples:
+            progress: Progress | None = None, report: Report = silent_report) -> Samples:
     """`options.num_samples` pieces (`Sample.score`, a `symusic.Score`).
 
     Args:
       make_sampler: `Sampler` of the model and the options, given `grammar=`.
       excerpts: the training data's excerpts to start a piece from (`ModelFolder.load_primers`).
       model_name: names the model in errors.
+      report: takes a warning about the primer (tokens the model never saw).
     """
     tokens, metadata = vocabulary.tokens, vocabulary.metadata
     check_vocabulary(tokens, metadata, f"the vocabulary of model {model_name}")
@@ -35,12 +37,17 @@ def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptio
                                  options.scale, options.tempo)
     if options.primer_midi:
         primer = generation.primer_from_midi(options.primer_midi, tokens, metadata,
+<<<<<<< HEAD
                                              primer_bars=options.primer_bars)
+=======
+                                             report=report)
+>>>>>>> noprint
         if chosen.programs is None:  # the piece goes on with its own instruments
             chosen = generation.Controls(generation.primer_programs(primer) or None,
                                          chosen.pitch_classes, chosen.tempo)
     elif options.primer_notes:
-        primer = generation.primer_from_notes(options.primer_notes, tokens, metadata, chosen)
+        primer = generation.primer_from_notes(options.primer_notes, tokens, metadata, chosen,
+                                              report)
     else:
         starts = excerpts() or [[BOUNDARY]]
         primer = starts[np.random.default_rng(random_seed).integers(len(starts))]

@@ -32,7 +32,6 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 from itertools import repeat
 from pathlib import Path
 from typing import Collection
@@ -42,7 +41,7 @@ from lstm_core.files import atomic_write
 from lstm_core.music import scores, tokenizer
 from lstm_core.music.constants import (BOUNDARY, MIDI_SUFFIXES, MUSIC21_PREFIX,
                                        SCORE_SUFFIXES, TOKEN_SUFFIX)
-from lstm_core.progress import ProgressBar
+from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 
 TOKEN_FILE_HEADER = "#lstm-core music tokens v2 "
 CACHE_VERSION = 2  # bump when reading or tokenizing changes, so old cache entries are ignored
@@ -72,15 +71,18 @@ def is_music_source(training_file: str) -> bool:
 
 def load_corpus(training_file: str, encoding: str = tokenizer.DEFAULT,
                 programs: Collection[int] | None = None, cache_dir: str = "data/cache",
-                bpe_vocabulary: int = 0) -> tuple[list[str], dict]:
+                bpe_vocabulary: int = 0, report: Report = silent_report,
+                progress: TaskProgress = silent_progress) -> tuple[list[str], dict]:
     """The corpus as one token list (pieces between `BOUNDARY` tokens) and vocabulary metadata.
 
     `programs` are the instruments kept (None: all; see `constants.programs_named`). A token
-    file keeps the encoding it was written with. Prints a warning line for each file skipped
-    and a count of files used and skipped; raises `UsageError` when none is usable.
+    file keeps the encoding it was written with. Reports a warning line for each file skipped
+    and a count of files used and skipped (`load_pieces`); raises `UsageError` when none is
+    usable.
     """
     pieces, metadata = load_pieces(training_file, encoding, programs, cache_dir,
-                                   bpe_vocabulary=bpe_vocabulary)
+                                   bpe_vocabulary=bpe_vocabulary, report=report,
+                                   progress=progress)
     return join_pieces(pieces), metadata
 
 
@@ -94,33 +96,36 @@ def join_pieces(pieces: Pieces) -> list[str]:
 
 def load_pieces(training_file: str, encoding: str = tokenizer.DEFAULT,
                 programs: Collection[int] | None = None, cache_dir: str = "data/cache",
-                flag: str = "--training_file", bpe_vocabulary: int = 0
+                flag: str = "--training_file", bpe_vocabulary: int = 0,
+                report: Report = silent_report, progress: TaskProgress = silent_progress
                 ) -> tuple[Pieces, dict]:
     """Each usable piece with the file it came from, and the vocabulary metadata; `flag` names
     the source in messages. `bpe_vocabulary` > 0 learns MidiTok's BPE on the corpus up to that
-    many tokens."""
+    many tokens. A warning for each file skipped and a count of the files and tokens go to
+    `report`; the files parsed are counted through `progress`."""
     if Path(training_file).is_file() and _head(Path(training_file), 1) == b"#":
-        return read_token_file(training_file, flag)
+        return read_token_file(training_file, flag, report)
     music_tokenizer = tokenizer.build(encoding)
     files = source_files(training_file, flag)
     selection = None if programs is None else sorted(programs)
-    results = parse_files(files, tokenizer.metadata_of(music_tokenizer), selection, cache_dir)
+    results = parse_files(files, tokenizer.metadata_of(music_tokenizer), selection, cache_dir,
+                          progress)
     if bpe_vocabulary:
         if encoding == tokenizer.NOTES:
             raise UsageError("--bpe_vocabulary needs a MidiTok encoding (remi, tsd, midilike), "
                              "not notes; leave it out or choose another --encoding")
         music_tokenizer = _learned_bpe(music_tokenizer, files, results, selection, cache_dir,
-                                       bpe_vocabulary)
+                                       bpe_vocabulary, report)
         results = parse_files(files, tokenizer.metadata_of(music_tokenizer), selection,
-                              cache_dir)
+                              cache_dir, progress)
     pieces = []
     for path, result in zip(files, results):
         if "skip" in result:
-            print(f"warning: skipping {path}: {result['skip']}", file=sys.stderr)
+            report(f"warning: skipping {path}: {result['skip']}")
         else:
             pieces.append((str(path), result["tokens"]))
-    print(f"{training_file}: {len(pieces)} file(s) used, {len(files) - len(pieces)} skipped, "
-          f"{sum(len(t) for _, t in pieces):,} tokens")
+    report(f"{training_file}: {len(pieces)} file(s) used, {len(files) - len(pieces)} skipped, "
+           f"{sum(len(t) for _, t in pieces):,} tokens")
     if not pieces:
         what = "the instruments --instruments names" if programs is not None else "notes"
         raise UsageError(f"{flag} {training_file}: none of its {len(files)} file(s) has "
@@ -173,13 +178,12 @@ def _music21_files(name: str) -> tuple[list[Path], str]:
 
 
 def parse_files(files: list[Path], metadata: dict, programs: list[int] | None,
-                cache_dir: str) -> list[dict]:
+                cache_dir: str, progress: TaskProgress = silent_progress) -> list[dict]:
     """`parse_file` results for `files`, from the cache or from worker processes.
 
     Each result is cached as soon as it arrives, so a run interrupted (Ctrl-C) or failing
-    halfway keeps what it parsed; the files not yet started are cancelled, not waited for. On a
-    terminal a progress bar counts the files done and skipped and the tokens so far (without
-    one, a line says so every `progress.LOG_SECONDS` at most).
+    halfway keeps what it parsed; the files not yet started are cancelled, not waited for.
+    `progress` hears of the files done and skipped and the tokens so far.
     """
     tokenizer.from_metadata(metadata)  # a tokenizer that cannot be rebuilt stops here
     configuration = json.dumps([CACHE_VERSION, metadata, programs], sort_keys=True)
@@ -196,7 +200,7 @@ def parse_files(files: list[Path], metadata: dict, programs: list[int] | None,
     pool = concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"),
         initializer=_leave_interrupts_to_the_parent) if workers > 1 else None
-    bar = ProgressBar(len(files), len(files) - len(todo), logged=True)
+    progress(len(files) - len(todo), len(files), "files read")
     skipped = tokens = 0
     try:
         for n, (i, result) in enumerate(zip(todo, pool.map(parse_file, *arguments) if pool
@@ -205,10 +209,9 @@ def parse_files(files: list[Path], metadata: dict, programs: list[int] | None,
             skipped += "skip" in result
             tokens += len(result.get("tokens", ()))
             atomic_write(os.path.join(cache_dir, keys[i] + ".json"), json.dumps(result).encode())
-            bar.update(len(files) - len(todo) + n + 1,
-                       f"files read, {skipped} skipped, {tokens:,} tokens so far")
+            progress(len(files) - len(todo) + n + 1, len(files),
+                     f"files read, {skipped} skipped, {tokens:,} tokens so far")
     finally:
-        bar.close()
         if pool:
             pool.shutdown(cancel_futures=True)
     return results
@@ -236,7 +239,7 @@ def parse_file(path: str, metadata: dict, programs: list[int] | None,
 
 
 def _learned_bpe(base, files: list[Path], results: list[dict], programs: list[int] | None,
-                 cache_dir: str, size: int):
+                 cache_dir: str, size: int, report: Report):
     """The tokenizer with MidiTok's BPE learned on the usable `files`, cached by their keys."""
     configuration = json.dumps([CACHE_VERSION, tokenizer.metadata_of(base), programs, size])
     usable = [f for f, r in zip(files, results) if "skip" not in r]
@@ -245,7 +248,7 @@ def _learned_bpe(base, files: list[Path], results: list[dict], programs: list[in
     cached = _read_cache(cache_dir, key)
     if cached is not None:
         return tokenizer.from_metadata(cached)
-    print(f"learning a BPE of {size} tokens on {len(usable)} file(s)", flush=True)
+    report(f"learning a BPE of {size} tokens on {len(usable)} file(s)")
     tokenizer.learn_bpe(base, (scores.select_instruments(scores.read_score(f, cache_dir),
                                                          programs) for f in usable), size)
     atomic_write(os.path.join(cache_dir, key + ".json"),
@@ -261,8 +264,9 @@ def write_token_file(path: str, pieces: Pieces, metadata: dict) -> None:
     atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def read_token_file(path: str, flag: str = "--training_file") -> tuple[Pieces, dict]:
-    """The pieces and metadata of a token file."""
+def read_token_file(path: str, flag: str = "--training_file", report: Report = silent_report
+                    ) -> tuple[Pieces, dict]:
+    """The pieces and metadata of a token file (their count said through `report`)."""
     try:
         with open(path, encoding="utf-8") as f:
             header, *lines = f.read().splitlines()
@@ -287,7 +291,7 @@ def read_token_file(path: str, flag: str = "--training_file") -> tuple[Pieces, d
     if not pieces:
         raise UsageError(f"{flag} {path} holds no pieces; prepare it again from MIDI "
                          "files with notes")
-    print(f"{path}: {len(pieces)} pieces, {sum(len(t) for _, t in pieces):,} tokens")
+    report(f"{path}: {len(pieces)} pieces, {sum(len(t) for _, t in pieces):,} tokens")
     return pieces, metadata
 
 

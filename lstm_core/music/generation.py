@@ -15,7 +15,6 @@ import collections
 import dataclasses
 import math
 import os
-import sys
 from typing import Callable, Sequence
 
 import numpy as np
@@ -29,6 +28,7 @@ from lstm_core.music.constants import (DEFAULT_TEMPO, DRUMS, TICKS_PER_QUARTER, 
                                        programs_named)
 from lstm_core.music.primer import encode_midi_file
 from lstm_core.preprocessing import describe_tokens
+from lstm_core.progress import Report, silent_report
 
 PRIMER_VELOCITY = 80
 REST = "-"
@@ -83,6 +83,7 @@ def controls(tokens: Sequence[str], metadata: dict, instruments: str | None, key
 
 
 def primer_from_midi(path: str, tokens: Sequence[str], metadata: dict,
+<<<<<<< HEAD
                      flag: str = "--primer_midi", primer_bars: int = 0) -> list[str]:
     """The tokens of the score file at `path` (its first `primer_bars` bars; 0: all of it) as
     the model's corpus was read (`BOUNDARY`, then the instruments it was trained on, by its
@@ -92,10 +93,21 @@ def primer_from_midi(path: str, tokens: Sequence[str], metadata: dict,
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file")
     return known_tokens(encode_midi_file(path, metadata, flag, primer_bars), tokens,
                         f"{flag} {path}")
+=======
+                     flag: str = "--primer_midi", report: Report = silent_report
+                     ) -> list[str]:
+    """The tokens of the score file at `path` as the model's corpus was read (`BOUNDARY`, then
+    the instruments it was trained on, by its tokenizer), in the vocabulary (`known_tokens`):
+    a piece the model wrote reads back as the tokens it wrote."""
+    if not os.path.isfile(path):
+        raise UsageError(f"{flag} {path} does not exist; give a MIDI file")
+    return known_tokens(encode_midi_file(path, metadata, flag), tokens, f"{flag} {path}",
+                        report)
+>>>>>>> noprint
 
 
 def primer_from_notes(text: str, tokens: Sequence[str], metadata: dict,
-                      chosen: Controls) -> list[str]:
+                      chosen: Controls, report: Report = silent_report) -> list[str]:
     """The tokens of a melody ``C4 E4 - G4`` (or MIDI numbers): one quarter note each, ``-`` a
     quarter rest, played by the first chosen pitched instrument the model knows (else its most
     frequent one), at the chosen tempo."""
@@ -117,13 +129,14 @@ def primer_from_notes(text: str, tokens: Sequence[str], metadata: dict,
                                             PRIMER_VELOCITY))
     score.tracks.append(track)
     return known_tokens(encodings.encode(score, encodings.from_metadata(metadata)), tokens,
-                        "--primer_notes")
+                        "--primer_notes", report)
 
 
-def known_tokens(primer: Sequence[str], tokens: Sequence[str], source: str) -> list[str]:
+def known_tokens(primer: Sequence[str], tokens: Sequence[str], source: str,
+                 report: Report = silent_report) -> list[str]:
     """`primer` in the vocabulary `tokens`: a velocity, duration or tempo it lacks becomes its
     nearest of the same type, a time shift or rest the known ones that add up to it (longest
-    first); any other token it lacks is left out, with one warning naming them."""
+    first); any other token it lacks is left out, with one warning naming them to `report`."""
     known = set(tokens)
     by_type = collections.defaultdict(list)
     for token in tokens:
@@ -141,9 +154,8 @@ def known_tokens(primer: Sequence[str], tokens: Sequence[str], source: str) -> l
         else:
             lacking.append(token)
     if lacking:
-        print(f"warning: {source} has {len(lacking)} token(s) the model never saw "
-              f"({describe_tokens(list(dict.fromkeys(lacking)), 6)}); they are left out",
-              file=sys.stderr)
+        report(f"warning: {source} has {len(lacking)} token(s) the model never saw "
+               f"({describe_tokens(list(dict.fromkeys(lacking)), 6)}); they are left out")
     if not kept:
         raise UsageError(f"{source} has nothing the model knows; give another primer")
     return kept

@@ -18,15 +18,20 @@ from absl import flags
 from lstm_core.music import corpus, tokenizer
 from lstm_core.music.constants import DEFAULT_SOURCE, programs_named
 from lstm_core.preprocessing import Vocabulary
+from lstm_core.progress import Report, TaskProgress, Terminal, silent_progress, silent_report
 
 FLAGS = flags.FLAGS
 
 
 def prepare(source: str, training_file: str, vocabulary_file: str, encoding: str,
-            instruments: str, cache_dir: str, bpe_vocabulary: int = 0) -> Vocabulary:
-    """Writes the token file and the vocabulary file of `source`; returns the vocabulary."""
+            instruments: str, cache_dir: str, bpe_vocabulary: int = 0,
+            report: Report = silent_report, progress: TaskProgress = silent_progress
+            ) -> Vocabulary:
+    """Writes the token file and the vocabulary file of `source`; returns the vocabulary.
+    `report` and `progress` hear of the files read (`corpus.load_pieces`)."""
     pieces, metadata = corpus.load_pieces(source, encoding, programs_named(instruments),
-                                          cache_dir, "--midi_dir", bpe_vocabulary)
+                                          cache_dir, "--midi_dir", bpe_vocabulary, report,
+                                          progress)
     corpus.write_token_file(training_file, pieces, metadata)
     joined = corpus.join_pieces(pieces)
     vocabulary = Vocabulary.build(joined, kind=metadata["encoding"], metadata=metadata)
@@ -39,10 +44,10 @@ def main(argv: Sequence[str]) -> None:
 
     require_output_paths(FLAGS.overwrite, training_file=FLAGS.training_file,
                          vocabulary_file=FLAGS.vocabulary_file)
-    start = time.perf_counter()
+    start, terminal = time.perf_counter(), Terminal()
     vocabulary = prepare(FLAGS.midi_dir, FLAGS.training_file, FLAGS.vocabulary_file,
                          FLAGS.encoding, FLAGS.instruments, FLAGS.cache_dir,
-                         FLAGS.bpe_vocabulary)
+                         FLAGS.bpe_vocabulary, terminal.report, terminal.progress)
     print(f"wrote {FLAGS.training_file} and {FLAGS.vocabulary_file} ({len(vocabulary)} tokens, "
           f"{vocabulary.kind} encoding) in {time.perf_counter() - start:.2f} s")
 

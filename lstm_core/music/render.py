@@ -21,7 +21,6 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import wave
 
@@ -29,6 +28,7 @@ import numpy as np
 import symusic
 
 from lstm_core.files import atomic_write
+from lstm_core.progress import Report, silent_report
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RELEASE_SECONDS = 0.2
@@ -97,9 +97,10 @@ def fluidsynth_available() -> bool:
     return shutil.which("fluidsynth") is not None and os.path.exists(SOUNDFONT)
 
 
-def fluidsynth_wav(score: symusic.Score, sample_rate: int) -> bytes | None:
-    """FluidSynth's WAV of `score` (None, with a warning, when it fails or takes far longer than
-    the piece lasts)."""
+def fluidsynth_wav(score: symusic.Score, sample_rate: int, report: Report = silent_report
+                   ) -> bytes | None:
+    """FluidSynth's WAV of `score` (None, with a warning to `report`, when it fails or takes far
+    longer than the piece lasts)."""
     timeout = FLUIDSYNTH_SECONDS + FLUIDSYNTH_SECONDS_PER_SECOND * float(score.to("second").end())
     with tempfile.TemporaryDirectory() as directory:
         midi_path, rendered = (os.path.join(directory, name) for name in ("piece.mid", "audio.wav"))
@@ -114,16 +115,18 @@ def fluidsynth_wav(score: symusic.Score, sample_rate: int) -> bytes | None:
                     return f.read()
         except subprocess.TimeoutExpired:
             why = f"no result after {timeout:.0f} s"
-    print(f"warning: fluidsynth failed ({why}); using the built-in synthesiser", file=sys.stderr)
+    report(f"warning: fluidsynth failed ({why}); using the built-in synthesiser")
     return None
 
 
-def render_audio(score: symusic.Score, wav_path: str, sample_rate: int = 44100) -> str:
+def render_audio(score: symusic.Score, wav_path: str, sample_rate: int = 44100,
+                 report: Report = silent_report) -> str:
     """Renders `score` to WAV, atomically; returns the renderer, ``fluidsynth`` or
-    ``built-in``. A piece without notes is silence (FluidSynth would wait forever on it)."""
+    ``built-in``. A piece without notes is silence (FluidSynth would wait forever on it). A
+    warning (silence, FluidSynth failing) goes to `report`."""
     if not score.note_num():
-        print(f"warning: the piece has no notes; {wav_path} is silent", file=sys.stderr)
-    elif fluidsynth_available() and (rendered := fluidsynth_wav(score, sample_rate)):
+        report(f"warning: the piece has no notes; {wav_path} is silent")
+    elif fluidsynth_available() and (rendered := fluidsynth_wav(score, sample_rate, report)):
         atomic_write(wav_path, rendered)
         return "fluidsynth"
     atomic_write(wav_path, wav_bytes(synthesise(score, sample_rate), sample_rate))

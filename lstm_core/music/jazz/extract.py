@@ -22,7 +22,6 @@ MusicXML, ABC, ...), or a folder of such files; an ABC file holding several tune
 from __future__ import annotations
 
 import collections
-import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator, Sequence
@@ -36,7 +35,7 @@ from lstm_core.music.jazz.chords import (QUALITIES, Chord, Measure, Progression,
                                          chord_finder, chord_tones, identify_chord, make_chord)
 from lstm_core.music.constants import (DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, GRID,
                                        MIDI_SUFFIXES, TICKS_PER_QUARTER)
-from lstm_core.progress import ProgressBar
+from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 
 # What makes a part a melody: mostly single notes, above the bass register.
 MIN_SINGLE_SHARE = 0.6
@@ -84,15 +83,17 @@ class Source:
 
 def read_sources(path: str, melody_part: PartChoice | None = None,
                  chord_parts: Sequence[PartChoice] | None = None,
-                 flag: str = "--training_file") -> list[Source]:
+                 flag: str = "--training_file", report: Report = silent_report,
+                 progress: TaskProgress = silent_progress) -> list[Source]:
     """Every solo with its chords in `path` (a file, a folder, a glob, or ``music21:NAME``).
 
     A score that cannot be read, or has no melody, no notes or no chords (or lacks the part
-    `melody_part` names), is skipped with one warning line when others are usable; when none
-    is, a `UsageError` says why (a single score: its own reason and the flag that fixes it).
+    `melody_part` names), is skipped with one warning line to `report` when others are usable;
+    when none is, a `UsageError` says why (a single score: its own reason and the flag that
+    fixes it). The files read are counted through `progress`.
     """
     sources, skipped = [], []
-    for name, score in load_scores(path, flag, progress=True):
+    for name, score in load_scores(path, flag, report, progress):
         try:
             sources.append(_source(name, score, melody_part, chord_parts))
         except UsageError as e:
@@ -100,7 +101,7 @@ def read_sources(path: str, melody_part: PartChoice | None = None,
     if len(skipped) == 1 and not sources:
         raise UsageError(skipped[0])
     for reason in skipped:
-        print(f"warning: skipping {reason}", file=sys.stderr)
+        report(f"warning: skipping {reason}")
     if not sources:
         raise UsageError(f"{flag} {path}: none of its {len(skipped)} scores has a solo over "
                          "chords to learn from (see the warnings above)")
@@ -108,13 +109,15 @@ def read_sources(path: str, melody_part: PartChoice | None = None,
 
 
 def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
-                     flag: str = "--chords_from") -> Progression:
-    """The chord progression of the first score in `path`, for soloing over it.
+                     flag: str = "--chords_from", report: Report = silent_report
+                     ) -> Progression:
+    """The chord progression of the first score in `path`, for soloing over it (a file skipped
+    before it is warned of through `report`).
 
     Uses the chord symbols, else `chord_parts`, else every pitched part but the melody (all of
     them when no part looks like a melody).
     """
-    name, score = next(load_scores(path, flag))  # parses no further than the first score
+    name, score = next(load_scores(path, flag, report))  # parses no further than the first score
     parts, sounds = _parts_and_sounds(score)
     melody = _guess_melody(parts, sounds) if chord_parts is None else None
     accompaniment = _accompaniment(parts, sounds, melody, chord_parts, name)
@@ -122,20 +125,20 @@ def read_progression(path: str, chord_parts: Sequence[PartChoice] | None = None,
 
 
 # ---- loading ----------------------------------------------------------------------------------
-def load_scores(path: str, flag: str, progress: bool = False
+def load_scores(path: str, flag: str, report: Report = silent_report,
+                progress: TaskProgress = silent_progress
                 ) -> Iterator[tuple[str, music21.stream.Score]]:
     """``(name, score)`` for each work in `path` (`corpus.source_files`), lazily: a file is
     parsed only when the scores before it have been taken, so ``next(load_scores(...))`` parses
-    up to the first readable one. A file music21 cannot read is skipped with a warning line; a
-    `UsageError` when that was the only file, or, at the end, when no file held a score.
-    `progress`: draw a progress bar of the files (on a terminal; else a line every
-    `progress.LOG_SECONDS` at most), for a caller that takes all."""
+    up to the first readable one. A file music21 cannot read is skipped with a warning line to
+    `report`; a `UsageError` when that was the only file, or, at the end, when no file held a
+    score. The files read go to `progress` (for a caller that takes all)."""
     from lstm_core.music.corpus import source_files
 
     files = [str(f) for f in source_files(path, flag)]
-    found, skipped, bar = False, 0, ProgressBar(len(files), shown=progress, logged=True)
+    found, skipped = False, 0
     for done, file in enumerate(files, start=1):
-        bar.update(done - 1, f"scores read, {skipped} skipped")
+        progress(done - 1, len(files), f"scores read, {skipped} skipped")
         try:
             # By content for MIDI suffixes: music21 guesses formats by extension and knows no .kar.
             parsed = music21.converter.parse(
@@ -143,16 +146,14 @@ def load_scores(path: str, flag: str, progress: bool = False
         except Exception as e:  # music21 raises many kinds of errors on a broken file
             if len(files) == 1:
                 raise UsageError(f"{flag} {file} cannot be read as a score ({e})") from None
-            bar.print(f"warning: skipping {file}, which cannot be read as a score ({e})",
-                      file=sys.stderr)
+            report(f"warning: skipping {file}, which cannot be read as a score ({e})")
             skipped += 1
             continue
         works = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
         for i, work in enumerate(works):
             found = True
             yield (file if len(works) == 1 else f"{file} #{i + 1}", work)
-    bar.update(len(files), f"scores read, {skipped} skipped")
-    bar.close()
+    progress(len(files), len(files), f"scores read, {skipped} skipped")
     if not found:
         raise UsageError(f"{flag} {path} holds no score music21 can read")
 

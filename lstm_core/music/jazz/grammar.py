@@ -28,6 +28,7 @@ from lstm_core.music.constants import GRID, TICKS_PER_QUARTER
 from lstm_core.music.jazz.chords import Chord, format_progression
 from lstm_core.music.jazz.dynamics import measure_dynamics
 from lstm_core.music.jazz.extract import PartChoice, Source, grid_tick, read_sources
+from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 
 ENCODING = TokenKind.JAZZ
 REST, CHORD_TONE, SCALE_TONE, APPROACH_TONE, OTHER = "R", "C", "S", "A", "X"
@@ -161,7 +162,9 @@ def _rest_within_measures(source: Source, begin: Fraction, end: Fraction) -> lis
 
 
 def load_jazz_corpus(training_file: str, melody_part: PartChoice | None = None,
-                     chord_parts: Sequence[PartChoice] | None = None) -> tuple[list[str], dict]:
+                     chord_parts: Sequence[PartChoice] | None = None,
+                     report: Report = silent_report, progress: TaskProgress = silent_progress
+                     ) -> tuple[list[str], dict]:
     """The token sequence of every solo in `training_file`, and the vocabulary's metadata.
 
     `training_file` is a MIDI or MusicXML file, a folder of them, or ``music21:NAME`` (a lead
@@ -169,9 +172,11 @@ def load_jazz_corpus(training_file: str, melody_part: PartChoice | None = None,
     encoding, the grammar, tempo and time signature, the solo's pitch range, mean token
     duration and dynamics (for realising and sizing a solo: `dynamics.measure_dynamics` of the
     solos in the first one's meter), and the first source's chord progression (what
-    ``--chords_from`` of the training file gives).
+    ``--chords_from`` of the training file gives). Each score skipped is warned of through
+    `report`; the scores read are counted through `progress`.
     """
-    sources = read_sources(training_file, melody_part, chord_parts)
+    sources = read_sources(training_file, melody_part, chord_parts, report=report,
+                           progress=progress)
     elements = [element for source in sources for element in solo_elements(source)]
     tokens = [element.token() for element in elements]
     pitches = [n.pitch for source in sources for n in source.melody]

@@ -70,8 +70,11 @@ def format_figures(name: str, figures: SoloFigures) -> str:
 def main(argv: Sequence[str]) -> None:
     from absl import flags
 
-    FLAGS = flags.FLAGS
-    for source in read_sources(FLAGS.midi, FLAGS.melody_part, FLAGS.chord_parts, flag="--midi"):
+    from lstm_core.progress import Terminal
+
+    FLAGS, terminal = flags.FLAGS, Terminal()
+    for source in read_sources(FLAGS.midi, FLAGS.melody_part, FLAGS.chord_parts, flag="--midi",
+                               report=terminal.report, progress=terminal.progress):
         print(format_figures(f"{source.name} (melody {source.melody_part!r})",
                              measure_solo(source)))
 
