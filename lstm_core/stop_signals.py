@@ -22,7 +22,7 @@ class StopOnInterrupt:
     current step; a second one interrupts at once (the handlers are released on the first).
     `report` prints its line (above the progress bar)."""
 
-    def __init__(self, report: Callable[[str], None] = print):
+    def __init__(self, report: Callable[[str], None] = lambda line: None):
         self.signal_number, self.report = 0, report
         self.votes = NO_STOP
         self.previous = {signum: signal.signal(signum, self._request) for signum in STOP_SIGNALS}

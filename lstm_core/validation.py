@@ -44,7 +44,7 @@ class Validation:
         return (*summed_loss_and_correct(logits, targets), state)
 
     def run(self, step: int, writer: Callable[[], tf.summary.SummaryWriter],
-            report: Callable[[str], None] = print,
+            report: Callable[[str], None] = lambda line: None,
             abandon: Callable[[], bool] | None = None) -> dict:
         """Loss, bits per token and accuracy over the batches, and how many tokens they hold
         (`validation_loss`, `validation_bits_per_token`, `validation_accuracy`,
