@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from lstm_core.grammar import Grammar
-from lstm_core import sampler as sampler_module
+from lstm_core import chunk_runner
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
 from test_cli import ROOT, run
@@ -96,8 +96,8 @@ def test_a_masked_token_never_appears(model, settings):
 
 def test_many_streams_run_in_slices_and_repeat_with_the_seed(model, monkeypatch):
     # A CPU of four cores on any machine: 64 streams run as four slices of 16.
-    monkeypatch.setattr(sampler_module, "cpu_cores", lambda: 4)
-    monkeypatch.setattr(sampler_module.tf.config, "list_logical_devices", lambda kind=None: [])
+    monkeypatch.setattr(chunk_runner, "cpu_cores", lambda: 4)
+    monkeypatch.setattr(chunk_runner.tf.config, "list_logical_devices", lambda kind=None: [])
     sampler = Sampler(model, chunk_length=16)
     primer = primers(64)
     assert sampler._slices(len(primer)) == 4
