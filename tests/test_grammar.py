@@ -1,9 +1,10 @@
 """`Grammar`, the automaton a `Sampler` keeps to: built from a previous-token matrix, two run
 side by side, and the real sampler never writing a token its stream's state forbids, drawn,
-greedy or filtered."""
+greedy or filtered, in the eager driver and in the graph one (the exported model's)."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from lstm_core.grammar import Grammar
 from lstm_core.model import LanguageModel, ModelConfig
@@ -62,6 +63,22 @@ def test_every_token_keeps_to_the_state_of_its_stream(options):
     if not options:  # drawing at a high temperature rises by more than one, and starts again
         steps = np.diff(generated, axis=1)
         assert (steps > 1).any() and (generated == 0).any()
+
+
+@pytest.mark.parametrize("primer", [[[0, 5], [4, 3], [6, 0]], [[2], [5], [0]]])
+def test_the_graph_driver_keeps_the_grammar_and_draws_what_the_eager_one_draws(primer):
+    model = LanguageModel(ModelConfig(VOCABULARY, units=8, layers=1, embedding_size=4), seed=1)
+    sampler = Sampler(model, temperature=3.0, chunk_length=16, grammar=rising())
+    primer = np.array(primer, np.int32)  # [4, 3] breaks the grammar: it runs on anyway
+    eager = sampler.generate_scored(primer, 40, random_seed=6)
+    in_graph = tf.function(sampler.generate_in_graph, input_signature=(  # as the export's
+        tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32),
+        tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32),
+        tf.TensorSpec([], tf.float32)))
+    ids, log_likelihood = in_graph(primer, 40, 6, 3.0, 0, 1.0)
+    np.testing.assert_array_equal(ids.numpy(), eager.ids)
+    np.testing.assert_allclose(log_likelihood.numpy(), eager.log_likelihood, rtol=1e-6)
+    assert (np.diff(eager.ids, axis=1) > 1).any()  # drawn, not walked up one by one
 
 
 def test_a_state_that_allows_nothing_allows_anything():

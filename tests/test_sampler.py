@@ -1,5 +1,6 @@
-"""The sampler: masks, log-likelihoods, beam search, slices of many streams; the beam options'
-checks; and sample.py's beam search, Ctrl-C and progress."""
+"""The sampler: the token-choice policy and beam search alone, masks, log-likelihoods, beam
+search, slices of many streams; the beam options' checks; and sample.py's beam search, Ctrl-C and
+progress."""
 
 import os
 import signal
@@ -10,10 +11,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from lstm_core.beam_search import BeamSearch
 from lstm_core.grammar import Grammar
-from lstm_core import sampler as sampler_module
+from lstm_core import chunk_runner
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
+from lstm_core.token_choice import TokenChoice
 from test_cli import ROOT, run
 
 VOCABULARY = 30
@@ -34,6 +37,48 @@ def recomputed_log_likelihood(model, primer, ids):
     logits, _ = model(tf.constant(tokens[:, :-1]), model.initial_state(len(tokens)))
     log_probabilities = tf.nn.log_softmax(logits).numpy()[:, primer.shape[1] - 1:]
     return np.take_along_axis(log_probabilities, ids[..., None], axis=2)[..., 0].sum(axis=1)
+
+
+# ---- the parts alone ------------------------------------------------------------------------
+def test_token_choice_filters_then_draws_from_what_is_left():
+    logits = tf.math.log(tf.constant([[0.5, 0.3, 0.15, 0.05]] * 2000))  # one row per draw
+    seeds = tf.constant([1, 2], tf.int64)
+
+    def counts(choice, **settings):
+        drawn = choice.choose(logits, tf.zeros([2000], tf.int32), seeds, **settings).numpy()
+        return np.bincount(drawn, minlength=4)
+
+    plain = dict(temperature=1.0, top_k=0, top_p=1.0)
+    assert counts(TokenChoice(greedy=True), **plain)[0] == 2000
+    assert counts(TokenChoice(), **{**plain, "top_k": 1})[0] == 2000
+    top_two = counts(TokenChoice(), **{**plain, "top_k": 2})
+    assert top_two[2:].sum() == 0 and 0.55 < top_two[0] / 2000 < 0.70  # 0.5 / 0.8
+    top_p = counts(TokenChoice(), **{**plain, "top_p": 0.9})  # 0.5 + 0.3 + 0.15 reach it
+    assert top_p[3] == 0 and top_p[2] > 0
+    drawn = counts(TokenChoice(), **plain)
+    np.testing.assert_allclose(drawn / 2000, [0.5, 0.3, 0.15, 0.05], atol=0.04)
+    # The grammar's masks come first; the log-probability is the model's, unfiltered.
+    only_last = Grammar(np.array([[False, False, False, True]]), np.zeros([1, 4], np.int32))
+    assert counts(TokenChoice(grammar=only_last, greedy=True), **plain)[3] == 2000
+    np.testing.assert_allclose(TokenChoice.log_probability(logits[:1], tf.constant([3])),
+                               [np.log(0.05)], rtol=1e-5)
+
+
+def test_beam_search_keeps_the_likeliest_streams_and_traces_the_best_back():
+    beams = BeamSearch(beam_size=2, branch_factor=2, steps_per_iteration=3)
+    assert beams.first_iteration(10) == 1 and beams.first_iteration(9) == 3
+    log_likelihood = tf.constant([-3.0, -1.0, -2.0, -9.0, -5.0, -4.0, -6.0, -0.5])
+    pruned = beams.continued_rows(tf.constant(4, tf.int64), log_likelihood,
+                                  tf.constant(10, tf.int64), tf.constant(1, tf.int64))
+    assert list(pruned.numpy()) == [1, 1, 2, 2, 7, 7, 5, 5]  # per sample of 4: best 2, twice
+    between = beams.continued_rows(tf.constant(5, tf.int64), log_likelihood,
+                                   tf.constant(10, tf.int64), tf.constant(1, tf.int64))
+    assert list(between.numpy()) == list(range(8))
+    # Two steps of one sample of four streams: stream 2 wins, having continued stream 1.
+    tokens = np.array([[10, 20], [11, 21], [12, 22], [13, 23]], np.int32)
+    parents = np.array([[0, 0], [1, 1], [2, 1], [3, 3]], np.int32)
+    ids, best = beams.trace(tokens, parents, np.array([-4.0, -3.0, -1.0, -2.0]))
+    assert ids.tolist() == [[11, 22]] and best.tolist() == [-1.0]
 
 
 def test_chunks_do_not_change_the_tokens(model):
@@ -96,8 +141,8 @@ def test_a_masked_token_never_appears(model, settings):
 
 def test_many_streams_run_in_slices_and_repeat_with_the_seed(model, monkeypatch):
     # A CPU of four cores on any machine: 64 streams run as four slices of 16.
-    monkeypatch.setattr(sampler_module, "cpu_cores", lambda: 4)
-    monkeypatch.setattr(sampler_module.tf.config, "list_logical_devices", lambda kind=None: [])
+    monkeypatch.setattr(chunk_runner, "cpu_cores", lambda: 4)
+    monkeypatch.setattr(chunk_runner.tf.config, "list_logical_devices", lambda kind=None: [])
     sampler = Sampler(model, chunk_length=16)
     primer = primers(64)
     assert sampler._slices(len(primer)) == 4

@@ -1,0 +1,105 @@
+"""The token-choice policy: the model's logits → the next token of each stream.
+
+From the logits ``l`` `[streams, vocabulary]`:
+- tokens the `grammar` does not allow in the stream's state get ``-inf`` (the state moves with
+  every token written; it starts from the one the primer leads to);
+- greedy: ``argmax l``;
+- otherwise ``l / temperature``, keep the ``top_k`` largest (0: all), keep the smallest set of
+  tokens whose probability adds up to ``top_p`` (1.0: all), and draw one by the Gumbel-max
+  trick (``argmax(l + g)``, ``g = -log(-log(u))``), which equals a draw from ``softmax(l)``.
+The draw takes a stateless seed: the caller derives it from the position, so that the same seed
+gives the same tokens however the loop is cut into chunks.
+
+The chosen token's log-probability is the model's own (``log softmax l`` before any of the
+above): a sample's log-likelihood measures the model, not the filters.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from lstm_core.grammar import Grammar
+
+
+class TokenChoice:
+    """Temperature, top-k, top-p, greedy and a grammar's masks; the grammar's state per stream."""
+
+    def __init__(self, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                 greedy: bool = False, grammar: Grammar | None = None):
+        """
+        Args:
+          temperature, top_k, top_p, greedy: how a token is chosen (see the module docstring).
+          grammar: what may be written in each state (None: anything). A state that allows
+            nothing is treated as allowing anything, so a stream is never left without a token.
+        """
+        self.temperature, self.top_k, self.top_p = temperature, top_k, top_p
+        self.greedy, self.grammar = greedy, grammar
+        if grammar is not None:
+            self._allowed = tf.constant(grammar.allowed
+                                        | ~grammar.allowed.any(axis=1, keepdims=True))
+            self._next_state = tf.constant(grammar.next_state, tf.int32)
+
+    def choose(self, logits: tf.Tensor, grammar_state: tf.Tensor, seed: tf.Tensor,
+               temperature, top_k, top_p) -> tf.Tensor:
+        """Next token ids `[streams]` from logits `[streams, vocabulary]` in the grammar's
+        states `[streams]`, drawn with `seed` `[2]`. `temperature`, `top_k`, `top_p` are numbers
+        (which filters run is decided when tracing) or scalar tensors (decided in the graph: the
+        exported model)."""
+        excluded = tf.fill(tf.shape(logits), -np.inf)
+        if self.grammar is not None:
+            logits = tf.where(tf.gather(self._allowed, grammar_state), logits, excluded)
+        if self.greedy:
+            return tf.argmax(logits, axis=-1, output_type=tf.int32)
+        logits = logits / temperature
+
+        def keep_top_k():
+            descending = tf.sort(logits, axis=-1, direction="DESCENDING")
+            kth_largest = tf.gather(descending, tf.reshape(top_k - 1, [1]), axis=1)
+            return tf.where(logits < kth_largest, excluded, logits)
+
+        logits = _when((top_k > 0) & (top_k < logits.shape[-1]), keep_top_k, logits)
+
+        def keep_top_p():
+            descending = tf.sort(logits, axis=-1, direction="DESCENDING")
+            mass_before = tf.cumsum(tf.nn.softmax(descending), axis=-1, exclusive=True)
+            kept = tf.where(mass_before < top_p, descending, np.inf)
+            return tf.where(logits < tf.reduce_min(kept, axis=-1, keepdims=True), excluded,
+                            logits)
+
+        logits = _when(top_p < 1.0, keep_top_p, logits)
+        uniform = tf.random.stateless_uniform(tf.shape(logits), seed, minval=1e-20, maxval=1.0)
+        return tf.argmax(logits - tf.math.log(-tf.math.log(uniform)), axis=-1,
+                         output_type=tf.int32)
+
+    @staticmethod
+    def log_probability(logits: tf.Tensor, chosen: tf.Tensor) -> tf.Tensor:
+        """The model's log-probability `[streams]` of the `chosen` ids `[streams]` under its
+        logits `[streams, vocabulary]`, unfiltered."""
+        return tf.gather(tf.nn.log_softmax(logits), chosen, batch_dims=1)
+
+    def next_grammar_state(self, grammar_state: tf.Tensor, chosen: tf.Tensor) -> tf.Tensor:
+        """The grammar's states `[streams]` after writing `chosen` `[streams]` (unchanged
+        without a grammar)."""
+        if self.grammar is None:
+            return grammar_state
+        return tf.gather_nd(self._next_state, tf.stack([grammar_state, chosen], axis=1))
+
+    def start_states(self, primer: tf.Tensor) -> tf.Tensor:
+        """The grammar's state after each primer row, int32 `[samples]` from int32 `[samples,
+        time]` (0 without a grammar). Graph ops, so that the exported model keeps a grammar too;
+        a token the grammar does not allow still moves it (a primer written by hand)."""
+        samples = tf.shape(primer)[0]
+        if self.grammar is None:
+            return tf.zeros([samples], tf.int32)
+        return tf.foldl(self.next_grammar_state, tf.transpose(primer),
+                        initializer=tf.fill([samples], tf.constant(self.grammar.start, tf.int32)))
+
+def _when(condition, transform: Callable[[], tf.Tensor], value: tf.Tensor) -> tf.Tensor:
+    """`transform()` where `condition` holds, else `value`: decided now for a Python bool, in
+    the graph for a boolean tensor."""
+    if isinstance(condition, (bool, np.bool_)):
+        return transform() if condition else value
+    return tf.cond(condition, transform, lambda: value)
