@@ -37,11 +37,7 @@ def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptio
                                  options.scale, options.tempo)
     if options.primer_midi:
         primer = generation.primer_from_midi(options.primer_midi, tokens, metadata,
-<<<<<<< HEAD
-                                             primer_bars=options.primer_bars)
-=======
-                                             report=report)
->>>>>>> noprint
+                                             primer_bars=options.primer_bars, report=report)
         if chosen.programs is None:  # the piece goes on with its own instruments
             chosen = generation.Controls(generation.primer_programs(primer) or None,
                                          chosen.pitch_classes, chosen.tempo)

@@ -83,8 +83,8 @@ def controls(tokens: Sequence[str], metadata: dict, instruments: str | None, key
 
 
 def primer_from_midi(path: str, tokens: Sequence[str], metadata: dict,
-<<<<<<< HEAD
-                     flag: str = "--primer_midi", primer_bars: int = 0) -> list[str]:
+                     flag: str = "--primer_midi", primer_bars: int = 0,
+                     report: Report = silent_report) -> list[str]:
     """The tokens of the score file at `path` (its first `primer_bars` bars; 0: all of it) as
     the model's corpus was read (`BOUNDARY`, then the instruments it was trained on, by its
     tokenizer), in the vocabulary (`known_tokens`): a piece the model wrote reads back as the
@@ -92,18 +92,7 @@ def primer_from_midi(path: str, tokens: Sequence[str], metadata: dict,
     if not os.path.isfile(path):
         raise UsageError(f"{flag} {path} does not exist; give a MIDI file")
     return known_tokens(encode_midi_file(path, metadata, flag, primer_bars), tokens,
-                        f"{flag} {path}")
-=======
-                     flag: str = "--primer_midi", report: Report = silent_report
-                     ) -> list[str]:
-    """The tokens of the score file at `path` as the model's corpus was read (`BOUNDARY`, then
-    the instruments it was trained on, by its tokenizer), in the vocabulary (`known_tokens`):
-    a piece the model wrote reads back as the tokens it wrote."""
-    if not os.path.isfile(path):
-        raise UsageError(f"{flag} {path} does not exist; give a MIDI file")
-    return known_tokens(encode_midi_file(path, metadata, flag), tokens, f"{flag} {path}",
-                        report)
->>>>>>> noprint
+                        f"{flag} {path}", report)
 
 
 def primer_from_notes(text: str, tokens: Sequence[str], metadata: dict,
