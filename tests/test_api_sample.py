@@ -89,7 +89,7 @@ def test_inspect_writes_the_page_and_returns_the_ranked_cells(words, tmp_path):
     (lambda m: m.improvise("Dm7 G7"), ["improvise writes jazz solos", "call generate"]),
     (lambda m: m.generate(temprature=0.5), ["temprature: not an option"]),
     (lambda m: m.generate(key="D minor"), ["--key needs a music model"]),
-    (lambda m: m.generate(primer_bars=2), ["--primer_bars needs a music model and --primer_midi"]),
+    (lambda m: m.generate(primer_bars=2), ["--primer_bars 2 takes the first bars of --primer_midi"]),
     (lambda m: m.generate(output_file="x.txt"), ["output_file", "not of generate"]),
     (lambda m: m.generate(temperature=0), ["--temperature is 0"]),
     (lambda m: m.generate(beam_size=2, top_p=0.5), ["--top_p does not combine with beam"]),
