@@ -185,6 +185,7 @@ def test_the_python_page_runs(block, request, tmp_path, monkeypatch):
     """Each code block of docs/python.md, on the tiny models under the names it uses."""
     if "lstm_core.train(" in block:  # trained here, on a short text, as a tiny model
         (tmp_path / "lyrics.txt").write_text("Yeah, oho, sing along with me\n" * 80)
+        assert "max_steps=2000" in block  # else the page's model would train here at full size
         block = block.replace("max_steps=2000", "max_steps=3, units=16, layers=1, batch_size=4, "
                               "sequence_length=20, histogram_frequency=0, sample_every=0")
     models = {"songs": "words", "band": "band", "jazz": "jazz"}
