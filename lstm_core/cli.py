@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import tempfile
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from absl import app, flags, logging
 
@@ -100,13 +100,14 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE,
-        check: Callable[[], None] | None = None) -> None:
+def run(main: Callable[[Any], None], interrupted: str = RESUMABLE,
+        check: Callable[[], Any] | None = None) -> None:
     """`absl.app.run` with `UsageError` and flag errors turned into exit status 2, and Ctrl-C or
     SIGTERM outside the training loop (which saves a checkpoint itself) into the line
     `interrupted` and status 130 or 143 (a command that cannot resume says what it left
-    instead). `check` runs before TensorFlow loads: the flags and paths that can be checked
-    without it."""
+    instead). `check` runs once, before TensorFlow loads: the flags and paths that can be
+    checked without it; `main` takes what it returns (an app's checked options), or the
+    command line's arguments when there is no `check`."""
 
     def guarded(argv: Sequence[str]) -> None:
         if len(argv) > 1:
@@ -114,15 +115,14 @@ def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE,
         logging.set_verbosity(logging.INFO if verbose() else logging.WARNING)
         signal.signal(signal.SIGTERM, _raise_terminated)
         try:
-            if check is not None:
-                check()
+            checked = argv if check is None else check()
             import_tensorflow_quietly()
-            main(argv)
+            main(checked)
         except KeyboardInterrupt as stop:
             print(interrupted, file=sys.stderr)
             sys.exit(128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT))
         except UsageError as e:
-            fail(str(e))
+            fail(e.flag_wording())
         except OSError as e:  # a path the user gave that cannot be read or written
             if e.filename is None:
                 raise
@@ -134,10 +134,10 @@ def run(main: Callable[[Sequence[str]], None], interrupted: str = RESUMABLE,
 
 
 def require_positive(**values: float) -> None:
-    """Raises a `UsageError` for the first flag whose value is zero or negative."""
+    """Raises a `UsageError` for the first option whose value is zero or negative."""
     for name, value in values.items():
         if value is not None and value <= 0:
-            raise UsageError(f"--{name} is {value}; it must be greater than zero")
+            raise UsageError(f"{name} is {value}; it must be greater than zero", option=name)
 
 
 def require_output_paths(overwrite: bool = False, **paths: str | None) -> None:

@@ -255,18 +255,27 @@ def default_vocabulary_path(input_file: str) -> str:
     return os.path.splitext(input_file)[0] + ".vocab"
 
 
+def write_vocabulary(input_file: str, vocabulary_file: str | None = None,
+                     allow_unknown: bool = False, overwrite: bool = False) -> str:
+    """Builds the vocabulary of a UTF-8 text file and writes it to `vocabulary_file` (default:
+    beside it, `default_vocabulary_path`), never over an existing file unless `overwrite`;
+    the line that says what was written."""
+    from lstm_core.cli import require_output_paths
+
+    text = read_text_file(input_file, "--input_file")
+    path = vocabulary_file or default_vocabulary_path(input_file)
+    require_output_paths(overwrite, vocabulary_file=path)
+    vocabulary = Vocabulary.build(text, allow_unknown=allow_unknown)
+    vocabulary.save(path)
+    return f"wrote {path}: {len(vocabulary)} characters from {len(text):,} in {input_file}"
+
+
 def main(argv: Sequence[str]) -> None:
     from absl import flags
 
-    from lstm_core.cli import require_output_paths
-
     FLAGS = flags.FLAGS
-    text = read_text_file(FLAGS.input_file, "--input_file")
-    path = FLAGS.vocabulary_file or default_vocabulary_path(FLAGS.input_file)
-    require_output_paths(FLAGS.overwrite, vocabulary_file=path)
-    vocabulary = Vocabulary.build(text, allow_unknown=FLAGS.allow_unknown)
-    vocabulary.save(path)
-    print(f"wrote {path}: {len(vocabulary)} characters from {len(text):,} in {FLAGS.input_file}")
+    print(write_vocabulary(FLAGS.input_file, FLAGS.vocabulary_file, FLAGS.allow_unknown,
+                           FLAGS.overwrite))
 
 
 if __name__ == "__main__":

@@ -111,13 +111,14 @@ class SampleOptions:
         """--random_seed, else a new one."""
         return self.random_seed if self.random_seed is not None else secrets.randbits(31)
 
-    def default_output(self, family: Family) -> str:
+    def default_output(self, family: Family, random_seed: int) -> str:
         """The --output_file of a sample that names none: standard output for one text, else a
-        file named after the model and --random_seed (given, or drawn: `drawn_seed`), in the
-        current folder, numbered past the files that exist already."""
+        file named after the model and the sample's `random_seed` (--random_seed, or the one
+        `drawn_seed` drew), in the current folder, numbered past the files that exist
+        already."""
         if family is Family.TEXT and self.num_samples == 1:
             return STDOUT
-        stem = f"{os.path.basename(os.path.normpath(self.model_name))}-{self.random_seed}"
+        stem = f"{os.path.basename(os.path.normpath(self.model_name))}-{random_seed}"
         suffix = ".txt" if family is Family.TEXT else ".mid"
         taken = lambda path: any(os.path.lexists(p) for p in numbered_paths(
             path, self.num_samples))
@@ -182,16 +183,18 @@ class SampleOptions:
                 raise UsageError(f"--{first} and --{second} both {both}; give one of them")
         low, high = limits.TEMPERATURE_RANGE
         if not low <= self.temperature <= high:
-            raise UsageError(f"--temperature {self.temperature} is outside [{low:g}, {high:g}]; "
-                             "below it use --greedy (always the likeliest token), above it "
-                             "every token is as likely as any other")
+            raise UsageError(f"temperature {self.temperature} is outside [{low:g}, {high:g}]; "
+                             "below it use greedy (always the likeliest token), above it "
+                             "every token is as likely as any other", option="temperature")
         if self.top_k < 0:
-            raise UsageError(f"--top_k is {self.top_k}; give 0 (off) or a positive count")
+            raise UsageError(f"top_k is {self.top_k}; give 0 (off) or a positive count",
+                             option="top_k")
         if self.tempo is not None and not TEMPO_RANGE[0] <= self.tempo <= TEMPO_RANGE[1]:
-            raise UsageError(f"--tempo {self.tempo} is not a playable tempo; give beats per "
-                             f"minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}")
+            raise UsageError(f"tempo {self.tempo} is not a playable tempo; give beats per "
+                             f"minute between {TEMPO_RANGE[0]:g} and {TEMPO_RANGE[1]:g}",
+                             option="tempo")
         if self.top_p > 1.0:
-            raise UsageError(f"--top_p is {self.top_p}; give a share in (0, 1]")
+            raise UsageError(f"top_p is {self.top_p}; give a share in (0, 1]", option="top_p")
         self._validate_beam(given)
 
     def _validate_beam(self, given: Collection[str]) -> None:

@@ -118,7 +118,8 @@ def with_defaults(options: TrainOptions, given: Iterable[str]) -> TrainOptions:
     for field in dataclasses.fields(options):
         value, choices = getattr(options, field.name), field.metadata["choices"]
         if choices is not None and value is not None and value not in choices:
-            raise cli.UsageError(f"--{field.name} {value!r} is not one of {', '.join(choices)}")
+            raise cli.UsageError(f"{field.name} {value!r} is not one of {', '.join(choices)}",
+                                 option=field.name)
     values = PRESETS[options.preset] if options.preset else (
         JAZZ_DEFAULTS if options.encoding == TokenKind.JAZZ else {})
     given = set(given)
@@ -129,7 +130,7 @@ def with_defaults(options: TrainOptions, given: Iterable[str]) -> TrainOptions:
 
 def check(options: TrainOptions) -> None:
     """Raises a `UsageError` for the first option whose value cannot train a model (before any
-    file is read), naming it as its flag; `with_defaults` checks the choices first."""
+    file is read), naming it (its `option`); `with_defaults` checks the choices first."""
     cli.require_positive(**{name: getattr(options, name) for name in (
         "epochs", "batch_size", "sequence_length", "learning_rate", "learning_rate_decay",
         "gradient_clip", "units", "layers", "embedding_size", "log_frequency",
@@ -142,25 +143,28 @@ def check(options: TrainOptions) -> None:
     if options.vocabulary_file and not os.path.exists(options.vocabulary_file):  # before the corpus
         cli.require_output_paths(vocabulary_file=options.vocabulary_file)
     if os.path.exists(options.logdir) and not os.path.isdir(options.logdir):
-        raise cli.UsageError(f"--logdir {options.logdir} is a file; give a folder for the models")
+        raise cli.UsageError(f"logdir {options.logdir} is a file; give a folder for the models",
+                             option="logdir")
     if options.learning_rate > limits.MAX_LEARNING_RATE:
-        raise cli.UsageError(f"--learning_rate {options.learning_rate} is too large for Adam, "
+        raise cli.UsageError(f"learning_rate {options.learning_rate} is too large for Adam, "
                              "whose steps are about that size; give at most "
                              f"{limits.MAX_LEARNING_RATE:g} (the default is "
-                             f"{DEFAULTS.learning_rate})")
+                             f"{DEFAULTS.learning_rate})", option="learning_rate")
     if options.learning_rate_decay > 1.0:
-        raise cli.UsageError(f"--learning_rate_decay {options.learning_rate_decay} would raise "
-                             "the learning rate every epoch; give a factor in (0, 1]")
+        raise cli.UsageError(f"learning_rate_decay {options.learning_rate_decay} would raise "
+                             "the learning rate every epoch; give a factor in (0, 1]",
+                             option="learning_rate_decay")
     limits.require_training_fits(1, options.embedding_size, options.units,
                                  options.layers, options.batch_size, options.sequence_length)
     if not 0.0 <= options.dropout < 1.0:
-        raise cli.UsageError(f"--dropout is {options.dropout}; give a rate in [0, 1)")
+        raise cli.UsageError(f"dropout is {options.dropout}; give a rate in [0, 1)",
+                             option="dropout")
     if not 0.0 <= options.validation_fraction < 1.0:
-        raise cli.UsageError(f"--validation_fraction is {options.validation_fraction}; give a "
-                             "share in [0, 1)")
+        raise cli.UsageError(f"validation_fraction is {options.validation_fraction}; give a "
+                             "share in [0, 1)", option="validation_fraction")
     source = options.training_file
     if (source and not source.startswith("music21:") and not glob.has_magic(source)
             and not os.path.lexists(source)):
-        raise cli.UsageError(f"--training_file {source} does not exist; check the path (a "
+        raise cli.UsageError(f"training_file {source} does not exist; check the path (a "
                              "text file, a MIDI or score file, a folder or glob of them, or "
-                             "music21:NAME)")
+                             "music21:NAME)", option="training_file")

@@ -205,13 +205,13 @@ def test_a_sample_without_an_output_file_goes_to_standard_output_or_a_file_of_it
     from lstm_core.files import STDOUT
 
     monkeypatch.chdir(tmp_path)
-    options = SampleOptions(model_name="band", random_seed=7)
-    assert SampleOptions(model_name="words").default_output(Family.TEXT) == STDOUT
-    assert options.default_output(Family.MUSIC) == "band-7.mid"
+    options = SampleOptions(model_name="band", random_seed=3)  # the seed is the argument's
+    assert SampleOptions(model_name="words").default_output(Family.TEXT, 7) == STDOUT
+    assert options.default_output(Family.MUSIC, 7) == "band-7.mid"
     (tmp_path / "band-7.mid").write_bytes(b"kept")  # never overwritten: the next free name
-    assert options.default_output(Family.JAZZ) == "band-7.2.mid"
-    several = SampleOptions(model_name="./models/words", random_seed=7, num_samples=2)
-    assert several.default_output(Family.TEXT) == "words-7.txt"  # words-7-1.txt, words-7-2.txt
+    assert options.default_output(Family.JAZZ, 7) == "band-7.2.mid"
+    several = SampleOptions(model_name="./models/words", num_samples=2)
+    assert several.default_output(Family.TEXT, 7) == "words-7.txt"  # words-7-1.txt, -2.txt
     (tmp_path / "words-7-2.txt").write_text("kept")
-    assert several.default_output(Family.TEXT) == "words-7.2.txt"
+    assert several.default_output(Family.TEXT, 7) == "words-7.2.txt"
     assert SampleOptions(random_seed=3).drawn_seed() == 3

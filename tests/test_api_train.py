@@ -105,24 +105,28 @@ def test_train_returns_the_folder_and_metrics_calls_back_in_order_and_resumes(co
     assert "ckpt-3.index" in new_checkpoints and "ckpt-13.index" not in new_checkpoints
 
 
-@pytest.mark.parametrize("values, message", [
-    (dict(unit=16), "unit: not an option of TrainOptions"),
-    (dict(units=0), "--units is 0"),
-    (dict(encoding="mp3"), "--encoding 'mp3' is not one of remi"),
-    (dict(preset="deepjazz"), "--preset 'deepjazz' is not one of djmodel"),
-    (dict(learning_rate=5.0), "--learning_rate 5.0 is too large"),
-    (dict(dropout=1.0), "--dropout is 1.0"),
-    (dict(max_steps=-1), "--max_steps, --validation_every"),
-    (dict(early_stopping=-1), "--early_stopping must be 0 \\(off\\)"),
-    (dict(batch_size=0), "--batch_size is 0"),
-    (dict(units=-3), "--units is -3"),
-    (dict(learning_rate=0.0), "--learning_rate is 0.0"),
+@pytest.mark.parametrize("values, message, option", [
+    (dict(unit=16), "unit: not an option of TrainOptions", None),
+    (dict(units=0), "^units is 0", "units"),
+    (dict(encoding="mp3"), "^encoding 'mp3' is not one of remi", "encoding"),
+    (dict(preset="deepjazz"), "^preset 'deepjazz' is not one of djmodel", "preset"),
+    (dict(learning_rate=5.0), "^learning_rate 5.0 is too large", "learning_rate"),
+    (dict(dropout=1.0), "^dropout is 1.0", "dropout"),
+    (dict(max_steps=-1), "--max_steps, --validation_every", None),
+    (dict(early_stopping=-1), "--early_stopping must be 0 \\(off\\)", None),
+    (dict(batch_size=0), "^batch_size is 0", "batch_size"),
+    (dict(units=-3), "^units is -3", "units"),
+    (dict(learning_rate=0.0), "^learning_rate is 0.0", "learning_rate"),
+    (dict(validation_fraction=1.0), "^validation_fraction is 1.0", "validation_fraction"),
 ])
-def test_bad_options_are_usage_errors_naming_the_flag(corpus, values, message):
+def test_bad_options_are_usage_errors_naming_the_option(corpus, values, message, option):
     from lstm_core.training import train
 
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(UsageError, match=message) as raised:
         train(training_file="lyrics.txt", **values)
+    assert raised.value.option == option
+    if option is not None:  # the apps name it as its flag
+        assert raised.value.flag_wording() == "--" + str(raised.value)
     assert not (corpus / "logs").exists() and not (corpus / "lyrics.vocab").exists()
 
 
@@ -142,7 +146,7 @@ def test_bad_training_files(corpus, content, message):
 
     if content is not None:
         (corpus / "corpus.txt").write_bytes(content)
-    with pytest.raises(UsageError, match=f"--training_file corpus.txt .*{message}"):
+    with pytest.raises(UsageError, match=f"training_file corpus.txt .*{message}"):
         train(training_file="corpus.txt")
 
 

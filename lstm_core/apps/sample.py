@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Sequence
 
 from lstm_core import cli, options as options_module
+from lstm_core.apps.terminal import Progress
 from lstm_core.files import STDOUT, require_model_folder
 from lstm_core.kinds import Family
 from lstm_core.sampling_options import SampleOptions, numbered_paths
@@ -23,12 +23,18 @@ def warn(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def checked_options() -> tuple[SampleOptions, frozenset]:
-    """The options of the flags, with every check that needs no model (before TensorFlow)."""
-    options, given = options_module.from_flags(SampleOptions)
+def check(options: SampleOptions, given: frozenset) -> None:
+    """Every check of `options` (`given`: the names the user set) that needs no model: a
+    `UsageError` before TensorFlow loads."""
     options.validate(given)
     options.check_outputs()
     require_model_folder(options.logdir, options.model_name)
+
+
+def checked_options() -> tuple[SampleOptions, frozenset]:
+    """The options of the flags, checked (`check`)."""
+    options, given = options_module.from_flags(SampleOptions)
+    check(options, given)
     return options, given
 
 
@@ -55,12 +61,12 @@ def write(samples, options: SampleOptions, family: Family) -> None:
         print(samples.samples[0].text[:600])
 
 
-def main(argv: Sequence[str]) -> None:
-    from lstm_core.apps.terminal import Progress
-    from lstm_core.sampler import GenerationInterrupted
+def sample(options: SampleOptions, given: frozenset, progress: Progress) -> bool:
+    """What ``sample.py`` does with its checked options: loads the model, samples and writes
+    each sample with its line. Returns whether Ctrl-C cut the samples short (what was generated
+    is written); raises `GenerationInterrupted` when it came before anything was."""
     from lstm_core.trained_model import check_fits, load
 
-    options, given = checked_options()
     model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file,
                  warn)
     if options.checkpoint != "latest":  # on stderr: standard output may be the sample itself
@@ -68,23 +74,32 @@ def main(argv: Sequence[str]) -> None:
     check_fits(given, model.family, options.model_name)
     options = dataclasses.replace(options, random_seed=options.drawn_seed())
     if options.output_file is None:  # text to standard output, music to a file of its own
-        options = dataclasses.replace(options, output_file=options.default_output(model.family))
+        options = dataclasses.replace(options, output_file=options.default_output(
+            model.family, options.random_seed))
         options.check_outputs()
     options.check_output_kind(model.family)
-    progress = Progress()
     try:
         samples = model.sample(options, given, progress, report=warn)
-    except GenerationInterrupted:
+    finally:
         progress.close()
-        print(f"interrupted before the first chunk of --log_frequency {options.log_frequency} "
-              "tokens was generated: nothing was written", file=sys.stderr)
-        sys.exit(130)
-    progress.close()
     if samples.interrupted_after is not None:
         print(f"interrupted after {samples.interrupted_after} of {samples.length} tokens: "
               "writing what was generated", file=sys.stderr)
     write(samples, options, model.family)
-    if samples.interrupted_after is not None:
+    return samples.interrupted_after is not None
+
+
+def main(checked: tuple[SampleOptions, frozenset]) -> None:
+    from lstm_core.sampler import GenerationInterrupted
+
+    options, given = checked
+    try:
+        cut_short = sample(options, given, Progress())
+    except GenerationInterrupted:
+        print(f"interrupted before the first chunk of --log_frequency {options.log_frequency} "
+              "tokens was generated: nothing was written", file=sys.stderr)
+        sys.exit(130)
+    if cut_short:
         sys.exit(130)
 
 

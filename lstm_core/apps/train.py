@@ -3,8 +3,6 @@ called, its lines printed with a progress bar, an interruption turned into its e
 
 from __future__ import annotations
 
-from typing import Sequence
-
 from lstm_core import cli
 from lstm_core.options import define_flags, from_flags
 from lstm_core.training_options import TrainOptions, check, with_defaults
@@ -17,13 +15,13 @@ def checked_options() -> tuple[TrainOptions, frozenset]:
     return options, given
 
 
-def main(argv: Sequence[str]) -> None:
+def main(checked: tuple[TrainOptions, frozenset]) -> None:
     from lstm_core.apps.terminal import TerminalProgress
     from lstm_core.progress import Terminal
     from lstm_core.trainer import Interrupted
     from lstm_core.training import train
 
-    options, given = checked_options()
+    options, given = checked
     terminal = Terminal()
     try:
         train(options, given, report=terminal.report, callbacks=TerminalProgress(),
