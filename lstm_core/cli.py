@@ -134,9 +134,9 @@ def run(main: Callable[[Any], None], interrupted: str = RESUMABLE,
 
 
 def require_positive(**values: float) -> None:
-    """Raises a `UsageError` for the first option whose value is zero or negative."""
+    """Raises a `UsageError` for the first option whose value is zero, negative or NaN."""
     for name, value in values.items():
-        if value is not None and value <= 0:
+        if value is not None and not value > 0:
             raise UsageError(f"{name} is {value}; it must be greater than zero", option=name)
 
 

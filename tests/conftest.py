@@ -1,4 +1,5 @@
 """Shared by the tests: the data folder checked out beside the project (``../shared/data``);
+the tiny text and jazz models that several test files only read, trained once per test process;
 Ctrl-C reaching the commands the tests start; one XLA compilation cache for all of them."""
 
 import atexit
@@ -9,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+from apps import train_py
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -41,4 +44,34 @@ def shared_data():
                         "project)")
         return found
 
+    return path
+
+
+FIRST_LINE = "the cat sat on the mat, the dog ran far away."  # text_model's corpus: its seed
+
+
+@pytest.fixture(scope="session")
+def text_model(tmp_path_factory):
+    """A folder where a tiny text model, ``words``, was trained (5 steps) on 200 lines of
+    `FIRST_LINE`; tests write their samples there under names of their own."""
+    path = tmp_path_factory.mktemp("sampling")
+    (path / "words.txt").write_text((FIRST_LINE + "\n") * 200, encoding="utf-8")
+    train_py(path, training_file="words.txt", model_name="words", units=16, embedding_size=8,
+             batch_size=4, sequence_length=16, max_steps=5, sample_every=0,
+             histogram_frequency=0)
+    return path
+
+
+METHENY = SHARED_DATA / "midi" / "jazz" / "original_metheny.mid"
+
+
+@pytest.fixture(scope="session")
+def jazz_model(tmp_path_factory):
+    """A folder where a jazz model, ``jazz``, was trained (30 steps, deepjazz's setup) on Pat
+    Metheny's solo of ../shared/data (skipped when it is absent)."""
+    if not METHENY.exists():
+        pytest.skip(f"{METHENY} is absent (../shared/data is not checked out beside the project)")
+    path = tmp_path_factory.mktemp("jazz")
+    train_py(path, training_file=str(METHENY), encoding="jazz", vocabulary_file="jazz.vocab",
+             model_name="jazz", preset="djmodel", max_steps=30)
     return path

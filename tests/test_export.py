@@ -1,5 +1,7 @@
 """lstm_core.export: a SavedModel that plain TensorFlow loads and samples from as sample.py does,
-its step in TensorFlow Lite, and the export's bad input."""
+its step in TensorFlow Lite, and the export's bad input. The export runs in the pytest process
+(`TrainedModel.export`); only the check that plain TensorFlow, without lstm_core, samples from it
+starts a process (``python -I``)."""
 
 import json
 import os
@@ -16,8 +18,10 @@ from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.preprocessing import Vocabulary
 from lstm_core.saved import ModelFolder
 from lstm_core.training_state import pack_state
-from test_cli import ROOT, assert_usage_error, run
-from test_sampler import text_model  # noqa: F401 (a fixture: a small trained text model)
+from apps import sample_py
+from lstm_core.errors import UsageError
+from lstm_core.trained_model import load
+from test_cli import ROOT
 
 SEED = "the "
 # Runs without lstm_core (python -I: no script folder, no PYTHONPATH): plain TensorFlow only.
@@ -45,16 +49,14 @@ def python_without_lstm_core(*arguments, cwd):
 
 
 @pytest.fixture(scope="module")
-def exported(text_model):
-    result = run_module("--model_name", "words", "--output_dir", "out", cwd=text_model)
-    assert result.returncode == 0, result.stdout + result.stderr
+def words(text_model):
+    return load("words", logdir=str(text_model / "logs"))
+
+
+@pytest.fixture(scope="module")
+def exported(text_model, words):
+    words.export(str(text_model / "out"))
     return text_model
-
-
-def run_module(*flags, cwd):
-    return subprocess.run([sys.executable, "-m", "lstm_core.export", *flags], cwd=cwd,
-                          capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def test_plain_tensorflow_writes_what_sample_py_writes(exported):
@@ -65,22 +67,20 @@ def test_plain_tensorflow_writes_what_sample_py_writes(exported):
     assert answer["ids_shape"] == [2, 40]
     for n, ((temperature, top_k, top_p, seed), (text, log_likelihood)) in enumerate(
             zip(settings, answer["texts"])):
-        sampled = run("sample.py", "--model_name", "words", "--output_file", f"s{n}.txt", "--seed",
-                      SEED, "--sample_length", "150", "--temperature", str(temperature),
-                      "--top_k", str(top_k), "--top_p", str(top_p), "--random_seed", str(seed),
-                      cwd=exported)
-        assert sampled.returncode == 0, sampled.stderr
+        sampled = sample_py(exported, model_name="words", output_file=f"s{n}.txt", seed=SEED,
+                            sample_length=150, temperature=temperature, top_k=top_k,
+                            top_p=top_p, random_seed=seed)
         assert (exported / f"s{n}.txt").read_text(encoding="utf-8") == SEED + text
         assert f"log-likelihood {log_likelihood:.1f}," in sampled.stdout
 
 
-def test_saved_model_cli_lists_the_signatures_and_the_vocabulary_is_an_asset(exported):
-    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    shown = subprocess.run([cli, "show", "--dir", str(exported / "out"), "--all"],
-                           capture_output=True, text=True, timeout=300)
-    assert shown.returncode == 0, shown.stderr
-    for name in ("generate", "generate_text", "step", "primer_ids", "random_seed", "logits"):
-        assert f"'{name}'" in shown.stdout or f"['{name}']" in shown.stdout, name
+def test_the_signatures_name_their_inputs_and_outputs_and_the_vocabulary_is_an_asset(exported):
+    # What ``saved_model_cli show --all`` lists: each signature's named inputs and outputs.
+    signatures = tf.saved_model.load(str(exported / "out")).signatures
+    assert set(signatures) == {"generate", "generate_text", "step"}
+    assert "primer_ids" in signatures["generate"].structured_input_signature[1]
+    assert "random_seed" in signatures["generate_text"].structured_input_signature[1]
+    assert "logits" in signatures["step"].structured_outputs
     assert (Vocabulary.load(str(exported / "out" / "assets" / "vocabulary.vocab"))
             == ModelFolder(str(exported / "logs"), "words").model_vocabulary())
 
@@ -130,19 +130,18 @@ def test_a_music_model_exports_generate_and_step_without_text(tmp_path):
     assert ids["ids"].shape == (1, 30) and ids["ids"].dtype == tf.int32
 
 
-def test_an_existing_output_dir_is_kept_unless_overwrite(exported):
+def test_an_existing_output_dir_is_kept_unless_overwrite(exported, words, monkeypatch):
+    monkeypatch.chdir(exported)
     (exported / "taken").mkdir()
     (exported / "taken" / "keep.txt").write_text("mine", encoding="utf-8")
-    refused = run_module("--model_name", "words", "--output_dir", "taken", cwd=exported)
-    assert_usage_error(refused, "--output_dir", "--overwrite")
+    with pytest.raises(UsageError, match="--output_dir.*--overwrite"):
+        words.export("taken")
     # --overwrite replaces only an export: a folder of the user's is kept even then.
-    kept = run_module("--model_name", "words", "--output_dir", "taken", "--overwrite",
-                      cwd=exported)
-    assert_usage_error(kept, "--output_dir taken holds files no export wrote", EXPORT_MARKER)
+    with pytest.raises(UsageError, match=f"--output_dir taken holds files no export wrote.*"
+                                         f"{EXPORT_MARKER}"):
+        words.export("taken", overwrite=True)
     assert (exported / "taken" / "keep.txt").read_text(encoding="utf-8") == "mine"
-    replaced = run_module("--model_name", "words", "--output_dir", "out", "--overwrite",
-                          cwd=exported)
-    assert replaced.returncode == 0, replaced.stderr
+    words.export("out", overwrite=True)
     assert sorted(os.listdir(exported / "out")) == [EXPORT_MARKER, "assets", "fingerprint.pb",
                                                     "saved_model.pb", TFLITE_FILE, "variables"]
     assert not [name for name in os.listdir(exported) if name.startswith(".")]  # nothing left
@@ -150,7 +149,9 @@ def test_an_existing_output_dir_is_kept_unless_overwrite(exported):
 
 @pytest.mark.parametrize("damage", ["missing", "config", "checkpoint"])
 def test_a_missing_or_damaged_model_is_a_usage_error_and_nothing_is_written(exported, tmp_path,
-                                                                            damage):
+                                                                            monkeypatch, damage):
+    from lstm_core.files import require_model_folder
+
     logs = tmp_path / "logs"
     if damage != "missing":
         import shutil
@@ -162,7 +163,8 @@ def test_a_missing_or_damaged_model_is_a_usage_error_and_nothing_is_written(expo
             for name in os.listdir(logs / "words" / "checkpoints"):
                 if ".data-" in name:
                     (logs / "words" / "checkpoints" / name).write_bytes(b"\0" * 10)
-    result = run_module("--model_name", "words", "--logdir", str(logs), "--output_dir", "out",
-                        cwd=tmp_path)
-    assert_usage_error(result, "words")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="words"):  # as the export app's checks and loading
+        require_model_folder(str(logs), "words")
+        load("words", logdir=str(logs)).export("out")
     assert sorted(os.listdir(tmp_path)) == (["logs"] if damage != "missing" else [])

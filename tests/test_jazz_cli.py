@@ -1,28 +1,13 @@
 """Jazz: train on a solo over chords through train.py, improvise over a typed progression or a
-file's through sample.py and the Python API, and the bad inputs of the jazz options."""
+file's through sample.py (both in the pytest process, `apps`) and the Python API, and the bad
+inputs of the jazz options. The jazz model is conftest's `jazz_model`."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-from test_cli import assert_usage_error, run
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-METHENY = SHARED / "midi" / "jazz" / "original_metheny.mid"
-
-
-@pytest.fixture(scope="module")
-def jazz_model(tmp_path_factory):
-    if not METHENY.exists():
-        pytest.skip(f"{METHENY} is absent (../shared/data is not checked out beside the project)")
-    path = tmp_path_factory.mktemp("jazz")
-    result = run("train.py", "--training_file", str(METHENY), "--encoding", "jazz",
-                 "--vocabulary_file", "jazz.vocab", "--model_name", "jazz", "--preset", "djmodel",
-                 "--max_steps", "30", cwd=path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return path
-
+from apps import sample_py
+from conftest import METHENY
 
 def test_djmodel_preset_trains_the_original_setup(jazz_model):
     import json
@@ -36,10 +21,8 @@ def test_djmodel_preset_trains_the_original_setup(jazz_model):
 def test_solo_over_a_typed_progression_has_two_parts_filling_every_bar(jazz_model):
     from music21 import converter
 
-    result = run("sample.py", "--model_name", "jazz", "--chords", "Dm7 G7 | Cmaj7 | A7 | Dm7 G7",
-                 "--output_file", "solo.mid", "--random_seed", "1", "--temperature", "0.9",
-                 cwd=jazz_model)
-    assert result.returncode == 0, result.stderr
+    sample_py(jazz_model, model_name="jazz", chords="Dm7 G7 | Cmaj7 | A7 | Dm7 G7",
+              output_file="solo.mid", random_seed=1, temperature=0.9)
     score = converter.parse(str(jazz_model / "solo.mid"))
     assert len(score.parts) == 2
     solo, chords = score.parts
@@ -48,10 +31,9 @@ def test_solo_over_a_typed_progression_has_two_parts_filling_every_bar(jazz_mode
 
 
 def test_chords_from_a_midi_file_audio_and_piano_roll(jazz_model):
-    result = run("sample.py", "--model_name", "jazz", "--chords_from", str(METHENY),
-                 "--output_file", "metheny_solo.mid", "--audio", "solo.wav", "--piano_roll",
-                 "solo.png", "--random_seed", "4", cwd=jazz_model)
-    assert result.returncode == 0, result.stderr
+    result = sample_py(jazz_model, model_name="jazz", chords_from=str(METHENY),
+                       output_file="metheny_solo.mid", audio="solo.wav", piano_roll="solo.png",
+                       random_seed=4)
     assert "a solo over" in result.stdout and "Fmaj9" in result.stdout
     # A long progression is named by its opening bars, not printed whole on one line.
     line = next(line for line in result.stdout.splitlines() if "a solo over" in line)
@@ -88,7 +70,7 @@ def test_the_solo_lasts_a_chorus_or_the_bars_asked_for(jazz, keywords, bars):
     (dict(chords=""), ["--chords", "empty"]),
     (dict(chords="C | G7", chords_from=str(METHENY)), ["--chords and --chords_from"]),
     (dict(bars=8, choruses=2), ["--bars and --choruses"]),
-    (dict(bars=0), ["--bars"]),
+    (dict(bars=0), ["bars is 0"]),
     (dict(sample_length=300), ["--sample_length", "--bars or --choruses"]),
 ])
 def test_bad_progressions(jazz, keywords, fragments):
@@ -100,12 +82,10 @@ def test_bad_progressions(jazz, keywords, fragments):
         assert fragment in str(raised.value)
 
 
-def test_chords_need_a_jazz_model(tmp_path):
-    (tmp_path / "words.txt").write_text("do re mi fa so la ti do\n" * 80, encoding="utf-8")
-    trained = run("train.py", "--training_file", "words.txt", "--model_name", "words",
-                  "--max_steps", "2", "--batch_size", "4", "--units_number", "16", cwd=tmp_path)
-    assert trained.returncode == 0, trained.stderr
-    for flag, value in (("--chords", "C | G7"), ("--choruses", "2")):
-        result = run("sample.py", "--model_name", "words", flag, value, "--output_file", "x.txt",
-                     cwd=tmp_path)
-        assert_usage_error(result, flag, "--encoding jazz")
+def test_chords_need_a_jazz_model(text_model):
+    from lstm_core.errors import UsageError
+
+    for flag, value in (("chords", "C | G7"), ("choruses", 2)):
+        with pytest.raises(UsageError, match=f"--{flag}.*--encoding jazz"):
+            sample_py(text_model, model_name="words", **{flag: value}, output_file="x.txt")
+    assert not (text_model / "x.txt").exists()

@@ -270,13 +270,11 @@ def test_a_short_solo_is_found_by_the_guess(tmp_path):
 def test_a_solo_this_project_wrote_is_measured_by_its_part_names(tmp_path):
     """A low solo (below G3 on average, where the guess refuses a part as a bass line), written by
     `write_jazz_midi`: `measure` finds its Solo part by name."""
-    import subprocess
-    import sys
-
     import symusic
 
     from lstm_core.music.constants import TICKS_PER_QUARTER as Q
     from lstm_core.music.jazz.chords import parse_progression
+    from lstm_core.music.jazz.measure import format_figures, measure_solo
     from lstm_core.music.jazz.realize import write_jazz_midi
 
     progression = parse_progression("Dm7 G7 | Cmaj7")
@@ -286,12 +284,10 @@ def test_a_solo_this_project_wrote_is_measured_by_its_part_names(tmp_path):
     write_jazz_midi(low, progression, path)
     source = read_sources(path)[0]
     assert (source.melody_part, source.chord_parts) == ("Solo", ["Chords"])
-    measured = subprocess.run([sys.executable, "-m", "lstm_core.music.jazz.measure", "--midi",
-                               path],
-                              cwd=Path(__file__).resolve().parents[1], capture_output=True,
-                              text=True, timeout=300)
-    assert measured.returncode == 0, measured.stderr
-    assert "melody 'Solo'" in measured.stdout and ": 5 notes" in measured.stdout
+    # What ``python -m lstm_core.music.jazz.measure --midi solo.mid`` prints.
+    measured = format_figures(f"{source.name} (melody {source.melody_part!r})",
+                              measure_solo(source))
+    assert "melody 'Solo'" in measured and ": 5 notes" in measured
 
 
 def test_the_metadata_records_the_solos_dynamics(tmp_path):

@@ -1,11 +1,13 @@
-"""Music through the apps: a folder of MIDI files (with bad ones among them) to a model, and the
-model to MIDI, WAV and a piano roll; TensorBoard hears and shows its samples."""
+"""Music through the apps (in the pytest process, `apps`): a folder of MIDI files (with bad ones
+among them) to a model, and the model to MIDI, WAV and a piano roll; TensorBoard hears and shows
+its samples."""
 
 import wave
 
 import pytest
 
-from test_cli import assert_usage_error, run
+from apps import sample_py, train_py
+from lstm_core.errors import UsageError
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +23,9 @@ def music_model(tmp_path_factory):
     (songs / "empty.mid").write_bytes(b"")
     (songs / "notes.mid").write_text("not a MIDI file", encoding="utf-8")
     # The folder as a shell's completion gives it, with a trailing slash.
-    result = run("train.py", "--training_file", "midi_songs/", "--vocabulary_file", "piano.vocab",
-                 "--model_name", "piano", "--units_number", "32", "--batch_size", "4",
-                 "--sequence_length", "16", "--max_steps", "20", "--sample_every", "10",
-                 cwd=path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = train_py(path, training_file="midi_songs/", vocabulary_file="piano.vocab",
+                      model_name="piano", units=32, batch_size=4, sequence_length=16,
+                      max_steps=20, sample_every=10)
     return path, result
 
 
@@ -64,10 +64,8 @@ def test_sample_writes_midi_wav_and_piano_roll(music_model):
     from lstm_core.music.scores import read_score
 
     path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", "--output_file", "song.mid", "--audio",
-                 "song.wav", "--piano_roll", "song.png", "--sample_length", "120",
-                 "--random_seed", "2", cwd=path)
-    assert result.returncode == 0, result.stderr
+    result = sample_py(path, model_name="piano", output_file="song.mid", audio="song.wav",
+                       piano_roll="song.png", sample_length=120, random_seed=2)
     assert "120 tokens" in result.stdout
     assert read_score(path / "song.mid").note_num() > 0
     with wave.open(str(path / "song.wav")) as audio:
@@ -79,24 +77,23 @@ def test_tempo_flag_sets_the_tempo_of_the_midi_file(music_model):
     from lstm_core.music.scores import read_score
 
     path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", "--output_file", "slow.mid", "--tempo",
-                 "90", "--sample_length", "40", "--random_seed", "3", cwd=path)
-    assert result.returncode == 0, result.stderr
+    sample_py(path, model_name="piano", output_file="slow.mid", tempo=90.0, sample_length=40,
+              random_seed=3)
     assert [t.qpm for t in read_score(path / "slow.mid").tempos] == [pytest.approx(90)]
-    too_fast = run("sample.py", "--model_name", "piano", "--output_file", "x.mid", "--tempo",
-                   "1000", cwd=path)
-    assert_usage_error(too_fast, "--tempo 1000", "between 20 and 400")
+    with pytest.raises(UsageError, match="^tempo 1000.0 .*between 20 and 400") as raised:
+        sample_py(path, model_name="piano", output_file="x.mid", tempo=1000.0)
+    assert raised.value.option == "tempo" and not (path / "x.mid").exists()
 
 
 def test_primer_midi_starts_the_piece(music_model):
     path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", "--output_file", "primed.mid",
-                 "--primer_midi", "midi_songs/chorale0.mid", "--sample_length", "50", cwd=path)
-    assert result.returncode == 0, result.stderr
+    sample_py(path, model_name="piano", output_file="primed.mid",
+              primer_midi="midi_songs/chorale0.mid", sample_length=50)
     assert (path / "primed.mid").exists()
-    broken = run("sample.py", "--model_name", "piano", "--output_file", "x.mid",
-                 "--primer_midi", "midi_songs/notes.mid", cwd=path)
-    assert_usage_error(broken, "--primer_midi midi_songs/notes.mid")
+    with pytest.raises(UsageError, match="--primer_midi midi_songs/notes.mid"):
+        sample_py(path, model_name="piano", output_file="x.mid",
+                  primer_midi="midi_songs/notes.mid")
+    assert not (path / "x.mid").exists()
 
 
 def test_the_vocabulary_records_the_tokenizer_and_a_mismatch_is_a_usage_error(music_model):
@@ -113,17 +110,16 @@ def test_the_vocabulary_records_the_tokenizer_and_a_mismatch_is_a_usage_error(mu
                                        **tokenizer.metadata_of(tokenizer.build("midilike"))})
     (path / "other.vocab").write_text(json.dumps(other), encoding="utf-8")
     before = (path / "other.vocab").read_bytes()
-    result = run("train.py", "--training_file", "midi_songs", "--vocabulary_file", "other.vocab",
-                 "--model_name", "other", "--max_steps", "1", cwd=path)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    last = result.stderr.strip().splitlines()[-1]  # after the corpus's warnings
-    assert last.startswith("error: --vocabulary_file other.vocab records another tokenizer"), last
+    with pytest.raises(UsageError, match="^--vocabulary_file other.vocab records another "
+                                         "tokenizer"):
+        train_py(path, training_file="midi_songs", vocabulary_file="other.vocab",
+                 model_name="other", max_steps=1)
     assert (path / "other.vocab").read_bytes() == before and not (path / "logs" / "other").exists()
     (path / "logs" / "piano" / "vocabulary.vocab").rename(path / "kept.vocab")
     try:  # the model's own vocabulary, its tokenizer swapped: sampling refuses it
         (path / "logs" / "piano" / "vocabulary.vocab").write_text(json.dumps(other))
-        result = run("sample.py", "--model_name", "piano", "--output_file", "x.mid", cwd=path)
-        assert_usage_error(result, "does not match the model")
+        with pytest.raises(UsageError, match="does not match the model"):
+            sample_py(path, model_name="piano", output_file="x.mid")
         assert not (path / "x.mid").exists()
     finally:
         (path / "kept.vocab").replace(path / "logs" / "piano" / "vocabulary.vocab")
@@ -170,10 +166,8 @@ def test_beam_search_writes_music_with_its_log_likelihood(music_model):
     from music21 import converter
 
     path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", "--output_file", "beam.mid",
-                 "--sample_length", "64", "--beam_size", "2", "--branch_factor", "3",
-                 "--steps_per_iteration", "8", "--random_seed", "5", cwd=path)
-    assert result.returncode == 0, result.stderr
+    result = sample_py(path, model_name="piano", output_file="beam.mid", sample_length=64,
+                       beam_size=2, branch_factor=3, steps_per_iteration=8, random_seed=5)
     assert "64 tokens" in result.stdout and "log-likelihood -" in result.stdout
     assert len(converter.parse(str(path / "beam.mid")).flatten().notes) > 0
 
@@ -184,10 +178,8 @@ def test_sample_keeps_to_the_key_and_length_after_a_melody(music_model):
     import symusic
 
     path, _ = music_model
-    result = run("sample.py", "--model_name", "piano", "--output_file", "keyed.mid", "--key",
-                 "D minor", "--bars", "3", "--primer_notes", "D4 F4 A4 -", "--random_seed", "4",
-                 cwd=path)
-    assert result.returncode == 0, result.stderr
+    result = sample_py(path, model_name="piano", output_file="keyed.mid", key="D minor", bars=3,
+                       primer_notes="D4 F4 A4 -", random_seed=4)
     score = symusic.Score(str(path / "keyed.mid"))
     notes = sorted((n.time, n.pitch) for track in score.tracks for n in track.notes)
     quarter = score.ticks_per_quarter
@@ -212,7 +204,7 @@ def piano(music_model):
     (dict(key="H minor"), ["--key", "'H' is not a note name"]),
     (dict(key="D minor", scale="C D E"), ["--key and --scale"]),
     (dict(bars=2, length=10), ["--sample_length and --bars"]),
-    (dict(seconds=0), ["--seconds is 0"]),
+    (dict(seconds=0), ["seconds is 0"]),
     (dict(primer_notes="C4 X9"), ["--primer_notes", "'X9'"]),
     (dict(primer_notes="C4", primer_midi="chorale0.mid"), ["--primer_midi and --primer_notes"]),
 ])
@@ -226,9 +218,13 @@ def test_bad_controls_are_usage_errors(piano, keywords, fragments):
 
 
 def test_sample_length_help_names_each_kinds_default(music_model):
+    import dataclasses
+
+    from lstm_core.sampling_options import SampleOptions
+
     path, _ = music_model
-    text = " ".join(run("sample.py", "--helpfull", cwd=path).stdout.split())
-    assert "(default: 1500 characters for text models, 1000 tokens for music models;" in text
-    result = run("sample.py", "--model_name", "piano", "--output_file", "default.mid",
-                 "--random_seed", "5", cwd=path)
-    assert result.returncode == 0 and "1000 tokens" in result.stdout, result.stderr
+    [field] = [f for f in dataclasses.fields(SampleOptions) if f.name == "sample_length"]
+    assert ("(default: 1500 characters for text models, 1000 tokens for music models;"
+            in field.metadata["help"])  # the help of --sample_length
+    result = sample_py(path, model_name="piano", output_file="default.mid", random_seed=5)
+    assert "1000 tokens" in result.stdout

@@ -17,7 +17,9 @@ from lstm_core import chunk_runner
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
 from lstm_core.token_choice import TokenChoice
-from test_cli import ROOT, run
+from apps import sample_py
+from conftest import FIRST_LINE
+from test_cli import ROOT
 
 VOCABULARY = 30
 
@@ -154,22 +156,6 @@ def test_many_streams_run_in_slices_and_repeat_with_the_seed(model, monkeypatch)
 
 
 # ---- sample.py -----------------------------------------------------------------------------
-FIRST_LINE = "the cat sat on the mat, the dog ran far away."  # text_model's corpus: its seed
-
-
-@pytest.fixture(scope="module")
-def text_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sampling")
-    (path / "words.txt").write_text((FIRST_LINE + "\n") * 200,
-                                    encoding="utf-8")
-    result = run("train.py", "--training_file", "words.txt", "--model_name", "words",
-                 "--units_number", "16", "--embedding_size", "8", "--batch_size", "4",
-                 "--sequence_length", "16", "--max_steps", "5", "--sample_every", "0",
-                 "--histogram_frequency", "0", cwd=path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return path
-
-
 def test_a_beam_of_one_equals_plain_sampling_and_beams_report_log_likelihoods(text_model):
     from lstm_core.trained_model import load
 
@@ -184,9 +170,9 @@ def test_a_beam_of_one_equals_plain_sampling_and_beams_report_log_likelihoods(te
 
 
 @pytest.mark.parametrize("keywords, fragment", [
-    (dict(beam_size=0), "--beam_size is 0"),
-    (dict(branch_factor=-2), "--branch_factor is -2"),
-    (dict(beam_size=2, steps_per_iteration=0), "--steps_per_iteration is 0"),
+    (dict(beam_size=0), "^beam_size is 0"),
+    (dict(branch_factor=-2), "^branch_factor is -2"),
+    (dict(beam_size=2, steps_per_iteration=0), "^steps_per_iteration is 0"),
     (dict(beam_size=2, top_p=0.9), "--top_p does not combine with beam search"),
     (dict(branch_factor=2, greedy=True), "--greedy does not combine with beam search"),
     (dict(steps_per_iteration=3), "--steps_per_iteration is for beam search"),
@@ -201,10 +187,8 @@ def test_beam_options_that_make_no_sense_are_usage_errors(keywords, fragment):
 
 def test_a_thousand_samples_are_each_written(text_model):
     (text_model / "many").mkdir()
-    result = run("sample.py", "--model_name", "words", "--output_file", "many/s.txt",
-                 "--num_samples", "1000", "--sample_length", "20", "--random_seed", "1",
-                 "--seed", "the ", cwd=text_model)
-    assert result.returncode == 0, result.stderr
+    result = sample_py(text_model, model_name="words", output_file="many/s.txt",
+                       num_samples=1000, sample_length=20, random_seed=1, seed="the ")
     written = sorted(os.listdir(text_model / "many"))
     assert len(written) == 1000 and result.stdout.count("log-likelihood") == 1000
     assert all(len((text_model / "many" / name).read_text(encoding="utf-8")) == 24
