@@ -3,8 +3,12 @@ the callbacks in the order training runs, resuming, and the options it refuses."
 
 import json
 import os
+import signal
 
+import numpy as np
 import pytest
+import tensorflow as tf
+from absl import flags
 
 from lstm_core import training_options
 from lstm_core.callbacks import TrainingCallbacks
@@ -59,7 +63,14 @@ def test_train_returns_the_folder_and_metrics_calls_back_in_order_and_resumes(co
     from lstm_core.training import train
 
     events, lines = Events(), []
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    draws, parsed = np.random.get_state()[1].copy(), flags.FLAGS.is_parsed()
     result = train(report=lines.append, callbacks=events, max_steps=10, **TINY)
+    # Nothing left behind for the next test in this process: the signal handlers, the numpy
+    # global generator's state, a distribution strategy entered, absl's flags.
+    assert handlers == {signum: signal.getsignal(signum) for signum in handlers}
+    assert (np.random.get_state()[1] == draws).all()
+    assert not tf.distribute.has_strategy() and flags.FLAGS.is_parsed() == parsed
     assert result.folder == os.path.join("logs", "tiny") and result.steps == 10
     assert result.stopped == "max_steps"
     assert {"loss", "accuracy", "validation_loss", "best_step"} <= set(result.metrics)
