@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from typing import Sequence
 
 from lstm_core import cli
 from lstm_core.files import (EXPORT_MARKER, check_output_folder, new_folders,
@@ -43,7 +42,7 @@ def check_paths() -> None:
     check_output_folder("output_dir", flags.FLAGS.output_dir, flags.FLAGS.overwrite)
 
 
-def main(argv: Sequence[str]) -> None:
+def main(checked: None) -> None:  # `check_paths` checked the flags; it returns nothing
     import sys
 
     from absl import flags
