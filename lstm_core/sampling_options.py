@@ -29,8 +29,10 @@ class SampleOptions:
     model_name: str = option("lyrics", "The model to sample from (logs/<model_name>/).")
     logdir: str = option("logs", "Folder of the models.")
     vocabulary_file: str | None = option(None, "Optional: must be the model's own vocabulary.")
-    checkpoint: str = option("latest", "Which weights: latest, best (the lowest validation "
-                             "loss), or a step that has a checkpoint.")
+    checkpoint: str | None = option(None, "Which weights: best (the lowest validation loss), "
+                                    "latest (the newest), or a step that has a checkpoint "
+                                    "(default: best when the model was validated, else "
+                                    "latest).")
     output_file: str | None = option(None, "Where to write the sample; with --num_samples N > 1, "
                                      "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to "
                                      "standard output (default: a text sample to standard "

@@ -63,8 +63,8 @@ def main(argv: Sequence[str]) -> None:
     options, given = checked_options()
     model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file,
                  warn)
-    if options.checkpoint != "latest":  # on stderr: standard output may be the sample itself
-        print(f"sampling from {model.checkpoint_path}", file=sys.stderr)
+    # On stderr: standard output may be the sample itself.
+    print(f"sampling from {model.checkpoint_line}", file=sys.stderr)
     check_fits(given, model.family, options.model_name)
     options = dataclasses.replace(options, random_seed=options.drawn_seed())
     if options.output_file is None:  # text to standard output, music to a file of its own
