@@ -68,7 +68,8 @@ class SampleOptions:
                                      "file's accompaniment or a lead sheet's chord symbols.")
     choruses: int = option(1, "Jazz models: times the progression is played through.")
     bars: int | None = option(None, "Music: the piece's length in bars of new music (instead of "
-                              "--sample_length in tokens). Jazz: bars of the solo, the "
+                              "--sample_length in tokens); the MIDI file lasts exactly that "
+                              "long, trailing rests included. Jazz: bars of the solo, the "
                               "progression repeated as often as it takes and cut there "
                               "(default: --choruses times its length).")
     chord_parts: list[str] | None = option(None, "Jazz, with --chords_from: the parts that hold "
@@ -86,7 +87,8 @@ class SampleOptions:
                              "minor\", \"Bb major\", \"A dorian\" (drums are never masked).")
     scale: str | None = option(None, "Music: keep every pitched note in the scale of these "
                                "notes, e.g. \"C D Eb G A\".")
-    seconds: float | None = option(None, "Music: the piece's length in seconds of new music.")
+    seconds: float | None = option(None, "Music: the piece's length in seconds of new music; "
+                                   "the MIDI file lasts exactly that long.")
     primer_notes: str | None = option(None, "Music: start from this melody, note names or MIDI "
                                       "numbers, one quarter note each, - a rest: \"C4 E4 G4\" "
                                       "or \"60 64 67\".")
