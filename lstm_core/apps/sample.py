@@ -63,8 +63,6 @@ def main(argv: Sequence[str]) -> None:
     options, given = checked_options()
     model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file,
                  warn)
-    # On stderr: standard output may be the sample itself.
-    print(f"sampling from {model.checkpoint_line}", file=sys.stderr)
     check_fits(given, model.family, options.model_name)
     options = dataclasses.replace(options, random_seed=options.drawn_seed())
     if options.output_file is None:  # text to standard output, music to a file of its own
@@ -80,6 +78,9 @@ def main(argv: Sequence[str]) -> None:
               "tokens was generated: nothing was written", file=sys.stderr)
         sys.exit(130)
     progress.close()
+    # After the checks a bad flag fails (their error is the only line); on stderr: standard
+    # output may be the sample itself.
+    print(f"sampling from {model.checkpoint_line}", file=sys.stderr)
     if samples.interrupted_after is not None:
         print(f"interrupted after {samples.interrupted_after} of {samples.length} tokens: "
               "writing what was generated", file=sys.stderr)
