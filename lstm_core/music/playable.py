@@ -10,8 +10,9 @@ vocabulary's metadata keeps them as ``"parts"`` (`PARTS`)::
 - `grammar` masks, while P is the program (since a ``Program_P`` token), a pitch outside P's
   range, and a note that would make P strike more than its polyphony at one time (P's run of
   notes with no time token between; a ``Program_P`` that could only lead to such a note is
-  masked too). It keeps one program and a count per state, which holds because MidiTok writes
-  a program's notes at one time together;
+  masked too, so in MIDI-Like P's ``NoteOff`` waits for the next time shift). It keeps one
+  program and a count per state, which holds because MidiTok writes a program's notes at one
+  time together;
 - `enforce` keeps the written Score to the polyphony across time too: a note that starts while
   its part already sounds as many notes as it may ends the earliest-started of them there (a
   player lifting a finger). Which notes sound depends on every duration written before, more
