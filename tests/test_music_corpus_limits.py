@@ -176,3 +176,11 @@ def test_written_pieces_are_exactly_as_long_as_asked_and_playable(band):
     tick = 60 / (timed.tempos[-1].qpm * timed.ticks_per_quarter)  # seconds: the resolution
     assert generation.seconds(timed) == pytest.approx(5.0, abs=tick / 2)
     assert timed.end() == timed.markers[-1].time
+
+
+def test_bars_and_seconds_exclude_each_other():
+    from lstm_core.errors import UsageError
+    from lstm_core.sampling_options import SampleOptions
+
+    with pytest.raises(UsageError, match="--bars and --seconds each set the length; give one"):
+        SampleOptions(bars=2, seconds=3.0).validate({"bars", "seconds"})
