@@ -9,12 +9,14 @@ import symusic
 
 import lstm_core
 from band import BAR, band_score
+from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.music import bar_rules, bars, constraints, corpus, generation, playable
 from lstm_core.music import tokenizer as encodings
 from lstm_core.music.constants import BOUNDARY, DRUMS
 from lstm_core.preprocessing import Vocabulary
 from lstm_core.sampler import Sampler
+from lstm_core.sampling_options import SampleOptions
 
 GAP = 2  # empty bars in a row in one corpus piece
 
@@ -179,8 +181,5 @@ def test_written_pieces_are_exactly_as_long_as_asked_and_playable(band):
 
 
 def test_bars_and_seconds_exclude_each_other():
-    from lstm_core.errors import UsageError
-    from lstm_core.sampling_options import SampleOptions
-
     with pytest.raises(UsageError, match="--bars and --seconds each set the length; give one"):
         SampleOptions(bars=2, seconds=3.0).validate({"bars", "seconds"})
