@@ -10,6 +10,12 @@ Two grammars run side by side as their `product` (a state per pair of states, al
 both allow). `previous_token` turns a `[vocabulary, vocabulary]` matrix ("row ``p``: what may
 follow token ``p``") into a grammar of one state per distinct row.
 
+Grammars whose product would be too large a table (a state per combination of their states)
+run side by side as a `Conjunction`: one state number per stream all the same (mixed radix, the
+first grammar's state most significant), each grammar's row looked up and ANDed. Unlike
+`product`, it cannot see a combination of states where nothing is allowed; the grammars it joins
+are built so that none arises, and `TokenChoice` treats such a row as all true.
+
 Tokens outside a grammar (a primer written by hand) still move it: `run` follows `next_state`
 whether or not a token was allowed, and a state where nothing is allowed lets the sampler write
 anything (`Sampler` treats such a row as all true).
@@ -18,7 +24,7 @@ anything (`Sampler` treats such a row as all true).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -75,9 +81,74 @@ class Grammar:
             allowed &= ~into_dead
         return Grammar(allowed, next_state, self.start * other.states + other.start)
 
+    def allowed_in(self, state: int) -> np.ndarray:
+        """Bool `[vocabulary]`: the tokens allowed in `state`."""
+        return self.allowed[state]
+
+    @property
+    def factors(self) -> tuple[Grammar, ...]:
+        """The grammars it runs side by side: itself (see `Conjunction`)."""
+        return (self,)
+
     def run(self, ids: Iterable[int], state: int | None = None) -> int:
         """The state after `ids`, from `state` (default `start`), allowed or not."""
         state = self.start if state is None else state
         for token in ids:
             state = int(self.next_state[state, token])
         return state
+
+
+@dataclass(frozen=True)
+class Conjunction:
+    """`factors` side by side (see the module docstring): a token is allowed where each allows
+    it in its own state; state ``sum(s_i * strides[i])``."""
+    factors: tuple[Grammar, ...]
+
+    def __post_init__(self):
+        sizes = {g.vocabulary_size for g in self.factors}
+        if len(sizes) != 1:
+            raise ValueError(f"the grammars have {sorted(sizes)} tokens; they must agree")
+        if np.prod([g.states for g in self.factors], dtype=np.int64) >= 2 ** 31:
+            raise ValueError("the grammars have 2**31 or more states together")
+
+    @classmethod
+    def of(cls, grammars: Sequence[Grammar | None]) -> Grammar | Conjunction | None:
+        """The grammars that are not None side by side; one alone as it is, none: None."""
+        present = tuple(f for g in grammars if g is not None for f in g.factors)
+        return None if not present else present[0] if len(present) == 1 else cls(present)
+
+    @property
+    def vocabulary_size(self) -> int:
+        return self.factors[0].vocabulary_size
+
+    @property
+    def states(self) -> int:
+        return int(np.prod([g.states for g in self.factors]))
+
+    @property
+    def strides(self) -> list[int]:
+        """What one state of each factor counts for in the joint state number."""
+        return [int(np.prod([g.states for g in self.factors[i + 1:]], dtype=np.int64))
+                for i in range(len(self.factors))]
+
+    @property
+    def start(self) -> int:
+        return self.join([g.start for g in self.factors])
+
+    def join(self, states: Sequence[int]) -> int:
+        return sum(s * stride for s, stride in zip(states, self.strides))
+
+    def split(self, state: int) -> list[int]:
+        return [state // stride % g.states for g, stride in zip(self.factors, self.strides)]
+
+    def allowed_in(self, state: int) -> np.ndarray:
+        """Bool `[vocabulary]`: the tokens every factor allows in `state`."""
+        return np.logical_and.reduce([g.allowed[s] for g, s in zip(self.factors,
+                                                                     self.split(state))])
+
+    def run(self, ids: Iterable[int], state: int | None = None) -> int:
+        """The state after `ids`, from `state` (default `start`), allowed or not."""
+        states = self.split(self.start if state is None else state)
+        for token in ids:
+            states = [int(g.next_state[s, token]) for g, s in zip(self.factors, states)]
+        return self.join(states)

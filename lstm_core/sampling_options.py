@@ -29,8 +29,10 @@ class SampleOptions:
     model_name: str = option("lyrics", "The model to sample from (logs/<model_name>/).")
     logdir: str = option("logs", "Folder of the models.")
     vocabulary_file: str | None = option(None, "Optional: must be the model's own vocabulary.")
-    checkpoint: str = option("latest", "Which weights: latest, best (the lowest validation "
-                             "loss), or a step that has a checkpoint.")
+    checkpoint: str | None = option(None, "Which weights: best (the lowest validation loss), "
+                                    "latest (the newest), or a step that has a checkpoint "
+                                    "(default: best when the model was validated, else "
+                                    "latest).")
     output_file: str | None = option(None, "Where to write the sample; with --num_samples N > 1, "
                                      "NAME-1.EXT ... NAME-N.EXT; - writes a text sample to "
                                      "standard output (default: a text sample to standard "
@@ -66,7 +68,8 @@ class SampleOptions:
                                      "file's accompaniment or a lead sheet's chord symbols.")
     choruses: int = option(1, "Jazz models: times the progression is played through.")
     bars: int | None = option(None, "Music: the piece's length in bars of new music (instead of "
-                              "--sample_length in tokens). Jazz: bars of the solo, the "
+                              "--sample_length in tokens); the MIDI file lasts exactly that "
+                              "long, trailing rests included. Jazz: bars of the solo, the "
                               "progression repeated as often as it takes and cut there "
                               "(default: --choruses times its length).")
     chord_parts: list[str] | None = option(None, "Jazz, with --chords_from: the parts that hold "
@@ -84,7 +87,8 @@ class SampleOptions:
                              "minor\", \"Bb major\", \"A dorian\" (drums are never masked).")
     scale: str | None = option(None, "Music: keep every pitched note in the scale of these "
                                "notes, e.g. \"C D Eb G A\".")
-    seconds: float | None = option(None, "Music: the piece's length in seconds of new music.")
+    seconds: float | None = option(None, "Music: the piece's length in seconds of new music; "
+                                   "the MIDI file lasts exactly that long.")
     primer_notes: str | None = option(None, "Music: start from this melody, note names or MIDI "
                                       "numbers, one quarter note each, - a rest: \"C4 E4 G4\" "
                                       "or \"60 64 67\".")

@@ -71,15 +71,18 @@ class ModelFolder:
             raise UsageError(f"{path} of model {self.name} is damaged ({e}); restore it, or "
                              "start the model again with train.py --fresh") from None
 
-    def checkpoint_path(self, checkpoint: str = "latest", report: Report = silent_report
-                        ) -> str:
-        """The checkpoint `checkpoint` names: ``latest``, ``best`` (the lowest validation loss)
-        or a step number; a `UsageError` naming those there are when it is not there. A lost
-        index is said through `report` (`checkpoints.latest`)."""
+    def checkpoint_path(self, checkpoint: str | None = "latest",
+                        report: Report = silent_report) -> str:
+        """The checkpoint `checkpoint` names: ``latest``, ``best`` (the lowest validation loss),
+        a step number, or None: the best when the model has one (it was validated), else the
+        latest; a `UsageError` naming those there are when it is not there. A lost index is
+        said through `report` (`checkpoints.latest`)."""
         latest = checkpoints.latest(self.checkpoints, report)
         if not self.exists() or latest is None:
             raise no_trained_model(self.name, self.root)
         best = tf.train.latest_checkpoint(os.path.join(self.checkpoints, BEST_FOLDER))
+        if checkpoint is None:
+            return best or latest
         if checkpoint == "latest":
             return latest
         if checkpoint == "best" and best:
@@ -118,7 +121,7 @@ class ModelFolder:
                              "file it was trained with (train.py's --vocabulary_file)")
         return config, vocabulary
 
-    def load(self, vocabulary_file: str | None = None, checkpoint: str = "latest",
+    def load(self, vocabulary_file: str | None = None, checkpoint: str | None = "latest",
              report: Report = silent_report) -> tuple[LanguageModel, Vocabulary, ModelConfig]:
         """The model with the weights of `checkpoint` (see `checkpoint_path`: by default the
         newest, a lost index said through `report`), and its vocabulary, checked against each

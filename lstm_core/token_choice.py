@@ -21,26 +21,29 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from lstm_core.grammar import Grammar
+from lstm_core.grammar import Conjunction, Grammar
 
 
 class TokenChoice:
     """Temperature, top-k, top-p, greedy and a grammar's masks; the grammar's state per stream."""
 
     def __init__(self, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                 greedy: bool = False, grammar: Grammar | None = None):
+                 greedy: bool = False, grammar: Grammar | Conjunction | None = None):
         """
         Args:
           temperature, top_k, top_p, greedy: how a token is chosen (see the module docstring).
-          grammar: what may be written in each state (None: anything). A state that allows
-            nothing is treated as allowing anything, so a stream is never left without a token.
+          grammar: what may be written in each state (None: anything); a `Conjunction` runs
+            each of its grammars in its own digit of the state. A state that allows nothing is
+            treated as allowing anything, so a stream is never left without a token.
         """
         self.temperature, self.top_k, self.top_p = temperature, top_k, top_p
         self.greedy, self.grammar = greedy, grammar
         if grammar is not None:
-            self._allowed = tf.constant(grammar.allowed
-                                        | ~grammar.allowed.any(axis=1, keepdims=True))
-            self._next_state = tf.constant(grammar.next_state, tf.int32)
+            factors = grammar.factors
+            strides = grammar.strides if isinstance(grammar, Conjunction) else [1]
+            # Per grammar: its table, how many states it has, what its state counts for.
+            self._factors = [(tf.constant(g.allowed), tf.constant(g.next_state, tf.int32),
+                              g.states, stride) for g, stride in zip(factors, strides)]
 
     def choose(self, logits: tf.Tensor, grammar_state: tf.Tensor, seed: tf.Tensor,
                temperature, top_k, top_p) -> tf.Tensor:
@@ -50,7 +53,11 @@ class TokenChoice:
         exported model)."""
         excluded = tf.fill(tf.shape(logits), -np.inf)
         if self.grammar is not None:
-            logits = tf.where(tf.gather(self._allowed, grammar_state), logits, excluded)
+            allowed = tf.reduce_all(tf.stack([
+                tf.gather(table, grammar_state // stride % states)
+                for table, _, states, stride in self._factors]), axis=0)
+            allowed |= ~tf.reduce_any(allowed, axis=-1, keepdims=True)
+            logits = tf.where(allowed, logits, excluded)
         if self.greedy:
             return tf.argmax(logits, axis=-1, output_type=tf.int32)
         logits = logits / temperature
@@ -85,7 +92,9 @@ class TokenChoice:
         without a grammar)."""
         if self.grammar is None:
             return grammar_state
-        return tf.gather_nd(self._next_state, tf.stack([grammar_state, chosen], axis=1))
+        return tf.add_n([tf.gather_nd(table, tf.stack([grammar_state // stride % states, chosen],
+                                                      axis=1)) * stride
+                         for _, table, states, stride in self._factors])
 
     def start_states(self, primer: tf.Tensor) -> tf.Tensor:
         """The grammar's state after each primer row, int32 `[samples]` from int32 `[samples,

@@ -71,12 +71,13 @@ def check_fits(given: Collection[str], family: Family, model_name: str) -> None:
                              f"{WRITES[family]}; leave the flag out")
 
 
-def load(name_or_folder: str | os.PathLike, checkpoint: str | int = "latest",
+def load(name_or_folder: str | os.PathLike, checkpoint: str | int | None = None,
          logdir: str = "logs", vocabulary_file: str | None = None,
          report: Report | None = None) -> TrainedModel:
     """The model `name_or_folder`: a model name in `logdir`, else a model folder's path, with
-    the weights of `checkpoint` (``latest``, ``best`` or a step that has a checkpoint). A lost
-    checkpoint index is said through `report` (default: `warnings.warn` of the line)."""
+    the weights of `checkpoint` (``latest``, ``best`` or a step that has a checkpoint; None:
+    the best when the model was validated, else the latest). A lost checkpoint index is said
+    through `report` (default: `warnings.warn` of the line)."""
     from lstm_core.saved import ModelFolder
 
     name = os.fspath(name_or_folder)
@@ -84,8 +85,9 @@ def load(name_or_folder: str | os.PathLike, checkpoint: str | int = "latest",
     if folder is None or (not folder.exists()
                           and os.path.isfile(os.path.join(name, "config.json"))):
         folder = ModelFolder(logdir, name if os.path.isabs(name) else os.path.join(".", name))
-    model, vocabulary, config = folder.load(vocabulary_file, str(checkpoint), report or _warn)
-    return TrainedModel(folder, model, vocabulary, config, folder.checkpoint_path(str(checkpoint)),
+    checkpoint = None if checkpoint is None else str(checkpoint)
+    model, vocabulary, config = folder.load(vocabulary_file, checkpoint, report or _warn)
+    return TrainedModel(folder, model, vocabulary, config, folder.checkpoint_path(checkpoint),
                         logdir)
 
 
@@ -105,6 +107,18 @@ class TrainedModel:
     @property
     def family(self) -> Family:
         return self.vocabulary.family
+
+    @property
+    def checkpoint_line(self) -> str:
+        """Which weights the model has, for the user: ``the best checkpoint (step 222, the
+        lowest validation loss), logs/band/checkpoints/best/ckpt-222``."""
+        from lstm_core.best_checkpoint import BEST_FOLDER
+
+        step = self.checkpoint_path.rsplit("-", 1)[1]
+        best = os.path.basename(os.path.dirname(self.checkpoint_path)) == BEST_FOLDER
+        kind = "the best checkpoint" if best else "checkpoint"
+        why = ", the lowest validation loss" if best else ""
+        return f"{kind} (step {step}{why}), {self.checkpoint_path}"
 
     def __repr__(self) -> str:
         return (f"TrainedModel({self.name!r}: {WRITES[self.family]}, {self.config.layers} x "

@@ -1,12 +1,12 @@
 """`Grammar`, the automaton a `Sampler` keeps to: built from a previous-token matrix, two run
-side by side, and the real sampler never writing a token its stream's state forbids, drawn,
+side by side (as a product table, or as a `Conjunction`), and the real sampler never writing a token its stream's state forbids, drawn,
 greedy or filtered, in the eager driver and in the graph one (the exported model's)."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from lstm_core.grammar import Grammar
+from lstm_core.grammar import Conjunction, Grammar
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.sampler import Sampler
 
@@ -45,6 +45,35 @@ def test_the_product_allows_what_both_allow_and_forbids_the_way_into_a_dead_end(
     assert list(both.allowed[both.run([2])]) == [True, False, False]
     live = both.allowed.any(axis=1)
     assert not (both.allowed & ~live[both.next_state]).any()
+
+
+def even_after_odd() -> Grammar:
+    """After an odd token only even ones; state 1 after an odd token, else 0."""
+    allowed = np.ones([2, VOCABULARY], bool)
+    allowed[1, 1::2] = False
+    next_state = np.tile(np.arange(VOCABULARY, dtype=np.int32) % 2, [2, 1])
+    return Grammar(allowed, next_state)
+
+
+def test_a_conjunction_samples_what_the_product_of_its_grammars_samples():
+    """Side by side in one state number, the same masks as the product table, and the same
+    draws; its states split back into each grammar's."""
+    side_by_side = Conjunction.of([rising(), None, even_after_odd()])
+    product = rising().product(even_after_odd())
+    assert side_by_side.states == product.states and side_by_side.start == product.start
+    state = side_by_side.run([2, 5])
+    assert side_by_side.split(state) == [5, 1] and state == product.run([2, 5])
+    assert (side_by_side.allowed_in(state) == product.allowed[state]).all()
+    model = LanguageModel(ModelConfig(VOCABULARY, units=8, layers=1, embedding_size=4))
+    primer = np.array([[0, 5], [2, 3], [6, 0]], np.int32)
+    drawn = [Sampler(model, temperature=3.0, chunk_length=16, grammar=g).generate(
+        primer, 40, random_seed=2) for g in (side_by_side, product)]
+    assert (drawn[0] == drawn[1]).all()
+    for row, tokens in zip(primer, drawn[0]):
+        state = side_by_side.run(row)
+        for token in tokens:
+            assert side_by_side.allowed_in(state)[token]
+            state = side_by_side.run([token], state)
 
 
 @pytest.mark.parametrize("options", [dict(), dict(greedy=True), dict(top_k=2), dict(top_p=0.5),

@@ -10,7 +10,7 @@ import pytest
 import midi_files
 from lstm_core.errors import UsageError
 from lstm_core.music import BOUNDARY, corpus, encode_midi_file, is_music_source, load_corpus
-from lstm_core.music import random_excerpt, random_excerpts, tokenizer
+from lstm_core.music import playable, random_excerpt, random_excerpts, tokenizer
 from lstm_core.music.constants import DEFAULT_SOURCE, DRUMS, SCORE_SUFFIXES, programs_named
 from lstm_core.music.prepare import prepare
 from lstm_core.preprocessing import Vocabulary
@@ -272,6 +272,8 @@ def test_parsed_files_are_cached_as_they_arrive(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         corpus.parse_files([first, second], metadata, None, str(cache))
     [entry] = cache.iterdir()
-    assert json.loads(entry.read_text()) == {"tokens": piano_tokens(midi_files.piano())}
+    assert json.loads(entry.read_text()) == {
+        "tokens": piano_tokens(midi_files.piano()),
+        "parts": playable.to_json(playable.measure(midi_files.piano()))}
     with pytest.raises(UsageError, match="no tokenizer"):
         corpus.parse_files([first], {"encoding": "unknown"}, None, str(cache))

@@ -69,8 +69,6 @@ def sample(options: SampleOptions, given: frozenset, progress: Progress) -> bool
 
     model = load(options.model_name, options.checkpoint, options.logdir, options.vocabulary_file,
                  warn)
-    if options.checkpoint != "latest":  # on stderr: standard output may be the sample itself
-        print(f"sampling from {model.checkpoint_path}", file=sys.stderr)
     check_fits(given, model.family, options.model_name)
     options = dataclasses.replace(options, random_seed=options.drawn_seed())
     if options.output_file is None:  # text to standard output, music to a file of its own
@@ -82,6 +80,9 @@ def sample(options: SampleOptions, given: frozenset, progress: Progress) -> bool
         samples = model.sample(options, given, progress, report=warn)
     finally:
         progress.close()
+    # After the checks a bad flag fails (their error is the only line); on stderr: standard
+    # output may be the sample itself.
+    print(f"sampling from {model.checkpoint_line}", file=sys.stderr)
     if samples.interrupted_after is not None:
         print(f"interrupted after {samples.interrupted_after} of {samples.length} tokens: "
               "writing what was generated", file=sys.stderr)

@@ -10,7 +10,9 @@ A piece is a `symusic.Score` throughout. The public API the apps call; see each 
 - `render`: hearing and seeing a Score: `render_audio`, `audio_waveform`, `draw_piano_roll`,
   `piano_roll_image`; `summaries.write_sample_summaries` for TensorBoard.
 - `generation`: a piece from a model: controls (instruments, key, tempo), primers, length;
-  `constraints`: what may be written next (`Sampler(grammar=...)`); `pitches`: note names.
+  `constraints`: what may be written next (`Sampler(grammar=...)`), with the corpus's limits
+  measured at preparation: `playable` (each part's pitch range and polyphony) and `bar_rules`
+  (empty bars in a row, tempo on a bar's first beat); `pitches`: note names.
 - `primer`: `encode_midi_file`, `random_excerpt`, `random_excerpts`.
 - `evaluate`: generated pieces against real excerpts of their corpus (`evaluate`,
   `format_table`, the CLI); `metrics`: the figures of one piece, MusPy's definitions;

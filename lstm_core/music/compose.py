@@ -1,6 +1,7 @@
 """A piece from a music model (`compose`): continuing ``--primer_midi``, ``--primer_notes`` or
-an excerpt of the training data, kept to the chosen instruments, key and tempo, as long as asked
-in tokens, bars or seconds."""
+an excerpt of the training data, kept to the chosen instruments, key and tempo and to the
+corpus's parts and bar rules, as long as asked in tokens, or exactly as long as asked in bars or
+seconds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from lstm_core.music import constraints, generation
+from lstm_core.music import constraints, generation, playable
 from lstm_core.music.constants import BOUNDARY
 from lstm_core.music.tokenizer import check_vocabulary
 from lstm_core.preprocessing import Vocabulary
@@ -52,7 +53,8 @@ def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptio
     sampler = make_sampler(grammar=chosen.grammar(tokens, metadata))
 
     def piece(written):
-        return generation.piece(primer, written, metadata, keep_primer, options.tempo)
+        return playable.enforce(generation.piece(primer, written, metadata, keep_primer,
+                                                 options.tempo), metadata)
 
     # --bars and --seconds count the new music: a kept primer's length comes on top.
     primed = generation.piece(primer, [], metadata, True) if keep_primer else None

@@ -23,6 +23,10 @@ Tokens from which nothing allowed can follow (a ``Program`` whose every note is 
 then forbidden too, until none is left, so the sampler never reaches a dead end. The row of a
 token the model may not write (a primer's boundary) allows every token it may.
 
+Beside these run the corpus's own limits, measured at preparation: no more empty bars in a row
+than it has and a tempo change only on a bar's first beat (`bar_rules`), each instrument's
+pitch range and polyphony (`playable`).
+
 The ``notes`` encoding has no grammar: there the key alone masks the notes and chords outside it.
 
 MidiTok's own count of errors (`count_errors`) checks the type graph and the positions, both
@@ -37,7 +41,8 @@ from typing import Collection, Sequence
 import numpy as np
 from miditok import TokSequence
 
-from lstm_core.grammar import Grammar
+from lstm_core.grammar import Conjunction, Grammar
+from lstm_core.music import bar_rules, playable
 from lstm_core.music import tokenizer as encodings
 from lstm_core.music.constants import DRUMS
 
@@ -57,12 +62,16 @@ def token_value(token: str) -> str:
 
 def grammar(tokens: Sequence[str], metadata: dict, programs: Collection[int] | None = None,
             pitch_classes: Collection[int] | None = None, tempo: float | None = None
-            ) -> Grammar:
-    """The grammar of `allowed_next` (same arguments) and `positions` together."""
+            ) -> Grammar | Conjunction:
+    """The grammar of `allowed_next` (same arguments) and `positions` together, side by side
+    with the corpus's bar rules (`bar_rules`) and playable parts (`playable`) where the
+    vocabulary's metadata records them."""
     by_previous = Grammar.previous_token(allowed_next(tokens, metadata, programs, pitch_classes,
                                                       tempo))
     by_position = positions(tokens)
-    return by_previous if by_position is None else by_previous.product(by_position)
+    tokens_grammar = by_previous if by_position is None else by_previous.product(by_position)
+    return Conjunction.of([tokens_grammar, bar_rules.grammar(tokens, metadata),
+                           playable.grammar(tokens, metadata)])
 
 
 def positions(tokens: Sequence[str]) -> Grammar | None:

@@ -38,13 +38,13 @@ from typing import Collection
 
 from lstm_core.errors import UsageError
 from lstm_core.files import atomic_write
-from lstm_core.music import scores, tokenizer
+from lstm_core.music import bar_rules, playable, scores, tokenizer
 from lstm_core.music.constants import (BOUNDARY, MIDI_SUFFIXES, MUSIC21_PREFIX,
                                        SCORE_SUFFIXES, TOKEN_SUFFIX)
 from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
 
 TOKEN_FILE_HEADER = "#lstm-core music tokens v2 "
-CACHE_VERSION = 2  # bump when reading or tokenizing changes, so old cache entries are ignored
+CACHE_VERSION = 3  # bump when reading or tokenizing changes, so old cache entries are ignored
 # Worker processes pay off past this much work (a MIDI file is 1, a score music21 converts is
 # `NOTATION_COST`): each spends seconds importing MidiTok, tokenizing a MIDI file takes 20 to
 # 200 ms (benchmarks/midi_prepare.py).
@@ -118,12 +118,13 @@ def load_pieces(training_file: str, encoding: str = tokenizer.DEFAULT,
                                        bpe_vocabulary, report)
         results = parse_files(files, tokenizer.metadata_of(music_tokenizer), selection,
                               cache_dir, progress)
-    pieces = []
+    pieces, parts = [], []
     for path, result in zip(files, results):
         if "skip" in result:
             report(f"warning: skipping {path}: {result['skip']}")
         else:
             pieces.append((str(path), result["tokens"]))
+            parts.append(playable.from_json(result["parts"]))
     report(f"{training_file}: {len(pieces)} file(s) used, {len(files) - len(pieces)} skipped, "
            f"{sum(len(t) for _, t in pieces):,} tokens")
     if not pieces:
@@ -133,7 +134,9 @@ def load_pieces(training_file: str, encoding: str = tokenizer.DEFAULT,
                          "with notes")
     metadata = {**tokenizer.metadata_of(music_tokenizer),
                 "instruments": "all" if selection is None else selection,
-                "boundary_token": BOUNDARY, "pieces": len(pieces), "source": training_file}
+                "boundary_token": BOUNDARY, "pieces": len(pieces), "source": training_file,
+                playable.PARTS: playable.merge(parts),
+                bar_rules.EMPTY_BARS: max(bar_rules.longest_empty_run(t) for _, t in pieces)}
     return pieces, metadata
 
 
@@ -225,13 +228,15 @@ def _leave_interrupts_to_the_parent() -> None:
 
 def parse_file(path: str, metadata: dict, programs: list[int] | None,
                cache_dir: str | None = None) -> dict:
-    """One file's ``{"tokens"}`` in the tokenizer `metadata` records, or ``{"skip": why}``.
+    """One file's ``{"tokens", "parts"}`` (in the tokenizer `metadata` records; its
+    instruments' `playable.measure`), or ``{"skip": why}``.
 
     Runs in a worker process and never raises: a bad file is a reason to skip it.
     """
     try:
         score = scores.select_instruments(scores.read_score(path, cache_dir), programs)
-        return {"tokens": tokenizer.encode(score, tokenizer.from_metadata(metadata))}
+        return {"tokens": tokenizer.encode(score, tokenizer.from_metadata(metadata)),
+                "parts": playable.to_json(playable.measure(score))}
     except scores.Unusable as e:
         return {"skip": str(e)}
     except Exception as e:  # a broken file can fail a tokenizer in any way; the corpus goes on

@@ -21,7 +21,8 @@ import numpy as np
 import symusic
 
 from lstm_core.errors import UsageError
-from lstm_core.grammar import Grammar
+from lstm_core.grammar import Conjunction, Grammar
+from lstm_core.music import bars as bars_module
 from lstm_core.music import constraints, pitches
 from lstm_core.music import tokenizer as encodings
 from lstm_core.music.constants import (DEFAULT_TEMPO, DRUMS, TICKS_PER_QUARTER, program_name,
@@ -34,6 +35,7 @@ PRIMER_VELOCITY = 80
 REST = "-"
 NUMERIC_TYPES = ("Velocity", "Duration", "TimeShift", "Rest", "Tempo")  # valued by a number
 TIME_TYPES = ("TimeShift", "Rest")
+END = "end"  # the marker at the end of a piece of --bars or --seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Controls:
     pitch_classes: frozenset[int] | None = None
     tempo: float | None = None
 
-    def grammar(self, tokens: Sequence[str], metadata: dict) -> Grammar:
+    def grammar(self, tokens: Sequence[str], metadata: dict) -> Grammar | Conjunction:
         """`constraints.grammar` of these controls: what the sampler may write."""
         return constraints.grammar(tokens, metadata, self.programs, self.pitch_classes,
                                    self.tempo)
@@ -259,17 +261,14 @@ def _count(number: int, noun: str) -> str:
 
 def clipped(score: symusic.Score, bar_count: int | None = None,
             second_count: float | None = None) -> symusic.Score:
-    """`score` cut at the end of bar `bar_count` or at `second_count` seconds; notes sounding
-    there end there."""
+    """`score` ending exactly at the end of bar `bar_count` or at `second_count` seconds (to
+    the nearest tick): notes
+    sounding there end there, and a piece that stops before it ends with silence up to it. The
+    end is marked by an `END` marker there, the last event of the MIDI file: what a DAW and
+    `symusic.Score.end` read as its length."""
     if bar_count is not None:
-        downbeats = [int(b) for b in score.get_downbeats()]
-        if bar_count >= len(downbeats):
-            return score
-        end = downbeats[bar_count]
+        end = int(bars_module.bar_lines(score, bar_count)[-1])
     else:
-        timed = score.to("second")
-        if second_count >= timed.end():
-            return score
         end = _tick_at(score, second_count)
     cut = score.clip(0, end)
     for track in cut.tracks:
@@ -278,6 +277,7 @@ def clipped(score: symusic.Score, bar_count: int | None = None,
         for pedal in track.pedals:
             pedal.duration = min(pedal.duration, end - pedal.time)
     cut.tracks = [t for t in cut.tracks if t.notes]
+    cut.markers = [m for m in cut.markers if m.time < end] + [symusic.TextMeta(end, END)]
     return cut
 
 
@@ -290,7 +290,7 @@ def _tick_at(score: symusic.Score, at_seconds: float) -> int:
         if elapsed + span >= at_seconds:
             break
         tick, elapsed, qpm = tempo.time, elapsed + span, tempo.qpm
-    return tick + int((at_seconds - elapsed) * qpm * score.ticks_per_quarter / 60)
+    return tick + round((at_seconds - elapsed) * qpm * score.ticks_per_quarter / 60)
 
 
 def long_enough(generate: Callable[[int], np.ndarray], measure: Callable[[np.ndarray], float],

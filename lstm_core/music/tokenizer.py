@@ -13,7 +13,9 @@ whole tokenizer, so `from_metadata` rebuilds exactly the tokenizer a model was t
 
 The MidiTok encodings put every instrument in one token stream (a ``Program_P`` token before
 each note; program -1 is the drum kit) with velocities in 32 bins, tempos, time signatures and
-the sustain pedal, over the whole MIDI pitch range. ``notes`` is the tutorial generators'
+the sustain pedal, over the whole MIDI pitch range. A tempo change is kept only where the
+tempo moves to another of MidiTok's 32 tempo values (near-equal tempos share one): classical MIDI
+files' rubato otherwise writes a tempo token every few notes. ``notes`` is the tutorial generators'
 baseline: one token per onset, a pitch name (``E5``) or a chord's dotted pitch classes
 (``4.7.11``), rhythm and octaves of chords lost (see `lstm_core.music.notes`).
 
@@ -68,7 +70,7 @@ BPE_JOINER = "+"
 CONFIG = dict(pitch_range=(0, 127), drums_pitch_range=(0, 127), num_velocities=32,
               use_velocities=True, use_tempos=True, use_time_signatures=True,
               use_sustain_pedals=True, use_programs=True, one_token_stream_for_programs=True,
-              special_tokens=["PAD"])
+              special_tokens=["PAD"], delete_equal_successive_tempo_changes=True)
 
 Tokenizer = miditok.MusicTokenizer | str  # a MidiTok tokenizer, or NOTES
 
