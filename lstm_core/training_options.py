@@ -56,6 +56,9 @@ class TrainOptions:
     layers: int = option(2, "Stacked LSTM layers.", aliases=["layers_number"])
     embedding_size: int = option(64, "Size of the token embedding.")
     dropout: float = option(0.0, "Dropout rate on each LSTM layer's output while training.")
+    attention_length: int = option(
+        0, "Attention over the top LSTM layer's last N outputs before the output projection, "
+        "so that phrases can return (0: none; see lstm_core/attention.py and docs/music.md).")
     validation_fraction: float = option(0.05, "Share of the corpus held out, from its end.")
     validation_every: int = option(
         0, "Validate every N steps (0: once per epoch, but no more often than --log_frequency "
@@ -153,6 +156,9 @@ def check(options: TrainOptions) -> None:
                              "the learning rate every epoch; give a factor in (0, 1]")
     limits.require_training_fits(1, options.embedding_size, options.units,
                                  options.layers, options.batch_size, options.sequence_length)
+    if options.attention_length < 0:
+        raise cli.UsageError(f"--attention_length is {options.attention_length}; give 0 (no "
+                             "attention) or the number of steps to attend over")
     if not 0.0 <= options.dropout < 1.0:
         raise cli.UsageError(f"--dropout is {options.dropout}; give a rate in [0, 1)")
     if not 0.0 <= options.validation_fraction < 1.0:

@@ -1,0 +1,113 @@
+"""The attention over the last steps (`lstm_core.attention`): against a numpy computation of its
+equations, step by step against the whole sequence, and a model with it end to end: trained,
+resumed, sampled, exported."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lstm_core.attention import Attention, AttentiveState, attention_sequence, attention_step
+from lstm_core.model import LanguageModel, ModelConfig
+
+UNITS, LENGTH, BATCH, STEPS = 5, 4, 3, 7
+
+
+def numpy_attention(hidden, window, weights):
+    """The module docstring's equations, one step at a time, in float64: `hidden` `[time,
+    batch, units]`, `window` `[batch, N, units]` → outputs, final window, weights `[batch,
+    time, N]`."""
+    query_kernel, lag_bias, output_kernel, output_bias = (np.float64(w) for w in weights)
+    window, outputs, alignments = np.float64(window), [], []
+    for h in np.float64(hidden):
+        scores = np.einsum("bu,bnu->bn", h @ query_kernel, window) / np.sqrt(h.shape[-1])
+        scores = scores + lag_bias
+        a = np.exp(scores - scores.max(-1, keepdims=True))
+        a /= a.sum(-1, keepdims=True)
+        context = np.einsum("bn,bnu->bu", a, window)
+        outputs.append(np.tanh(np.concatenate([h, context], -1) @ output_kernel + output_bias))
+        alignments.append(a)
+        window = np.concatenate([window[:, 1:], h[:, None]], 1)
+    return np.stack(outputs), window, np.stack(alignments, 1)
+
+
+@pytest.fixture
+def attention():
+    rng = tf.random.Generator.from_seed(3)
+    attention = Attention(UNITS, LENGTH, rng)
+    attention.lag_bias.assign(rng.normal([LENGTH]))  # not zero: the lags must line up
+    return attention
+
+
+def test_sequence_and_step_match_numpy(attention):
+    rng = np.random.default_rng(0)
+    hidden = rng.normal(size=[STEPS, BATCH, UNITS]).astype(np.float32)
+    window = rng.normal(size=[BATCH, LENGTH, UNITS]).astype(np.float32)
+    expected = numpy_attention(hidden, window, [w.numpy() for w in attention.weights])
+
+    sequence = attention.sequence(tf.constant(hidden), tf.constant(window))
+    for got, want in zip(sequence, expected):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+
+    stepped, state = [], tf.constant(window)
+    for h in hidden:
+        output, state, alignments = attention.step(tf.constant(h), state)
+        stepped.append((output.numpy(), alignments.numpy()))
+    np.testing.assert_allclose(np.stack([s[0] for s in stepped]), expected[0], rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(np.stack([s[1] for s in stepped], 1), expected[2], rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(state.numpy(), expected[1], rtol=1e-6)
+
+
+def test_a_sequence_in_two_pieces_is_the_whole(attention):
+    """The window carries the past across truncated-BPTT batches, also when a batch is shorter
+    than the window."""
+    hidden = tf.random.stateless_normal([STEPS, BATCH, UNITS], seed=[1, 2])
+    window = attention.initial_window(BATCH)
+    whole, whole_window, _ = attention_sequence(hidden, window, attention.weights)
+    first, middle, _ = attention_sequence(hidden[:2], window, attention.weights)
+    second, last, _ = attention_sequence(hidden[2:], middle, attention.weights)
+    np.testing.assert_allclose(tf.concat([first, second], 0).numpy(), whole.numpy(), atol=1e-6)
+    np.testing.assert_allclose(last.numpy(), whole_window.numpy())
+
+
+def test_gradients_reach_every_weight_and_the_window(attention):
+    hidden = tf.random.stateless_normal([STEPS, BATCH, UNITS], seed=[3, 4])
+    window = tf.random.stateless_normal([BATCH, LENGTH, UNITS], seed=[5, 6])
+    with tf.GradientTape() as tape:
+        tape.watch([hidden, window])
+        output, _, _ = attention_sequence(hidden, window, attention.weights)
+        loss = tf.reduce_sum(output ** 2)
+    for gradient in tape.gradient(loss, [hidden, window, *attention.trainable_variables]):
+        gradient = tf.convert_to_tensor(gradient).numpy()  # the lag bias's: IndexedSlices
+        assert np.all(np.isfinite(gradient)) and np.any(gradient != 0)
+
+
+def test_model_step_matches_the_model_over_a_sequence():
+    config = ModelConfig(11, units=UNITS, layers=2, embedding_size=3, attention_length=LENGTH)
+    model = LanguageModel(config, seed=1)
+    tokens = tf.constant(np.random.default_rng(1).integers(0, 11, [BATCH, STEPS]), tf.int32)
+    logits, final = model(tokens, model.initial_state(BATCH))
+    assert isinstance(final, AttentiveState)
+    state, stepped = model.initial_state(BATCH), []
+    for t in range(STEPS):
+        step_logits, state = model.step(tokens[:, t], state, model.input_table())
+        stepped.append(step_logits.numpy())
+    np.testing.assert_allclose(np.stack(stepped, 1), logits.numpy(), rtol=1e-5, atol=1e-5)
+    for got, want in zip(tf.nest.flatten(state), tf.nest.flatten(final)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_without_attention_the_model_is_unchanged():
+    """The option off: the same variables, drawn the same, and the plain LSTM state."""
+    plain = LanguageModel(ModelConfig(11, units=UNITS, layers=1, embedding_size=3), seed=2)
+    attentive = LanguageModel(ModelConfig(11, units=UNITS, layers=1, embedding_size=3,
+                                          attention_length=LENGTH), seed=2)
+    assert plain.attention is None and not isinstance(plain.initial_state(1), AttentiveState)
+    names = {v.name for v in plain.variables}
+    assert names < {v.name for v in attentive.variables}
+    for v in plain.variables:
+        twin = next(w for w in attentive.variables if w.name == v.name)
+        np.testing.assert_array_equal(v.numpy(), twin.numpy())
