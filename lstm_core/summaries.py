@@ -104,6 +104,12 @@ def profile_buckets(values: tf.Tensor, first: float) -> tf.Tensor:
     return tf.stack([x, x + 1.0, tf.cast(values, tf.float64)], axis=1)
 
 
+def weights_image(alignments: tf.Tensor) -> tf.Tensor:
+    """One stream's attention weights `[time, N]` as an image `[1, time, N, 1]`, each row
+    scaled to its largest weight."""
+    return (alignments / tf.reduce_max(alignments, axis=1, keepdims=True))[None, :, :, None]
+
+
 class InternalsSummaries:
     """A trainer hook (``trainer.hooks.append((every, InternalsSummaries(trainer, ...)))``)
     writing the activations, weights and gradients listed in the module docstring to the
@@ -129,7 +135,7 @@ class InternalsSummaries:
         if self.graph_pending:
             self.graph_pending = False
             self.write_graph()
-        values, profiles, scalars, images = self._compute()
+        values, profiles, scalars = self._compute()
         for name, value in values.items():
             self._write_histogram(name, buckets_of(value), "")
         for name, buckets in profiles.items():
@@ -137,8 +143,9 @@ class InternalsSummaries:
                 "attention/") else THROUGH_TIME_DESCRIPTION)
         for name, value in scalars.items():
             tf.summary.scalar(name, value)
-        for name, image in images.items():
-            tf.summary.image(name, image)
+        if "attention/weights" in values:
+            tf.summary.image("attention/first_stream",
+                             weights_image(values["attention/weights"][0]))
         tf.summary.flush()
 
     def _write_histogram(self, name: str, buckets: tf.Tensor, description: str) -> None:
@@ -148,10 +155,10 @@ class InternalsSummaries:
         tf.summary.write(name, buckets, metadata=self._histogram_metadata[name])
 
     def _compute_all(self) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor],
-                                    dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+                                    dict[str, tf.Tensor]]:
         """Everything to write: the tensors to draw as histograms, the profiles (already in
-        buckets: K steps back → gradient norm or attention weight), the scalars and the images
-        `[1, height, width, 1]`. The buckets of the
+        buckets: K steps back → gradient norm or attention weight) and the scalars. The
+        buckets of the
         others are made afterwards by `buckets_of`, whose one small graph serves every tensor:
         building them here (or calling `tf.summary.histogram` here) made the first call take
         two to four times longer to trace."""
@@ -164,7 +171,7 @@ class InternalsSummaries:
         gradients = tape.gradient(loss, self.variables)
         through_time = tape.gradient(last_loss, layer_inputs)
         del tape
-        histograms, profiles, scalars, images = {}, {}, {}, {}
+        histograms, profiles, scalars = {}, {}, {}
         for n, trace in enumerate(traces):
             prefix = f"layer_{n}/"
             for gate in ("input", "forget", "output"):
@@ -201,9 +208,7 @@ class InternalsSummaries:
             profiles["attention/weight_by_steps_back"] = profile_buckets(by_lag, 1.0)
             scalars["attention/mean_steps_back"] = tf.reduce_sum(
                 by_lag * tf.range(1.0, tf.cast(tf.size(by_lag), tf.float32) + 1.0))
-            first = alignments[0] / tf.reduce_max(alignments[0], axis=1, keepdims=True)
-            images["attention/first_stream"] = first[None, :, :, None]
-        return histograms, profiles, scalars, images
+        return histograms, profiles, scalars
 
     def write_graph(self) -> None:
         """Writes the graph of the trainer's compiled training step (one device only: the graph

@@ -179,3 +179,43 @@ def test_the_exported_model_with_attention_samples_as_the_sampler_does(attentive
     logits, new_state = model.step(tf.constant(tokens), state)
     np.testing.assert_allclose(answer["logits"].numpy(), logits.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(answer["window"].numpy(), new_state.window.numpy(), atol=1e-6)
+
+
+def test_tensorboard_shows_the_attention_weights(tmp_path):
+    from types import SimpleNamespace
+
+    from lstm_core import summaries
+    from lstm_core.trace import trace_model
+
+    config = ModelConfig(11, units=UNITS, layers=1, embedding_size=3, attention_length=LENGTH)
+    model = LanguageModel(config, seed=4)
+    model.attention.lag_bias.assign(np.arange(LENGTH, dtype=np.float32))  # favours 1 step back
+    tokens = np.random.default_rng(2).integers(0, 11, [BATCH, STEPS + 1]).astype(np.int32)
+    hook = summaries.InternalsSummaries(SimpleNamespace(model=model, replicas=1),
+                                        tokens[:, :-1], tokens[:, 1:], graph=False)
+    histograms, profiles, scalars = hook._compute()
+
+    _, traces, logits = trace_model(model, tokens[:, :-1])
+    expected_logits, _ = model(tokens[:, :-1], model.initial_state(BATCH))
+    np.testing.assert_allclose(logits.numpy(), expected_logits.numpy(), rtol=1e-5, atol=1e-6)
+    hidden = traces[-1].hidden.numpy()
+    _, _, alignments = numpy_attention(hidden, np.zeros([BATCH, LENGTH, UNITS]),
+                                       [w.numpy() for w in model.attention.weights])
+    np.testing.assert_allclose(histograms["attention/weights"].numpy(), alignments, rtol=1e-5)
+    by_lag = alignments.mean(axis=(0, 1))[::-1]  # [k - 1]: k steps back
+    profile = profiles["attention/weight_by_steps_back"].numpy()
+    np.testing.assert_array_equal(profile[:, 0], np.arange(1, LENGTH + 1))
+    np.testing.assert_allclose(profile[:, 2], by_lag, rtol=1e-5)
+    assert by_lag[0] == by_lag.max()
+    np.testing.assert_allclose(float(scalars["attention/mean_steps_back"]),
+                               np.sum(by_lag * np.arange(1, LENGTH + 1)), rtol=1e-5)
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default(step=1):
+        hook(1)
+    writer.close()
+    tags = {value.tag for path in tmp_path.iterdir()
+            for event in tf.compat.v1.train.summary_iterator(str(path))
+            for value in event.summary.value}
+    assert {"attention/weights", "attention/weight_by_steps_back", "attention/mean_steps_back",
+            "attention/first_stream"} <= tags
