@@ -219,3 +219,42 @@ def test_tensorboard_shows_the_attention_weights(tmp_path):
             for value in event.summary.value}
     assert {"attention/weights", "attention/weight_by_steps_back", "attention/mean_steps_back",
             "attention/first_stream"} <= tags
+
+
+def test_music_attends_by_default_and_a_resumed_model_keeps_its_own():
+    from lstm_core.kinds import TokenKind
+    from lstm_core.training_options import (MUSIC_DEFAULTS, TrainOptions,
+                                            with_music_defaults)
+
+    default = MUSIC_DEFAULTS["attention_length"]
+    options = TrainOptions()
+    assert with_music_defaults(options, TokenKind.REMI, ()).attention_length == default
+    assert with_music_defaults(options, TokenKind.CHARACTERS, ()).attention_length == 0
+    assert with_music_defaults(options, TokenKind.JAZZ, ()).attention_length == 0
+    given = TrainOptions(attention_length=8)
+    assert with_music_defaults(given, TokenKind.REMI, {"attention_length"}).attention_length == 8
+    # An older model folder's config.json has no attention_length: ModelConfig reads it as 0.
+    assert with_music_defaults(options, TokenKind.REMI, (),
+                               {"attention_length": 0}).attention_length == 0
+
+
+def test_an_older_music_model_without_attention_resumes_and_samples_unchanged(tmp_path):
+    import json
+
+    from band import band_score
+    from lstm_core import load, train
+
+    (tmp_path / "songs").mkdir()
+    band_score(bars=8, seed=0).dump_midi(str(tmp_path / "songs" / "band.mid"))
+    tiny = dict(logdir=str(tmp_path / "logs"), model_name="old", units=8, batch_size=2,
+                sequence_length=8, sample_every=0, histogram_frequency=0)
+    trained = train(str(tmp_path / "songs"), max_steps=2, attention_length=0, **tiny)
+    config = tmp_path / "logs" / "old" / "config.json"
+    fields = json.loads(config.read_text())
+    del fields["attention_length"]  # as a model folder written before the option existed
+    config.write_text(json.dumps(fields))
+    piece = trained.compose(length=20, random_seed=3).dumps_midi()
+    assert load(str(tmp_path / "logs" / "old")).compose(length=20, random_seed=3).dumps_midi() \
+        == piece
+    resumed = train(str(tmp_path / "songs"), max_steps=3, **tiny)
+    assert resumed.model.attention is None and resumed.checkpoint_path.endswith("ckpt-3")
