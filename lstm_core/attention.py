@@ -51,6 +51,12 @@ class AttentionWeights(NamedTuple):
     output_bias: tf.Tensor  # b_o [units]
 
 
+def combined(hidden: tf.Tensor, context: tf.Tensor, weights: AttentionWeights) -> tf.Tensor:
+    """``h' = tanh([h; c] W_o + b_o)`` for `hidden` and `context` `[..., units]`."""
+    return tf.tanh(tf.einsum("...v,vu->...u", tf.concat([hidden, context], -1),
+                             weights.output_kernel) + weights.output_bias)
+
+
 def attention_step(hidden: tf.Tensor, window: tf.Tensor, weights: AttentionWeights
                    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """One step.
@@ -66,9 +72,8 @@ def attention_step(hidden: tf.Tensor, window: tf.Tensor, weights: AttentionWeigh
     scores = tf.einsum("bu,bnu->bn", query, window) / tf.sqrt(units) + weights.lag_bias
     alignments = tf.nn.softmax(scores)
     context = tf.einsum("bn,bnu->bu", alignments, window)
-    output = tf.tanh(tf.matmul(tf.concat([hidden, context], -1), weights.output_kernel)
-                     + weights.output_bias)
-    return output, tf.concat([window[:, 1:], hidden[:, None]], 1), alignments
+    return (combined(hidden, context, weights), tf.concat([window[:, 1:], hidden[:, None]], 1),
+            alignments)
 
 
 def attention_sequence(hidden: tf.Tensor, window: tf.Tensor, weights: AttentionWeights
@@ -96,9 +101,7 @@ def attention_sequence(hidden: tf.Tensor, window: tf.Tensor, weights: AttentionW
     scores = scores / tf.sqrt(units) + tf.gather(weights.lag_bias, tf.clip_by_value(
         lag, 0, length - 1))
     alignments = tf.nn.softmax(tf.where(in_band, scores, -1e30))
-    context = tf.einsum("bts,bsu->btu", alignments, memory)
-    output = tf.tanh(tf.einsum("btv,vu->btu", tf.concat([outputs, context], -1),
-                               weights.output_kernel) + weights.output_bias)
+    output = combined(outputs, tf.einsum("bts,bsu->btu", alignments, memory), weights)
     # Each step's N weights: row t of the band, positions t … t+N-1.
     band = tf.range(steps)[:, None] + tf.range(length)[None, :]  # [time, N]
     banded = tf.gather(tf.transpose(alignments, [1, 0, 2]), band, axis=2, batch_dims=1)

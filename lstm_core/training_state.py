@@ -22,9 +22,9 @@ from typing import Callable
 import tensorflow as tf
 
 from lstm_core import checkpoints, distribute
+from lstm_core.attention import AttentiveState
 from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
-from lstm_core.attention import AttentiveState
 from lstm_core.model import LanguageModel, ModelState, lstm_part
 from lstm_core.optimizer import Adam
 from lstm_core.replicas import Replicas

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lstm_core.attention import Attention, AttentiveState, attention_sequence, attention_step
+from lstm_core.attention import Attention, AttentiveState, attention_sequence
 from lstm_core.model import LanguageModel, ModelConfig
 
 UNITS, LENGTH, BATCH, STEPS = 5, 4, 3, 7
