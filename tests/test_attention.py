@@ -132,6 +132,7 @@ def test_a_resumed_run_with_attention_equals_an_uninterrupted_one(tmp_path):
     assert window.shape == (4, LENGTH, MODEL.units) and np.any(window != 0)
     np.testing.assert_allclose(window, second_half.state.carried_window.numpy(), rtol=1e-5,
                                atol=1e-6)
+    assert straight.step_graph().get_operations()  # TensorBoard's graph of the step
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +156,9 @@ def test_a_music_model_with_attention_samples_reproducibly_and_loads(attentive_b
     assert attentive_band.config.attention_length == LENGTH
     first = attentive_band.compose(bars=2, random_seed=4).dumps_midi()
     assert attentive_band.compose(bars=2, random_seed=4).dumps_midi() == first
+    beams = dict(bars=1, beam_size=2, branch_factor=2, steps_per_iteration=4, random_seed=4)
+    assert attentive_band.compose(**beams).dumps_midi() == attentive_band.compose(
+        **beams).dumps_midi()
     loaded = load(attentive_band.folder.root)
     assert loaded.model.attention is not None
     for a, b in zip(loaded.model.variables, attentive_band.model.variables):
