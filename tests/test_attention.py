@@ -247,7 +247,7 @@ def test_an_older_music_model_without_attention_resumes_and_samples_unchanged(tm
     import json
 
     from band import band_score
-    from lstm_core import load, train
+    from lstm_core import UsageError, load, train
 
     (tmp_path / "songs").mkdir()
     band_score(bars=8, seed=0).dump_midi(str(tmp_path / "songs" / "band.mid"))
@@ -263,6 +263,10 @@ def test_an_older_music_model_without_attention_resumes_and_samples_unchanged(tm
         == piece
     resumed = train(str(tmp_path / "songs"), max_steps=3, **tiny)
     assert resumed.model.attention is None and resumed.checkpoint_path.endswith("ckpt-3")
+    fields["attention_length"] = 4  # a config edited to attend: it no longer fits the weights
+    config.write_text(json.dumps(fields))
+    with pytest.raises(UsageError, match="attention_length 4 \\(the checkpoint has 0\\)"):
+        load(str(tmp_path / "logs" / "old"))
 
 
 def test_the_window_of_a_step_over_two_devices_equals_one_device(tmp_path):
