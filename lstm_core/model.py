@@ -65,7 +65,7 @@ class LanguageModel(tf.Module):
             self.output_kernel = tf.Variable(
                 glorot_uniform(rng, config.units, config.vocabulary_size), name="output_kernel")
             self.output_bias = tf.Variable(tf.zeros([config.vocabulary_size]), name="output_bias")
-            # Drawn last: a model without attention has the same weights as before it existed.
+            # Drawn last, so that every other weight is the same with or without attention.
             self.attention = (Attention(config.units, config.attention_length, rng)
                               if config.attention_length else None)
 
@@ -133,7 +133,6 @@ class LanguageModel(tf.Module):
     def input_table(self) -> tf.Tensor:
         """The first LSTM layer's input projection of every token, `[vocabulary, 4*units]`."""
         return self.lstm.input_table(self.embedding)
-
 
 
 def lstm_part(state: ModelState) -> StackState:

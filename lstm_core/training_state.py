@@ -56,7 +56,8 @@ class TrainingState:
         self.rng = tf.random.Generator.from_seed(random_seed)
         initial = model.initial_state(batch_size)
         self.carried_state = tf.Variable(pack_state(lstm_part(initial)), name="carried_state")
-        # `[batch, N, units]`; saved only with attention, so older checkpoints read unchanged.
+        # `[batch, N, units]`, in the checkpoint only with attention: a model without it keeps
+        # the objects its checkpoints have always held.
         self.carried_window = (tf.Variable(initial.window, name="carried_window")
                                if model.attention else None)
         window = {} if self.carried_window is None else {"carried_window": self.carried_window}

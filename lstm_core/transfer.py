@@ -2,9 +2,9 @@
 
 The LSTM layers are copied whole (so both models need the same layers, units and embedding
 size), and the attention too when both models attend over the same number of steps (otherwise
-the new model's attention, if any, starts fresh). The two vocabularies are matched token by token: a token both know keeps its embedding
-row and its output column and bias; a token only the new corpus has keeps its fresh initial
-weights. The new model's vocabulary is its own corpus's, so ids differ between the two models.
+the new model's attention, if any, starts fresh). The two vocabularies are matched token by
+token: a token both know keeps its embedding row and its output column and bias; a token only
+the new corpus has keeps its fresh initial weights. The new model's vocabulary is its own corpus's, so ids differ between the two models.
 """
 
 from __future__ import annotations

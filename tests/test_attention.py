@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from lstm_core.attention import Attention, AttentiveState, attention_sequence
 from lstm_core.model import LanguageModel, ModelConfig
+from lstm_core.transfer import Source
 
 UNITS, LENGTH, BATCH, STEPS = 5, 4, 3, 7
 
@@ -163,6 +164,12 @@ def test_a_music_model_with_attention_samples_reproducibly_and_loads(attentive_b
     assert loaded.model.attention is not None
     for a, b in zip(loaded.model.variables, attentive_band.model.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # Fine-tuning from it into a model of the same attention copies the attention too.
+    new = LanguageModel(attentive_band.config, seed=9)
+    Source(os.path.dirname(attentive_band.folder.root), "band", attentive_band.config,
+           attentive_band.vocabulary).copy_into(new)
+    for a, b in zip(new.attention.variables, attentive_band.model.attention.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_the_exported_model_with_attention_samples_as_the_sampler_does(attentive_band, tmp_path):
@@ -263,6 +270,17 @@ def test_an_older_music_model_without_attention_resumes_and_samples_unchanged(tm
         == piece
     resumed = train(str(tmp_path / "songs"), max_steps=3, **tiny)
     assert resumed.model.attention is None and resumed.checkpoint_path.endswith("ckpt-3")
+    # Fine-tuning it into a model with attention: the LSTM copied, the attention fresh.
+    old = load(str(tmp_path / "logs" / "old"))
+    attentive = dataclasses.replace(old.config, attention_length=LENGTH)
+    new = LanguageModel(attentive, seed=9)
+    fresh = [v.numpy() for v in new.attention.variables]
+    Source(str(tmp_path / "logs"), "old", attentive, old.vocabulary).copy_into(new)
+    for a, b in zip(new.lstm.variables, old.model.lstm.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for a, b in zip(new.attention.variables, fresh):
+        np.testing.assert_array_equal(a.numpy(), b)
+
     fields["attention_length"] = 4  # a config edited to attend: it no longer fits the weights
     config.write_text(json.dumps(fields))
     with pytest.raises(UsageError, match="attention_length 4 \\(the checkpoint has 0\\)"):
