@@ -127,3 +127,9 @@ def model_sizes(path: str) -> dict[str, int]:
     layers = sum(1 for name in shapes if re.fullmatch(r"model/lstm/cells/\d+/kernel", name))
     return {"vocabulary_size": vocabulary_size, "embedding_size": embedding_size,
             "units": shapes["model/lstm/cells/0/recurrent_kernel"][0], "layers": layers}
+
+
+def attention_length(path: str) -> int:
+    """The ``attention_length`` of the model in checkpoint `path` (0: it has no attention)."""
+    shapes = dict(tf.train.list_variables(path))
+    return shapes.get("model/attention/lag_bias/.ATTRIBUTES/VARIABLE_VALUE", [0])[0]

@@ -19,8 +19,7 @@ import tensorflow as tf
 
 from lstm_core.beam_search import BeamSearch
 from lstm_core.distribute import batch_slices, cpu_cores
-from lstm_core.model import LanguageModel
-from lstm_core.stack import StackState
+from lstm_core.model import LanguageModel, ModelState
 from lstm_core.token_choice import TokenChoice
 
 MIN_SLICE_STREAMS = 8  # fewer streams per slice: one computation on one core is faster
@@ -30,8 +29,8 @@ class ChunkRunner:
     """Primes the streams and runs them chunk by chunk; the drivers (`Sampler`) loop over the
     chunks.
 
-    A chunk's arguments, after the carried ones (token, grammar state, LSTM state,
-    log-likelihood, each `[streams, ...]`): seed `[2]`, position (int64: the index of the
+    A chunk's arguments, after the carried ones (token, grammar state, the model's state: LSTM
+    state and any attention window, log-likelihood, each `[streams, ...]`): seed `[2]`, position (int64: the index of the
     chunk's first token in the sample), length (int64: the sample's length; steps past it are
     neither scored nor pruned), first_iteration (int64: beam search, the tokens before the first
     pruning), and temperature, top_k, top_p (`TokenChoice.choose`).
@@ -45,7 +44,7 @@ class ChunkRunner:
         self.slice_chunk = tf.function(self._generate_chunk, jit_compile=True)
         self._sliced_chunk = tf.function(self._generate_chunk_in_slices)
 
-    def _prime_state(self, primer: tf.Tensor) -> StackState:
+    def _prime_state(self, primer: tf.Tensor) -> ModelState:
         """Runs all but the last primer token `[samples, time]` through the model: the state
         to start from."""
         state = self.model.initial_state(tf.shape(primer)[0])

@@ -15,6 +15,9 @@ TF Serving, ``saved_model_cli show --dir exported/lyrics --all``) with the signa
                    (each layer's hidden and cell state; zeros to start)
                    → logits float32 [streams, vocabulary], state (the same shape)
 
+A model with attention (``--attention_length N``) has its step take and give also
+``window`` float32 [streams, N, units] (the top layer's last N outputs; zeros to start).
+
 and ``assets/vocabulary.vocab`` (the model's vocabulary file: id i is the i-th token), plus
 ``step.tflite``: the step for TensorFlow Lite (`tf.lite.Interpreter`, or LiteRT on a phone).
 `generate` and `generate_text` run the sampler's own compiled loop, so for the same settings
@@ -78,7 +81,8 @@ if __name__ == "__main__":
 import tensorflow as tf  # noqa: E402
 
 from lstm_core import checkpoints  # noqa: E402
-from lstm_core.model import LanguageModel  # noqa: E402
+from lstm_core.attention import AttentiveState  # noqa: E402
+from lstm_core.model import LanguageModel, lstm_part  # noqa: E402
 from lstm_core.preprocessing import Vocabulary  # noqa: E402
 from lstm_core.sampler import Sampler  # noqa: E402
 from lstm_core.training_state import pack_state, unpack_state  # noqa: E402
@@ -109,9 +113,14 @@ class ExportedModel(tf.Module):
                 tf.TensorSpec([], tf.string, "seed"), *SETTINGS))
         self.generate = tf.function(self._generate, input_signature=(
             tf.TensorSpec([None, None], tf.int32, "primer_ids"), *SETTINGS))
-        self.step = tf.function(self._step, input_signature=(
-            tf.TensorSpec([None], tf.int32, "tokens"),
-            tf.TensorSpec([config.layers, 2, None, config.units], tf.float32, "state")))
+        step_inputs = (tf.TensorSpec([None], tf.int32, "tokens"),
+                       tf.TensorSpec([config.layers, 2, None, config.units], tf.float32, "state"))
+        if model.attention is None:
+            self.step = tf.function(self._step, input_signature=step_inputs)
+        else:
+            window = tf.TensorSpec([None, config.attention_length, config.units], tf.float32,
+                                   "window")
+            self.step = tf.function(self._attentive_step, input_signature=(*step_inputs, window))
 
     def signatures(self) -> dict:
         signatures = {"generate": self.generate, "step": self.step}
@@ -143,6 +152,11 @@ class ExportedModel(tf.Module):
     def _step(self, tokens, state):
         logits, new_state = self.model.step(tokens, unpack_state(state))
         return {"logits": logits, "state": pack_state(new_state)}
+
+    def _attentive_step(self, tokens, state, window):
+        logits, new_state = self.model.step(tokens, AttentiveState(unpack_state(state), window))
+        return {"logits": logits, "state": pack_state(lstm_part(new_state)),
+                "window": new_state.window}
 
 
 def export(model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str, output_dir: str,

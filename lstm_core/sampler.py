@@ -23,8 +23,7 @@ import tensorflow as tf
 from lstm_core.beam_search import BeamSearch
 from lstm_core.chunk_runner import ChunkRunner
 from lstm_core.grammar import Grammar
-from lstm_core.model import LanguageModel
-from lstm_core.stack import StackState
+from lstm_core.model import LanguageModel, ModelState
 from lstm_core.token_choice import TokenChoice
 
 
@@ -86,9 +85,9 @@ class Sampler:
         return self.runner.slices(streams)
 
     def initial_state(self, primer: np.ndarray
-                      ) -> tuple[tf.Tensor, tf.Tensor, StackState]:
+                      ) -> tuple[tf.Tensor, tf.Tensor, ModelState]:
         """The last primer token of each stream, the grammar's state after the primer, and the
-        LSTM state before its last token, each sample's row copied `streams_per_sample` times."""
+        model's state (LSTM, attention window) before its last token, each sample's row copied `streams_per_sample` times."""
         primer = tf.constant(primer, tf.int32)
         state = (self.runner.prime(primer) if primer.shape[1] > 1
                  else self.model.initial_state(primer.shape[0]))

@@ -26,6 +26,15 @@ tag                                                what
                                                    input of layer N, drawn in the histogram
                                                    dashboard: the x axis is K (steps back), the
                                                    height the gradient norm, one curve per step
+``attention/weights`` (with ``--attention_length``) histogram of the attention weights
+``attention/weight_by_steps_back``                 their mean by lag, in the histogram dashboard:
+                                                   the x axis is how many steps back (1 … N),
+                                                   the height the mean weight
+``attention/mean_steps_back``                      how far back the attention reads on average
+``attention/first_stream`` (Images tab)            the first stream's weights: a row per step,
+                                                   a column per lag (N steps back on the left,
+                                                   one step back on the right), brightest the
+                                                   step's largest weight
 ``graph`` (Graphs tab)                             the graph of the training step, written at
                                                    the first call
 =================================================  ===========================================
@@ -46,7 +55,7 @@ import math
 import tensorflow as tf
 from tensorboard.plugins.histogram import metadata as histogram_metadata
 
-from lstm_core.trace import trace_model
+from lstm_core.trace import trace_attention, trace_model
 
 SATURATION_HIGH, SATURATION_LOW = 0.9, 0.1
 
@@ -84,6 +93,21 @@ def buckets_of(values: tf.Tensor) -> tf.Tensor:
 
 THROUGH_TIME_DESCRIPTION = ("Norm of d loss(last position) / d input of this layer, K steps "
                             "back (x axis: K; height: the norm, mean over the batch).")
+BY_LAG_DESCRIPTION = ("Mean attention weight on the output K steps back (x axis: K; height: the "
+                      "mean weight over the batch and its steps).")
+
+
+def profile_buckets(values: tf.Tensor, first: float) -> tf.Tensor:
+    """A profile drawn in the histogram dashboard: buckets `[n, 3]` whose bucket ``k`` spans
+    ``[first + k, first + k + 1)`` with height ``values[k]``."""
+    x = first + tf.cast(tf.range(tf.shape(values)[0]), tf.float64)
+    return tf.stack([x, x + 1.0, tf.cast(values, tf.float64)], axis=1)
+
+
+def weights_image(alignments: tf.Tensor) -> tf.Tensor:
+    """One stream's attention weights `[time, N]` as an image `[1, time, N, 1]`, each row
+    scaled to its largest weight."""
+    return (alignments / tf.reduce_max(alignments, axis=1, keepdims=True))[None, :, :, None]
 
 
 class InternalsSummaries:
@@ -115,9 +139,13 @@ class InternalsSummaries:
         for name, value in values.items():
             self._write_histogram(name, buckets_of(value), "")
         for name, buckets in profiles.items():
-            self._write_histogram(name, buckets, THROUGH_TIME_DESCRIPTION)
+            self._write_histogram(name, buckets, BY_LAG_DESCRIPTION if name.startswith(
+                "attention/") else THROUGH_TIME_DESCRIPTION)
         for name, value in scalars.items():
             tf.summary.scalar(name, value)
+        if "attention/weights" in values:
+            tf.summary.image("attention/first_stream",
+                             weights_image(values["attention/weights"][0]))
         tf.summary.flush()
 
     def _write_histogram(self, name: str, buckets: tf.Tensor, description: str) -> None:
@@ -128,8 +156,9 @@ class InternalsSummaries:
 
     def _compute_all(self) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor],
                                     dict[str, tf.Tensor]]:
-        """Everything to write: the tensors to draw as histograms, the gradient-through-time
-        profiles (already in buckets: K steps back → norm) and the scalars. The buckets of the
+        """Everything to write: the tensors to draw as histograms, the profiles (already in
+        buckets: K steps back → gradient norm or attention weight) and the scalars. The
+        buckets of the
         others are made afterwards by `buckets_of`, whose one small graph serves every tensor:
         building them here (or calling `tf.summary.histogram` here) made the first call take
         two to four times longer to trace."""
@@ -168,12 +197,17 @@ class InternalsSummaries:
             # [time, batch, features] → mean over the batch of the norm, reversed so that
             # index K is K steps back from the last position.
             norms = tf.reverse(tf.reduce_mean(tf.norm(gradient, axis=-1), axis=1), [0])
-            k = tf.cast(tf.range(tf.shape(norms)[0]), tf.float64)
-            profiles[f"gradient_through_time/layer_{n}_input"] = tf.stack(
-                [k, k + 1.0, tf.cast(norms, tf.float64)], axis=1)
+            profiles[f"gradient_through_time/layer_{n}_input"] = profile_buckets(norms, 0.0)
             if n == 0:
                 for k in steps_back_to_log(int(self.inputs.shape[1])):
                     scalars[f"gradient_through_time/steps_back_{k:02d}"] = norms[k]
+        if model.attention is not None:
+            _, alignments = trace_attention(model, traces[-1].hidden)  # [batch, time, N]
+            histograms["attention/weights"] = alignments
+            by_lag = tf.reverse(tf.reduce_mean(alignments, axis=[0, 1]), [0])  # [k - 1]: k back
+            profiles["attention/weight_by_steps_back"] = profile_buckets(by_lag, 1.0)
+            scalars["attention/mean_steps_back"] = tf.reduce_sum(
+                by_lag * tf.range(1.0, tf.cast(tf.size(by_lag), tf.float32) + 1.0))
         return histograms, profiles, scalars
 
     def write_graph(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from lstm_core.cell import LSTMActivations, LSTMCell, LSTMState, lstm_activations
-from lstm_core.model import LanguageModel
+from lstm_core.model import LanguageModel, lstm_part
 
 
 def trace_layer(cell: LSTMCell, inputs: tf.Tensor, state: LSTMState) -> LSTMActivations:
@@ -37,13 +37,26 @@ def trace_model(model: LanguageModel, tokens: tf.Tensor
       tokens: token ids `[batch, time]`.
     Returns:
       each layer's input `[time, batch, features]` (the embedded tokens for layer 0), each
-      layer's `LSTMActivations` over time, and the logits `[batch, time, vocabulary]`.
+      layer's `LSTMActivations` over time, and the logits `[batch, time, vocabulary]` (through
+      the attention, if the model has one: `trace_attention`).
     """
     inputs = model.embed(tokens)
     layer_inputs, traces = [], []
-    for cell, layer_state in zip(model.lstm.cells, model.initial_state(tf.shape(tokens)[0])):
+    for cell, layer_state in zip(model.lstm.cells, lstm_part(model.initial_state(
+            tf.shape(tokens)[0]))):
         layer_inputs.append(inputs)
         trace = trace_layer(cell, inputs, layer_state)
         traces.append(trace)
         inputs = trace.hidden
+    if model.attention is not None:
+        inputs, _ = trace_attention(model, inputs)
     return layer_inputs, traces, model.logits(inputs)
+
+
+def trace_attention(model: LanguageModel, top_hidden: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The attention of a model that has one over the top layer's outputs `[time, batch,
+    units]` from a zero window: its outputs (the same shape) and weights `[batch, time, N]`
+    (``[:, t, j]``: on the output ``N - j`` steps before ``t``)."""
+    window = model.attention.initial_window(tf.shape(top_hidden)[1])
+    outputs, _, alignments = model.attention.sequence(top_hidden, window)
+    return outputs, alignments

@@ -30,7 +30,8 @@ from lstm_core.progress import Report, TaskProgress, silent_progress, silent_rep
 from lstm_core.resume import DATA_OPTIONS, init_source, prepare_model_folder
 from lstm_core.saved import ModelFolder
 from lstm_core.trainer import Trainer, TrainingConfig
-from lstm_core.training_options import PRESETS, TrainOptions, check, with_defaults
+from lstm_core.training_options import (PRESETS, TrainOptions, check, with_defaults,
+                                        with_music_defaults)
 from lstm_core.training_summaries import add_internals_summaries, sample_summary
 
 MEANINGFUL_VALIDATION = 1000  # tokens: below this, a validation loss is mostly noise
@@ -76,6 +77,8 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
                              options.chord_parts, options.instruments, options.bpe_vocabulary,
                              report, progress)
         refuse_options_not_for(corpus.kind, given, options, f"{corpus.source} is text")
+        options = with_music_defaults(options, corpus.kind, given, dataclasses.asdict(
+            folder.model_config()) if folder.exists() and not options.fresh else None)
         vocabulary_path = options.vocabulary_file or (
             default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
             else os.path.join("data", options.model_name + ".vocab"))

@@ -14,7 +14,7 @@ import os
 from typing import Iterable
 
 from lstm_core import cli, limits
-from lstm_core.kinds import MUSIC_ENCODINGS, TokenKind
+from lstm_core.kinds import MUSIC_ENCODINGS, Family, TokenKind
 from lstm_core.options import option
 
 PRESETS = {
@@ -26,6 +26,9 @@ PRESETS = {
 }
 # A jazz solo has about a thousand tokens: smaller batches than text (options given override these).
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epochs": 60}
+# Music of the event encodings attends over the last 64 outputs, about a bar of piano in REMI:
+# measured to lower the validation loss and to repeat more at 1 and 2 bars (docs/music.md).
+MUSIC_DEFAULTS = {"attention_length": 64}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -56,6 +59,10 @@ class TrainOptions:
     layers: int = option(2, "Stacked LSTM layers.", aliases=["layers_number"])
     embedding_size: int = option(64, "Size of the token embedding.")
     dropout: float = option(0.0, "Dropout rate on each LSTM layer's output while training.")
+    attention_length: int = option(
+        0, "Attention over the top LSTM layer's last N outputs before the output projection, "
+        "so that phrases can return (0: none). A new music model of the remi, tsd, midilike or "
+        "notes encoding takes 64 unless given; see docs/music.md.")
     validation_fraction: float = option(0.05, "Share of the corpus held out, from its end.")
     validation_every: int = option(
         0, "Validate every N steps (0: once per epoch, but no more often than --log_frequency "
@@ -128,6 +135,18 @@ def with_defaults(options: TrainOptions, given: Iterable[str]) -> TrainOptions:
                                            if name != "greedy" and name not in given})
 
 
+def with_music_defaults(options: TrainOptions, kind: TokenKind, given: Iterable[str],
+                        saved: dict | None = None) -> TrainOptions:
+    """`options` with `MUSIC_DEFAULTS` for those not in `given` when the corpus's `kind` is one
+    of the event encodings (not text, not jazz); a model that resumes keeps the values of its
+    config, `saved` (``config.json``'s fields; None: a new model)."""
+    if kind.family is not Family.MUSIC:
+        return options
+    return dataclasses.replace(options, **{
+        name: (saved or {}).get(name, value) for name, value in MUSIC_DEFAULTS.items()
+        if name not in given})
+
+
 def check(options: TrainOptions) -> None:
     """Raises a `UsageError` for the first option whose value cannot train a model (before any
     file is read), naming it (its `option`); `with_defaults` checks the choices first."""
@@ -156,6 +175,9 @@ def check(options: TrainOptions) -> None:
                              option="learning_rate_decay")
     limits.require_training_fits(1, options.embedding_size, options.units,
                                  options.layers, options.batch_size, options.sequence_length)
+    if options.attention_length < 0:
+        raise cli.UsageError(f"--attention_length is {options.attention_length}; give 0 (no "
+                             "attention) or the number of steps to attend over")
     if not 0.0 <= options.dropout < 1.0:
         raise cli.UsageError(f"dropout is {options.dropout}; give a rate in [0, 1)",
                              option="dropout")

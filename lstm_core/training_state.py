@@ -1,7 +1,8 @@
 """What a resumed run needs, and where it is saved: the checkpoint of the training state.
 
 The checkpoint holds the weights, Adam's moments and step (which is also the data position),
-the random generator of the dropout masks and the carried LSTM state of the whole global batch,
+the random generator of the dropout masks and the carried LSTM state of the whole global batch
+(and the attention's window, for a model with attention),
 so an interrupted run continues exactly as if it had never stopped, on the same or on a
 different number of workers. TensorFlow writes each checkpoint to temporary files and renames
 them, and `CheckpointManager` updates its index last: a crash mid-save leaves the previous
@@ -21,9 +22,10 @@ from typing import Callable
 import tensorflow as tf
 
 from lstm_core import checkpoints, distribute
+from lstm_core.attention import AttentiveState
 from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
-from lstm_core.model import LanguageModel
+from lstm_core.model import LanguageModel, ModelState, lstm_part
 from lstm_core.optimizer import Adam
 from lstm_core.replicas import Replicas
 from lstm_core.saved import restore_checkpoint
@@ -52,10 +54,16 @@ class TrainingState:
         self.model, self.optimizer, self.replicas = model, optimizer, replicas
         self.batch_size = batch_size
         self.rng = tf.random.Generator.from_seed(random_seed)
-        self.carried_state = tf.Variable(pack_state(model.initial_state(batch_size)),
-                                         name="carried_state")
+        initial = model.initial_state(batch_size)
+        self.carried_state = tf.Variable(pack_state(lstm_part(initial)), name="carried_state")
+        # `[batch, N, units]`, in the checkpoint only with attention: a model without it keeps
+        # the objects its checkpoints have always held.
+        self.carried_window = (tf.Variable(initial.window, name="carried_window")
+                               if model.attention else None)
+        window = {} if self.carried_window is None else {"carried_window": self.carried_window}
         self.checkpoint = tf.train.Checkpoint(
-            model=model, optimizer=optimizer, rng=self.rng, carried_state=self.carried_state)
+            model=model, optimizer=optimizer, rng=self.rng, carried_state=self.carried_state,
+            **window)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
         # The other workers keep their best checkpoint in a folder deleted with this state;
         # whether to stop early is the chief's decision (`should_stop_early`).
@@ -72,7 +80,7 @@ class TrainingState:
         """The LSTM state carried from the last step (restored with the checkpoint), per
         replica, as `TrainStep` takes it."""
         return self.replicas.per_replica(tf.nest.map_structure(
-            lambda t: t[self.replicas.rows], unpack_state(self.carried_state)))
+            lambda t: t[self.replicas.rows], self._carried_value()))
 
     def zero_state(self):
         """The state a stream starts from, per replica (this worker's rows)."""
@@ -82,15 +90,27 @@ class TrainingState:
     def state_spec(self):
         """The `tf.TensorSpec`s of the global batch's state, as `TrainStep.graph` takes it."""
         return tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype),
-                                     unpack_state(self.carried_state))
+                                     self._carried_value())
+
+    def _carried_value(self) -> ModelState:
+        """The model's state of the global batch, from the carried variables."""
+        lstm = unpack_state(self.carried_state)
+        if self.carried_window is None:
+            return lstm
+        return AttentiveState(lstm, tf.convert_to_tensor(self.carried_window))
 
     @tf.function
     def _remember(self, state) -> None:
-        """Gathers every replica's state (of every worker) into `carried_state`."""
+        """Gathers every replica's state (of every worker) into `carried_state` (and
+        `carried_window`)."""
         replicas = self.replicas
-        packed = replicas.strategy.run(pack_state, (state,))
+        packed = replicas.strategy.run(lambda s: pack_state(lstm_part(s)), (state,))
         self.carried_state.assign(replicas.strategy.gather(packed, axis=2)
                                   if replicas.replicas > 1 else packed)
+        if self.carried_window is not None:
+            window = replicas.strategy.run(lambda s: s.window, (state,))
+            self.carried_window.assign(replicas.strategy.gather(window, axis=0)
+                                       if replicas.replicas > 1 else window)
 
     def restore(self) -> bool:
         """Restores the newest checkpoint, if any; returns whether there was one. Only the
@@ -99,9 +119,10 @@ class TrainingState:
         if found:
             restore_checkpoint(self.checkpoint, self.manager.latest_checkpoint)
         if self.replicas.workers > 1:
+            window = [] if self.carried_window is None else [self.carried_window]
             distribute.copy_from_chief(self.replicas.strategy, [
                 *self.model.variables, *self.optimizer.variables, self.rng.state,
-                self.carried_state])
+                self.carried_state, *window])
         return self.current_step > 0 if self.replicas.workers > 1 else bool(found)
 
     def save(self, state) -> str:

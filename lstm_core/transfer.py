@@ -1,9 +1,10 @@
 """Fine-tuning: a new model starts from the weights of another trained model.
 
 The LSTM layers are copied whole (so both models need the same layers, units and embedding
-size). The two vocabularies are matched token by token: a token both know keeps its embedding
-row and its output column and bias; a token only the new corpus has keeps its fresh initial
-weights. The new model's vocabulary is its own corpus's, so ids differ between the two models.
+size), and the attention too when both models attend over the same number of steps (otherwise
+the new model's attention, if any, starts fresh). The two vocabularies are matched token by
+token: a token both know keeps its embedding row and its output column and bias; a token only
+the new corpus has keeps its fresh initial weights. The new model's vocabulary is its own corpus's, so ids differ between the two models.
 """
 
 from __future__ import annotations
@@ -51,8 +52,14 @@ class Source:
         return {"model": self.root, "shared_tokens": len(self.shared)}
 
     def copy_into(self, model: LanguageModel) -> None:
-        """Sets `model`'s LSTM weights to the source's, and the rows of the shared tokens."""
-        for target, origin in zip(model.lstm.variables, self.model.lstm.variables):
+        """Sets `model`'s LSTM weights (and attention's, when the source's has its shape) to the
+        source's, and the rows of the shared tokens."""
+        copied = [(model.lstm, self.model.lstm)]
+        if (model.attention is not None
+                and model.config.attention_length == self.model.config.attention_length):
+            copied.append((model.attention, self.model.attention))
+        for target, origin in ((t, o) for ours, theirs in copied
+                               for t, o in zip(ours.variables, theirs.variables)):
             target.assign(origin)
         new, old = (np.array(ids, np.int64) for ids in zip(*self.shared)) if self.shared else (
             np.zeros(0, np.int64), np.zeros(0, np.int64))
