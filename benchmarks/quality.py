@@ -51,6 +51,11 @@ CONTENDERS = ("lstm-core default", "lstm-core --cpu_seconds", "torch char-rnn",
 CHAR_RNN = dict(units=128, layers=2, batch_size=50, sequence_length=50, learning_rate=0.002,
                 learning_rate_decay=0.97, dropout=0.0, embedding_size=64)
 VALIDATION_FRACTION = 0.05  # lstm-core's default split
+# PyTorch's OpenMP threads spin while one waits for another, thousands of times a step; on a
+# busy machine a peer thread is often descheduled and the spinning becomes most of the CPU time
+# (measured: under a load of 10 on 2 cores, a 2x128 step took 5-10 times its CPU seconds).
+# Waiting passively keeps the clock counting work.
+PASSIVE_WAIT = {"OMP_WAIT_POLICY": "PASSIVE"}
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -267,7 +272,8 @@ def run_all(contenders: list[str], args, out: str) -> dict:
             running[contender] = subprocess.Popen(
                 [sys.executable, os.path.abspath(__file__), "--contender", contender,
                  "--text", args.text, "--out", out, "--cpu_seconds", str(args.cpu_seconds),
-                 "--validation_tokens", str(args.validation_tokens)])
+                 "--validation_tokens", str(args.validation_tokens)],
+                env={**os.environ, **PASSIVE_WAIT})
         for contender, process in list(running.items()):
             if process.poll() is not None:
                 del running[contender]
