@@ -53,7 +53,7 @@ CHAR_RNN = dict(units=128, layers=2, batch_size=50, sequence_length=50, learning
 VALIDATION_FRACTION = 0.05  # lstm-core's default split
 # PyTorch's OpenMP threads spin while one waits for another, thousands of times a step; on a
 # busy machine a peer thread is often descheduled and the spinning becomes most of the CPU time
-# (measured: under a load of 10 on 2 cores, a 2x128 step took 5-10 times its CPU seconds).
+# (measured: under a load of 10 on 2 cores, a 2x128 step took over 5 times its CPU seconds).
 # Waiting passively keeps the clock counting work.
 PASSIVE_WAIT = {"OMP_WAIT_POLICY": "PASSIVE"}
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
