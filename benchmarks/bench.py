@@ -41,6 +41,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))  # torch_lstm, in a worker process too
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CONFIGS = {  # units, batch, sequence, vocabulary
@@ -130,22 +131,11 @@ def keras_lstm(units, batch, sequence, vocabulary, workdir):
 
 def torch_lstm(units, batch, sequence, vocabulary, workdir):
     import torch
+    from torch_lstm import TorchLanguageModel
 
     torch.set_num_threads(CORES)
     torch.manual_seed(0)
-
-    class Model(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embedding = torch.nn.Embedding(vocabulary, EMBEDDING)
-            self.lstm = torch.nn.LSTM(EMBEDDING, units, LAYERS)  # time-major, as ours
-            self.output = torch.nn.Linear(units, vocabulary)
-
-        def forward(self, tokens, state):
-            hidden, state = self.lstm(self.embedding(tokens), state)
-            return self.output(hidden), state
-
-    model = Model()
+    model = TorchLanguageModel(vocabulary, units, LAYERS, EMBEDDING)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
     loss_function = torch.nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)

@@ -1,4 +1,5 @@
-"""Adam with gradient clipping by global norm and exponential learning-rate decay.
+"""Adam with gradient clipping by global norm, and exponential or warm-up-and-cosine learning-rate
+decay.
 
 Written out (Kingma and Ba, 2015) rather than taken from Keras so that every slot is a plain
 `tf.Variable` in the checkpoint and the update is one XLA-compiled function::
@@ -8,24 +9,53 @@ Written out (Kingma and Ba, 2015) rather than taken from Keras so that every slo
     v     = beta2 v + (1 - beta2) g^2
     lr_t  = learning_rate * decay_rate^(step / decay_steps) * sqrt(1 - beta2^t) / (1 - beta1^t)
     param = param - lr_t m / (sqrt(v) + epsilon)
+
+Under a time budget (`lstm_core.budget`) a `Cosine` schedule replaces the exponential decay: the
+rate follows the share of the budget spent (`Adam.progress`, set by the trainer before each
+step) rather than the step, so that it reaches its end value when the time runs out however
+many steps that takes.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Sequence
 
 import tensorflow as tf
 
 
+@dataclasses.dataclass(frozen=True)
+class Cosine:
+    """A linear warm-up from 0 to the peak rate over the first `warmup` of the run, then a
+    cosine decay to `final` times the peak at its end (progress 1)."""
+    warmup: float = 0.03
+    final: float = 0.05
+
+    def factor(self, progress: tf.Tensor) -> tf.Tensor:
+        """The share of the peak rate at `progress` (a float scalar in [0, 1])."""
+        progress = tf.clip_by_value(progress, 0.0, 1.0)
+        warm = tf.minimum(1.0, progress / self.warmup) if self.warmup > 0 else 1.0
+        decay = tf.clip_by_value((progress - self.warmup) / (1.0 - self.warmup), 0.0, 1.0)
+        cosine = 0.5 * (1.0 + tf.cos(math.pi * decay))
+        return warm * (self.final + (1.0 - self.final) * cosine)
+
+
 class Adam(tf.Module):
     def __init__(self, variables: Sequence[tf.Variable], learning_rate: float = 0.002,
                  decay_rate: float = 1.0, decay_steps: int = 1, clip_norm: float = 5.0,
-                 beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-7):
-        """Creates a pair of moment slots for each of `variables` (before any restore)."""
+                 beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-7,
+                 schedule: Cosine | None = None):
+        """Creates a pair of moment slots for each of `variables` (before any restore).
+        `schedule`: in place of the exponential decay, the rate at `progress` (see above)."""
         super().__init__(name="adam")
         self.learning_rate, self.decay_rate, self.decay_steps = learning_rate, decay_rate, decay_steps
+        self.schedule = schedule
         self.clip_norm, self.beta1, self.beta2, self.epsilon = clip_norm, beta1, beta2, epsilon
         self.iterations = tf.Variable(0, dtype=tf.int64, trainable=False, name="iterations")
+        if schedule is not None:  # only then: checkpoints of other runs keep their variables
+            # The share of the time budget spent, in [0, 1].
+            self.progress = tf.Variable(0.0, trainable=False, name="progress")
         with self.name_scope:
             self.first_moments = [tf.Variable(tf.zeros_like(v), trainable=False, name="m")
                                   for v in variables]
@@ -34,6 +64,8 @@ class Adam(tf.Module):
 
     def current_learning_rate(self) -> tf.Tensor:
         """The decayed learning rate at the current step (before bias correction)."""
+        if self.schedule is not None:
+            return self.learning_rate * self.schedule.factor(self.progress.read_value())
         progress = tf.cast(self.iterations, tf.float32) / float(self.decay_steps)
         return self.learning_rate * tf.pow(self.decay_rate, progress)
 

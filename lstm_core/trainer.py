@@ -9,6 +9,9 @@ stops early, runs the hooks (TensorBoard summaries) and saves the checkpoint of
 every worker at the end of the same step (`lstm_core.stop_signals`). The callbacks hear of each
 event.
 
+Under a time budget (`lstm_core.budget`) the learning rate follows the share of the time spent,
+and the run stops when the time left would not hold one more step and a last validation.
+
 Under `MultiWorkerMirroredStrategy` every worker runs this same loop in lockstep: it reads only
 its own rows of each batch (`lstm_core.replicas`), and only the chief writes checkpoints and
 TensorBoard logs and reports validations and early stopping.
@@ -24,6 +27,7 @@ import tensorflow as tf
 
 from lstm_core import distribute
 from lstm_core.batch import Batch
+from lstm_core.budget import Budget, Deadline
 from lstm_core.callbacks import TrainingCallbacks
 from lstm_core.errors import UsageError
 from lstm_core.model import LanguageModel, ModelConfig
@@ -68,6 +72,9 @@ class TrainingConfig:
     # Fold the embedding into the first layer's input projection (None: when the table
     # `[vocabulary, 4*units]` is smaller than the projected slice `[tokens, 4*units]`).
     fold_embedding: bool | None = None
+    # A time budget: the run stops when it is spent, and the learning rate follows its
+    # schedule over it in place of `learning_rate_decay` (`lstm_core.budget`).
+    budget: Budget | None = None
 
 
 class Diverged(UsageError):
@@ -115,7 +122,11 @@ class Trainer:
             self.model = model or LanguageModel(model_config, seed=config.random_seed)
             self.optimizer = optimizer or Adam(
                 self.model.trainable_variables, config.learning_rate, config.learning_rate_decay,
-                train.num_batches, config.gradient_clip)
+                train.num_batches, config.gradient_clip,
+                schedule=config.budget.schedule if config.budget else None)
+        if config.budget and self.workers > 1:  # each worker's clock would stop it elsewhere
+            raise UsageError("--minutes and --cpu_seconds train on one machine; leave them out "
+                             "under TF_CONFIG and give --max_steps")
         if config.early_stopping and validation is None:
             raise UsageError("--early_stopping needs a validation split to watch; raise "
                              "--validation_fraction, or leave --early_stopping out")
@@ -123,6 +134,7 @@ class Trainer:
                                    config.batch_size, config.random_seed, config.early_stopping)
         self.manager, self.best = self.state.manager, self.state.best
         self.carried_state = self.state.carried_state  # `[layers, 2, batch, units]`
+        self.out_of_time = False  # whether the budget stopped the last `train`
         self.log = TrainingLog(log_dir, self.is_chief, self.tokens_per_step)
         self.hooks: list[Hook] = []
         self.train_step = TrainStep(self.model, self.optimizer, self.layout, self.state.rng,
@@ -160,10 +172,12 @@ class Trainer:
         return self.config.max_steps or self.config.epochs * self.train_batches.num_batches
 
     # ---- the loop -------------------------------------------------------------------------
-    def train(self, callbacks: TrainingCallbacks | None = None) -> dict:
-        """Trains until the epochs or the step limit are done; returns the last metrics, in the
-        order of `METRICS`. `callbacks` hear of each step, log, validation and checkpoint, and
-        take the lines for the user (on the chief).
+    def train(self, callbacks: TrainingCallbacks | None = None,
+              deadline: Deadline | None = None) -> dict:
+        """Trains until the epochs, the step limit or the time budget are done; returns the last
+        metrics, in the order of `METRICS`. `deadline`: the budget's clock (default: the
+        config's budget, started now). `callbacks` hear of each step, log, validation and
+        checkpoint, and take the lines for the user (on the chief).
 
         The data position is the step: step ``s`` reads batch ``s % batches_per_epoch`` of
         epoch ``s // batches_per_epoch``. Ctrl-C or `kill` (SIGTERM) on any worker stops every
@@ -176,7 +190,8 @@ class Trainer:
         step = first_step = self.current_step
         state, zeros = self.carried(), self.zero_state()  # zeros: built once, not per step
         callbacks = callbacks or TrainingCallbacks()
-        metrics, validated_at = {}, None
+        metrics, validated_at, self.out_of_time = {}, None, False
+        deadline = deadline or (config.budget.start() if config.budget else None)
         validation_interval = self.validation_interval
         self.best.resume_at(step)
         if self.state.should_stop_early():  # stopped early before (or --early_stopping was lowered)
@@ -190,16 +205,22 @@ class Trainer:
         abandon = (lambda: stop.signal_number != 0) if self.workers == 1 else None
         try:
             for epoch in range(step // batches, -(-self.total_steps // batches)):
-                if step >= self.total_steps or self.state.should_stop_early():
+                if (step >= self.total_steps or self.state.should_stop_early()
+                        or self.out_of_time):
                     break
                 if step % batches == 0:  # a new pass: the streams start over from zero state
                     state = zeros
                 for inputs, targets in self.train_batches.dataset(epoch, step % batches,
                                                                   rows=self.layout.rows):
+                    if deadline:
+                        self.optimizer.progress.assign(deadline.progress())
+                        deadline.start_lap()
                     result = self.step(inputs, targets,
                                        zeros if self.train_batches.shuffle else state,
                                        stop.votes)
                     state, step, loss = result.state, step + 1, float(result.loss)
+                    if deadline:
+                        deadline.lap("step", counted=step > first_step + 1)
 
                     # Divergence: stop before a checkpoint can keep the broken weights.
                     if not math.isfinite(loss):
@@ -220,7 +241,11 @@ class Trainer:
 
                     # Validation, the best checkpoint and early stopping.
                     if step % validation_interval == 0:
+                        if deadline:
+                            deadline.start_lap()
                         validation = self._validate(step, callbacks, abandon)
+                        if deadline:
+                            deadline.lap("validation", counted=validated_at is not None)
                         metrics.update(validation)
                         validated_at = step
                         if self.state.keep_best(step, validation, callbacks.on_message):
@@ -245,7 +270,11 @@ class Trainer:
                         saved = self.save(state)
                         callbacks.on_checkpoint(step, saved)
                         raise Interrupted(step, saved, signal_number, asked_here)
-                    if step >= self.total_steps:
+                    if deadline and deadline.spent():
+                        self.out_of_time = True
+                        if self.is_chief:
+                            callbacks.on_message(f"the time budget is spent at step {step}")
+                    if step >= self.total_steps or self.out_of_time:
                         break
             if validated_at != step and step > first_step:
                 validation = self._validate(step, callbacks)

@@ -2,8 +2,9 @@
 
 The corpus is read and tokenised (its vocabulary written beside it, or reused), split into
 training and validation streams, the model folder is created or checked for resuming
-(`lstm_core.resume`), and the trainer runs until the epochs, the step limit or early stopping
-end it. Lines for the user go to `report`; the trainer's steps, validations and checkpoints to
+(`lstm_core.resume`), and the trainer runs until the epochs, the step limit, the time budget or
+early stopping end it. Under ``minutes`` or ``cpu_seconds`` the options the user did not give
+are chosen for the budget (`lstm_core.budget.recipe`) once the corpus is read. Lines for the user go to `report`; the trainer's steps, validations and checkpoints to
 `callbacks` (`lstm_core.callbacks`). Errors are raised: a `UsageError` for options or files
 that cannot be used, `Diverged`, and `Interrupted` (Ctrl-C or SIGTERM, with a checkpoint saved).
 """
@@ -19,6 +20,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from lstm_core import budget as budgets
 from lstm_core import checkpoints, cli, distribute, limits, options as option_tools
 from lstm_core.batch import Batch, fitting_batch_size, split_validation
 from lstm_core.callbacks import TrainingCallbacks
@@ -43,7 +45,7 @@ class TrainingResult:
     folder: str  # the model folder (`lstm_core.saved.ModelFolder`'s root)
     metrics: dict[str, float]  # the last training and validation metrics, and the best
     steps: int  # the steps trained in all, this run and those it resumed
-    stopped: str  # why training ended: "epochs", "max_steps" or "early_stopping"
+    stopped: str  # why training ended: "epochs", "max_steps", "budget" or "early_stopping"
 
 
 def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(),
@@ -65,6 +67,9 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
     given = {*given, *values}
     options = with_defaults(options, given)
     check(options)
+    budget = (budgets.Budget(options.minutes * 60.0, "wall") if options.minutes else
+              budgets.Budget(options.cpu_seconds, "cpu") if options.cpu_seconds else None)
+    deadline = budget.start() if budget else None  # reading the corpus counts
     refuse_options_not_for(TokenKind(options.encoding), given, options,
                            f"the encoding is {options.encoding}")
     # Before any other TensorFlow work: MultiWorkerMirroredStrategy configures the process.
@@ -88,6 +93,10 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
                                                             options.allow_unknown, report,
                                                             progress)
         train_ids, validation_ids = split_validation(ids, options.validation_fraction)
+        recipe = None
+        if budget:
+            options, recipe = _budget_options(options, given, budget, len(train_ids),
+                                              len(vocabulary), report)
         batch_size = fitting_batch_size(len(train_ids), options.batch_size,
                                         options.sequence_length, options.shuffle,
                                         strategy.num_replicas_in_sync, corpus.source)
@@ -107,7 +116,7 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         vocabulary.save(vocabulary_path)
         report(f"wrote the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
 
-    config = from_options(TrainingConfig, options)
+    config = from_options(TrainingConfig, options, budget=budget)
     model_config = from_options(ModelConfig, options, vocabulary_size=len(vocabulary),
                                 token_kind=vocabulary.kind)
     source = init_source(options, folder, model_config, vocabulary)
@@ -120,6 +129,8 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
               "training": dataclasses.asdict(config)}
     if source:
         record["init_from"] = source.record()
+    if recipe:
+        record["budget"] = dataclasses.asdict(recipe)
     distribute.require_same_run(strategy, json.dumps(
         [dataclasses.asdict(config), dataclasses.asdict(model_config),
          [record[name] for name in DATA_OPTIONS], corpus_digest, vocabulary.tokens],
@@ -152,7 +163,7 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         report(f"training {folder.name}: {len(train_ids):,} training and "
                f"{len(validation_ids):,} validation tokens, {train_batches.num_batches} batches "
                f"per epoch, {trainer.total_steps} steps in all")
-        metrics = trainer.train(callbacks)
+        metrics = trainer.train(callbacks, deadline)
     report("done: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.4g}"
                                 for k, v in metrics.items()))
     if trainer.is_chief:
@@ -160,9 +171,24 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         report(f"saved in {folder.root}; sample with: python sample.py --model_name "
                f"{shlex.quote(folder.name)} --output_file {example}")
     step = trainer.current_step
-    stopped = ("early_stopping" if step < trainer.total_steps
+    stopped = ("budget" if trainer.out_of_time
+               else "early_stopping" if step < trainer.total_steps
                else "max_steps" if options.max_steps and step >= options.max_steps else "epochs")
     return TrainingResult(folder.root, metrics, step, stopped)
+
+
+def _budget_options(options: TrainOptions, given: set, budget: budgets.Budget,
+                    corpus_tokens: int, vocabulary_size: int, report: Report
+                    ) -> tuple[TrainOptions, budgets.Recipe]:
+    """`options` with the recipe's values for `budget` where the user gave none, and the
+    recipe; its choice and why, in one line to `report`."""
+    recipe = budgets.recipe(budget, corpus_tokens, vocabulary_size,
+                            budgets.measured_flops(budget.clock))
+    chosen = {name: value for name, value in recipe.options().items() if name not in given}
+    kept = sorted(set(recipe.options()) - set(chosen))
+    report(f"budget: {recipe.why}" + (f"; given: {', '.join('--' + name for name in kept)}"
+                                      if kept else ""))
+    return dataclasses.replace(options, **chosen), recipe
 
 
 def _validation_batches(options: TrainOptions, validation_ids: np.ndarray,

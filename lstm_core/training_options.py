@@ -49,6 +49,14 @@ class TrainOptions:
                          "learning-rate decay's pace).", aliases=["epoch"])
     max_steps: int = option(0, "The length of the run in steps, whatever --epochs says (0: "
                             "--epochs passes).")
+    minutes: float = option(
+        0.0, "Train the best model this many minutes of wall-clock time allow: the model, "
+        "batch, learning-rate schedule, dropout and validations are chosen from the corpus size "
+        "and the measured speed of this machine (flags given win; see docs/performance.md). "
+        "0: off.")
+    cpu_seconds: float = option(
+        0.0, "As --minutes, for this many seconds of this process's CPU time (every core's), "
+        "which other jobs on the machine do not use up. 0: off.")
     batch_size: int = option(50, "Streams per batch.")
     sequence_length: int = option(50, "Tokens per stream per batch (steps of backpropagation "
                                   "through time).")
@@ -159,6 +167,11 @@ def check(options: TrainOptions) -> None:
         raise cli.UsageError("--max_steps, --validation_every, --sample_every, "
                              "--histogram_frequency and --early_stopping must be 0 (off) or "
                              "positive")
+    if options.minutes < 0 or options.cpu_seconds < 0:
+        raise cli.UsageError("--minutes and --cpu_seconds must be 0 (off) or positive")
+    if options.minutes and options.cpu_seconds:
+        raise cli.UsageError("--minutes and --cpu_seconds are two budgets for one run; give one "
+                             "of them")
     if options.vocabulary_file and not os.path.exists(options.vocabulary_file):  # before the corpus
         cli.require_output_paths(vocabulary_file=options.vocabulary_file)
     if os.path.exists(options.logdir) and not os.path.isdir(options.logdir):

@@ -1,0 +1,192 @@
+"""The best model a time budget can buy: ``--minutes`` (wall clock) and ``--cpu_seconds``.
+
+A `Budget` is a number of seconds on a clock: the wall clock, or this process's CPU clock
+(`time.process_time`, every thread's time: other jobs on the machine do not count). `recipe`
+chooses the model and its training for it from the corpus size and a short measured matmul
+throughput on this machine:
+
+- the tokens the budget can train: the measured FLOP rate times `STEP_EFFICIENCY` (the share of
+  it a training step reaches, measured for the 2x128...2x512 models of benchmarks/bench.py),
+  over the training FLOPs per token of each candidate width, for the budget less `OVERHEAD`
+  (startup, compilation, validations);
+- the width: the widest of `WIDTHS` whose parameters see at least `TOKENS_PER_PARAMETER`
+  tokens each (wider models learn more per token; below that they have not seen enough);
+- batches of `BATCH_SIZE` x `SEQUENCE_LENGTH` (more steps rather than larger matmuls);
+- Adam at `PEAK_LEARNING_RATE` (lower for the widest), a linear warm-up and a cosine decay that
+  ends with the budget (`optimizer.Cosine`, following the share of the time spent);
+- dropout by how many passes the budget allows (`DROPOUT_BY_EPOCHS`): a corpus small enough to
+  be read many times is one the model could memorise;
+- about `VALIDATIONS` validations over the run, the best checkpoint kept, and a stop after
+  `EARLY_STOPPING` validations in a row without a better one.
+
+The trainer stops when the time left would not hold one more step and the last validation
+(`Deadline.left`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from lstm_core.optimizer import Cosine
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+WIDTHS = (64, 128, 192, 256, 384, 512, 768, 1024)
+LAYERS, EMBEDDING_SIZE = 2, 64
+# At 300 CPU seconds on tinyshakespeare, 2x128 with batches of 50 x 50 reached 2.42 bits per
+# character, with 64 x 100 2.51: fewer, larger steps lose more than their speed gains.
+BATCH_SIZE, SEQUENCE_LENGTH = 50, 50
+# Chinchilla's ratio: on tinyshakespeare at 300 CPU seconds a 2x192 model that saw 5 tokens a
+# weight ended 0.07 bits per character behind a 2x128 one that saw 17.
+TOKENS_PER_PARAMETER = 20
+STEP_EFFICIENCY = 0.6  # a training step's FLOP/s over the measured matmul's (0.55-0.65)
+OVERHEAD = 0.15  # the share of the budget not spent in training steps
+PEAK_LEARNING_RATE = 0.003  # 0.002 above 512 units
+DROPOUT_BY_EPOCHS = ((16, 0.2), (8, 0.1))  # at least this many passes: this dropout
+VALIDATIONS = 12
+EARLY_STOPPING = 3
+SCHEDULE = Cosine(warmup=0.03, final=0.05)
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """`seconds` on `clock` ("wall" or "cpu"), and the learning-rate schedule over them."""
+    seconds: float
+    clock: str = "wall"
+    schedule: Cosine = SCHEDULE
+
+    def start(self) -> Deadline:
+        return Deadline(self)
+
+
+class Deadline:
+    """A budget's clock, started now, and the seconds the end of the run needs: one more step
+    and a last validation, as long as the last step and the quickest validation timed (`lap`;
+    the first of each also compiles, and is not counted)."""
+
+    def __init__(self, budget: Budget):
+        self.budget, self.clock = budget, CLOCKS[budget.clock]
+        self.started = self._lap = self.clock()
+        self.seconds = {"step": 0.0, "validation": math.inf}
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def left(self) -> float:
+        return self.budget.seconds - self.elapsed()
+
+    def start_lap(self) -> None:
+        self._lap = self.clock()
+
+    def lap(self, what: str, counted: bool = True) -> None:
+        """Times the `what` ("step" or "validation") since `start_lap`."""
+        if counted:
+            seconds = self.clock() - self._lap
+            self.seconds[what] = seconds if what == "step" else min(self.seconds[what], seconds)
+
+    def reserve(self) -> float:
+        """The seconds kept for the end of the run."""
+        validation = self.seconds["validation"]
+        return self.seconds["step"] + (0.0 if math.isinf(validation) else validation)
+
+    def spent(self) -> bool:
+        """Whether the time left would not hold the end of the run."""
+        return self.left() <= self.reserve()
+
+    def progress(self) -> float:
+        """The share spent of the budget less the reserve, in [0, 1]: the schedule's."""
+        return min(1.0, self.elapsed() / max(self.budget.seconds - self.reserve(), 1e-9))
+
+
+def parameters(units: int, vocabulary_size: int, layers: int = LAYERS,
+               embedding_size: int = EMBEDDING_SIZE) -> int:
+    """The trainable weights of a model of that shape."""
+    total = vocabulary_size * embedding_size + units * vocabulary_size + vocabulary_size
+    for layer in range(layers):
+        inputs = embedding_size if layer == 0 else units
+        total += 4 * units * (inputs + units + 1)
+    return total
+
+
+def training_flops_per_token(units: int, vocabulary_size: int, layers: int = LAYERS,
+                             embedding_size: int = EMBEDDING_SIZE) -> float:
+    """Matmul FLOPs of a training step per token: the forward, and twice that backward."""
+    forward = 2.0 * units * vocabulary_size
+    for layer in range(layers):
+        inputs = embedding_size if layer == 0 else units
+        forward += 2.0 * (inputs + units) * 4 * units
+    return 3.0 * forward
+
+
+def measured_flops(clock: str, seconds: float = 0.5) -> float:
+    """FLOP/s on `clock` of float32 matmuls the size of a recurrent step's (`[batch, 2 x 256] x
+    [2 x 256, 4 x 256]`, a whole sequence of them at once), over about `seconds`."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((BATCH_SIZE * SEQUENCE_LENGTH // 4, 512), dtype=np.float32)
+    b = rng.standard_normal((512, 1024), dtype=np.float32)
+    a @ b  # the BLAS threads start
+    read, flops = CLOCKS[clock], 2.0 * a.shape[0] * 512 * 1024
+    start, done = read(), 0
+    while read() - start < seconds or done < 3:
+        a @ b
+        done += 1
+    return done * flops / max(read() - start, 1e-9)
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """What `recipe` chose, the options it sets, and why."""
+    units: int
+    layers: int
+    batch_size: int
+    sequence_length: int
+    learning_rate: float
+    dropout: float
+    validation_every: int
+    early_stopping: int
+    epochs: int  # a bound: the budget stops the run first
+    planned_tokens: int  # the tokens the budget should train
+    tokens_per_second: float  # the estimate they come from
+    why: str
+
+    def options(self) -> dict:
+        """The training options it sets (those the user gave win over them)."""
+        return {name: getattr(self, name) for name in (
+            "units", "layers", "batch_size", "sequence_length", "learning_rate", "dropout",
+            "validation_every", "early_stopping", "epochs")}
+
+
+def recipe(budget: Budget, corpus_tokens: int, vocabulary_size: int,
+           flops_per_second: float) -> Recipe:
+    """The model and training for `budget` on a training split of `corpus_tokens` tokens of a
+    vocabulary of `vocabulary_size`, on a machine doing `flops_per_second` matmul FLOPs on the
+    budget's clock (`measured_flops`)."""
+    training_seconds = budget.seconds * (1.0 - OVERHEAD)
+
+    def tokens(units: int) -> float:
+        return (training_seconds * flops_per_second * STEP_EFFICIENCY
+                / training_flops_per_token(units, vocabulary_size))
+
+    fitting = [units for units in WIDTHS
+               if tokens(units) >= TOKENS_PER_PARAMETER * parameters(units, vocabulary_size)]
+    units = fitting[-1] if fitting else WIDTHS[0]
+    planned = tokens(units)
+    epochs = planned / max(corpus_tokens, 1)
+    dropout = next((rate for passes, rate in DROPOUT_BY_EPOCHS if epochs >= passes), 0.0)
+    tokens_per_step = BATCH_SIZE * SEQUENCE_LENGTH
+    steps = max(1, int(planned // tokens_per_step))
+    learning_rate = PEAK_LEARNING_RATE if units <= 512 else 2 * PEAK_LEARNING_RATE / 3
+    why = (f"{budget.seconds:g} {'CPU' if budget.clock == 'cpu' else 'wall-clock'} seconds at "
+           f"about {planned / training_seconds:,.0f} tokens/s train about {planned:,.0f} tokens "
+           f"({epochs:.1f} passes over {corpus_tokens:,}): {LAYERS}x{units} is the widest whose "
+           f"{parameters(units, vocabulary_size):,} weights see {TOKENS_PER_PARAMETER}+ tokens "
+           f"each; dropout {dropout:g} for {epochs:.1f} passes; Adam {learning_rate:g} with "
+           f"warm-up and cosine decay to the end of the budget")
+    return Recipe(units=units, layers=LAYERS, batch_size=BATCH_SIZE,
+                  sequence_length=SEQUENCE_LENGTH, learning_rate=learning_rate, dropout=dropout,
+                  validation_every=max(1, steps // VALIDATIONS), early_stopping=EARLY_STOPPING,
+                  epochs=max(1, math.ceil(2 * epochs)), planned_tokens=int(planned),
+                  tokens_per_second=planned / training_seconds, why=why)

@@ -1,0 +1,90 @@
+"""Training for a time budget (`--minutes`, `--cpu_seconds`, `lstm_core.budget`) in the pytest
+process: the recipe's choices, the schedule, the stop, training.json, and the values refused."""
+
+import json
+import os
+import time
+
+import pytest
+
+from lstm_core import budget
+from lstm_core.callbacks import TrainingCallbacks
+from lstm_core.errors import UsageError
+from lstm_core.training_options import TrainOptions, check
+
+VERSE = "Yeah, oho, the night is young and the song goes on,\nsing it loud until the dawn.\n"
+
+
+class LearningRates(TrainingCallbacks):
+    def __init__(self):
+        self.rates = []
+
+    def on_log(self, step, metrics):
+        self.rates.append(metrics["learning_rate"])
+
+
+@pytest.fixture
+def corpus(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lyrics.txt").write_text(VERSE * 40, encoding="utf-8")  # about 3 KB
+    return tmp_path
+
+
+def test_the_recipe_widens_the_model_with_the_budget_and_adds_dropout_to_a_small_corpus():
+    flops = 5e10
+    short, long = (budget.recipe(budget.Budget(seconds, "cpu"), 1_000_000, 65, flops)
+                   for seconds in (60, 3600))
+    assert short.units < long.units
+    for chosen in (short, long):  # the width chosen is the widest that sees enough tokens
+        assert chosen.planned_tokens >= (budget.TOKENS_PER_PARAMETER
+                                         * budget.parameters(chosen.units, 65))
+    assert short.dropout <= long.dropout and long.dropout > 0
+    big_corpus = budget.recipe(budget.Budget(3600, "cpu"), 10 ** 9, 65, flops)
+    assert big_corpus.dropout == 0.0 and big_corpus.units == long.units
+    assert "2x" in long.why and "dropout" in long.why
+
+
+def test_the_cosine_schedule_warms_up_then_ends_at_its_final_share():
+    schedule = budget.Cosine(warmup=0.1, final=0.05)
+    factors = [float(schedule.factor(p)) for p in (0.0, 0.05, 0.1, 0.55, 1.0)]
+    assert factors[0] == 0.0 and factors[1] == pytest.approx(0.5)
+    assert factors[2] == pytest.approx(1.0) and factors[3] == pytest.approx(0.525)
+    assert factors[4] == pytest.approx(0.05)
+
+
+def test_a_cpu_budget_stops_the_run_ends_the_schedule_and_records_the_choice(corpus):
+    from lstm_core.training import train
+
+    lines, rates, seconds = [], LearningRates(), 20
+    started = time.process_time()
+    result = train(report=lines.append, callbacks=rates, training_file="lyrics.txt",
+                   model_name="budget", cpu_seconds=seconds, units=16, log_frequency=1,
+                   histogram_frequency=0, sample_every=0)
+    spent = time.process_time() - started
+    assert result.stopped == "budget"
+    assert spent <= 1.5 * seconds  # the clock starts with the call: only the end runs over
+    [choice] = [line for line in lines if line.startswith("budget: ")]
+    assert "given: --units" in choice
+    peak = budget.PEAK_LEARNING_RATE
+    assert max(rates.rates) == pytest.approx(peak, rel=0.05)  # warmed up to the peak
+    assert rates.rates[-1] <= peak * (budget.SCHEDULE.final + 0.05)  # and decayed to its end
+
+    record = json.loads((corpus / "logs" / "budget" / "training.json").read_text())
+    config = json.loads((corpus / "logs" / "budget" / "config.json").read_text())
+    assert config["units"] == 16  # the flag given wins over the recipe's width
+    assert record["budget"]["units"] in budget.WIDTHS and record["budget"]["why"] in choice
+    assert record["training"]["budget"] == {"seconds": seconds, "clock": "cpu", "schedule": {
+        "warmup": budget.SCHEDULE.warmup, "final": budget.SCHEDULE.final}}
+    assert record["training"]["early_stopping"] == budget.EARLY_STOPPING
+    assert os.path.isdir(corpus / "logs" / "budget" / "checkpoints")
+
+
+@pytest.mark.parametrize("values, message", [
+    (dict(minutes=-1), "--minutes and --cpu_seconds must be 0"),
+    (dict(cpu_seconds=-5), "--minutes and --cpu_seconds must be 0"),
+    (dict(minutes=10, cpu_seconds=600), "two budgets for one run; give one"),
+])
+def test_bad_budgets_are_one_line_usage_errors(values, message):
+    with pytest.raises(UsageError, match=message) as error:
+        check(TrainOptions(**values))
+    assert "\n" not in str(error.value)
