@@ -25,6 +25,7 @@ The trainer stops when the time left would not hold one more step and the last v
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -69,7 +70,7 @@ class Deadline:
 
     def __init__(self, budget: Budget):
         self.budget, self.clock = budget, CLOCKS[budget.clock]
-        self.started = self._lap = self.clock()
+        self.started = self.clock()
         self.seconds = {"step": 0.0, "validation": math.inf}
 
     def elapsed(self) -> float:
@@ -78,13 +79,13 @@ class Deadline:
     def left(self) -> float:
         return self.budget.seconds - self.elapsed()
 
-    def start_lap(self) -> None:
-        self._lap = self.clock()
-
-    def lap(self, what: str, counted: bool = True) -> None:
-        """Times the `what` ("step" or "validation") since `start_lap`."""
+    @contextlib.contextmanager
+    def lap(self, what: str, counted: bool = True):
+        """Times the `what` ("step" or "validation") that runs inside the ``with`` block."""
+        started = self.clock()
+        yield
         if counted:
-            seconds = self.clock() - self._lap
+            seconds = self.clock() - started
             self.seconds[what] = seconds if what == "step" else min(self.seconds[what], seconds)
 
     def reserve(self) -> float:

@@ -19,6 +19,7 @@ TensorBoard logs and reports validations and early stopping.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from typing import Callable
@@ -59,7 +60,7 @@ class TrainingConfig:
     gradient_clip: float = DEFAULTS.gradient_clip
     log_frequency: int = DEFAULTS.log_frequency
     checkpoint_every: int = DEFAULTS.checkpoint_every
-    validation_every: int = DEFAULTS.validation_every  # 0: `validation_interval` chooses
+    validation_every: int = DEFAULTS.validation_every  # 0: `interval_between_validations`
     # Tokens one validation reads: the most whole batches within them, spread over the whole
     # split and the same every time (`Batch.sample`, seeded by `random_seed`); 0: the whole split.
     validation_tokens: int = DEFAULTS.validation_tokens
@@ -79,6 +80,20 @@ class TrainingConfig:
 
 class Diverged(UsageError):
     """The loss is not finite: the learning rate or the clip norm is too high."""
+
+    def __init__(self, loss: float, step: int, checkpoint: str | None):
+        super().__init__(f"training diverged: the loss is {loss} at step {step}; the last good "
+                         f"checkpoint ({checkpoint or 'none yet'}) is kept; lower "
+                         "--learning_rate or --gradient_clip and run the command again")
+
+
+def interval_between_validations(config: TrainingConfig, epoch: int, total_steps: int) -> int:
+    """Steps between validations: `validation_every` when given, else once an `epoch` (in
+    steps), but no more often than the log lines (a corpus of a few batches would validate every
+    few steps) nor less often than twice in the run."""
+    if config.validation_every:
+        return config.validation_every
+    return max(1, min(max(epoch, config.log_frequency), -(-total_steps // 2)))
 
 
 class Interrupted(Exception):
@@ -192,7 +207,8 @@ class Trainer:
         callbacks = callbacks or TrainingCallbacks()
         metrics, validated_at, self.out_of_time = {}, None, False
         deadline = deadline or (config.budget.start() if config.budget else None)
-        validation_interval = self.validation_interval
+        lap = deadline.lap if deadline else lambda what, counted: contextlib.nullcontext()
+        validation_interval = interval_between_validations(config, batches, self.total_steps)
         self.best.resume_at(step)
         if self.state.should_stop_early():  # stopped early before (or --early_stopping was lowered)
             if self.is_chief:
@@ -214,21 +230,15 @@ class Trainer:
                                                                   rows=self.layout.rows):
                     if deadline:
                         self.optimizer.progress.assign(deadline.progress())
-                        deadline.start_lap()
-                    result = self.step(inputs, targets,
-                                       zeros if self.train_batches.shuffle else state,
-                                       stop.votes)
+                    with lap("step", step > first_step):  # the first step also compiles
+                        result = self.step(inputs, targets,
+                                           zeros if self.train_batches.shuffle else state,
+                                           stop.votes)
                     state, step, loss = result.state, step + 1, float(result.loss)
-                    if deadline:
-                        deadline.lap("step", counted=step > first_step + 1)
 
                     # Divergence: stop before a checkpoint can keep the broken weights.
                     if not math.isfinite(loss):
-                        raise Diverged(
-                            f"training diverged: the loss is {loss} at step {step}; the last "
-                            f"good checkpoint ({self.manager.latest_checkpoint or 'none yet'}) "
-                            "is kept; lower --learning_rate or --gradient_clip and run the "
-                            "command again")
+                        raise Diverged(loss, step, self.manager.latest_checkpoint)
 
                     # Progress and the training metrics.
                     self.log.add(loss, float(result.accuracy), float(result.gradient_norm))
@@ -241,11 +251,8 @@ class Trainer:
 
                     # Validation, the best checkpoint and early stopping.
                     if step % validation_interval == 0:
-                        if deadline:
-                            deadline.start_lap()
-                        validation = self._validate(step, callbacks, abandon)
-                        if deadline:
-                            deadline.lap("validation", counted=validated_at is not None)
+                        with lap("validation", validated_at is not None):
+                            validation = self._validate(step, callbacks, abandon)
                         metrics.update(validation)
                         validated_at = step
                         if self.state.keep_best(step, validation, callbacks.on_message):
@@ -287,16 +294,6 @@ class Trainer:
             callbacks.on_end()
             self.log.flush()
         return {name: metrics[name] for name in METRICS if name in metrics}
-
-    @property
-    def validation_interval(self) -> int:
-        """Steps between validations: `validation_every` when given, else once an epoch, but no
-        more often than the log lines (a corpus of a few batches would validate every few steps)
-        nor less often than twice in the run."""
-        if self.config.validation_every:
-            return self.config.validation_every
-        epoch = self.train_batches.num_batches
-        return max(1, min(max(epoch, self.config.log_frequency), -(-self.total_steps // 2)))
 
     def _validate(self, step: int, callbacks: TrainingCallbacks,
                   abandon: Callable[[], bool] | None = None) -> dict:

@@ -130,12 +130,6 @@ def test_unknown_model_for_sample(tmp_path):
         sample_py(tmp_path, model_name="never_trained", output_file="x.txt")
 
 
-def test_a_malformed_number_is_one_line_and_status_2(tmp_path):
-    # Values out of range are refused by the library (tests/test_api_train.py).
-    result = run("train.py", "--sequence_length", "x", cwd=tmp_path)
-    assert_usage_error(result, "sequence_length")
-
-
 def test_an_option_the_library_refuses_is_named_as_its_flag_in_one_line(tmp_path):
     from lstm_core.sampling_options import SampleOptions
 
@@ -275,7 +269,10 @@ def test_kill_during_a_validation_abandons_it_and_saves_the_step_before(tmp_path
     assert "validation:" not in output  # abandoned, not finished
 
 
-def test_flag_errors_are_one_line(tmp_path):
+def test_flag_errors_are_one_line_and_status_2(tmp_path):
+    # A malformed number; values out of range are refused by the library (test_api_train.py).
+    result = run("train.py", "--sequence_length", "x", cwd=tmp_path)
+    assert_usage_error(result, "sequence_length")
     # Two required flags missing: absl reports them on two lines.
     result = subprocess.run([sys.executable, "-m", "lstm_core.music.prepare"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120,

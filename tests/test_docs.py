@@ -120,3 +120,13 @@ def test_library_modules_report_through_callables_and_never_print(tmp_path):
     printing.write_text("def load(report=print):\n    print('x')\n\n\ndef main(argv):\n"
                         "    print('y')\n\n\nif __name__ == '__main__':\n    print('z')\n")
     assert library_prints(printing) == [f"{printing}:1", f"{printing}:2"]
+
+
+def test_no_class_in_the_library_is_over_200_lines():
+    long = []
+    for path in sorted((ROOT / "lstm_core").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 200:
+                long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} "
+                            f"({node.end_lineno - node.lineno + 1} lines)")
+    assert not long, "split these classes along their concerns: " + ", ".join(long)
