@@ -188,7 +188,7 @@ def test_a_damaged_model_folder_or_a_folder_as_output_is_a_usage_error(workspace
         sample_py(tmp_path, model_name="tiny", output_file="x.txt")
     checkpoints = tmp_path / "logs" / "tiny" / "checkpoints"
     shutil.copy(path / "logs" / "tiny" / "config.json", tmp_path / "logs" / "tiny")
-    for data in checkpoints.glob("*.data-*"):
+    for data in checkpoints.rglob("*.data-*"):  # the best checkpoint's too
         data.write_bytes(b"\x00" * 10)
     with pytest.raises(UsageError, match="cannot be read"):
         sample_py(tmp_path, model_name="tiny", output_file="x.txt")

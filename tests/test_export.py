@@ -160,9 +160,8 @@ def test_a_missing_or_damaged_model_is_a_usage_error_and_nothing_is_written(expo
         if damage == "config":
             (logs / "words" / "config.json").write_text("{not json", encoding="utf-8")
         else:
-            for name in os.listdir(logs / "words" / "checkpoints"):
-                if ".data-" in name:
-                    (logs / "words" / "checkpoints" / name).write_bytes(b"\0" * 10)
+            for data in (logs / "words" / "checkpoints").rglob("*.data-*"):  # best's too
+                data.write_bytes(b"\0" * 10)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UsageError, match="words"):  # as the export app's checks and loading
         require_model_folder(str(logs), "words")

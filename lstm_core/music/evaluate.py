@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"warning: skipping {reason}", file=sys.stderr)
         result = evaluate(generated, reference, args.bars, args.excerpts, args.seed)
     except UsageError as e:
-        fail(str(e))
+        fail(e.flag_wording())
     except OSError as e:  # a reference file that cannot be read
         fail(f"{e.filename}: {e.strerror}; check the path and its permissions")
     if not args.json:
