@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 import numpy as np
 import symusic
@@ -61,6 +62,15 @@ def band_score(bars: int = 8, seed: int = 0) -> symusic.Score:
                                             velocity(90, 127)))
     score.tracks.extend([piano, guitar, bass, drums])
     return score
+
+
+def band_folder(path: Path, pieces: int = 2, bars: int = 8) -> Path:
+    """`path`/songs holding `pieces` band pieces of `bars` bars (seeds 0, 1, ...): a corpus."""
+    songs = path / "songs"
+    songs.mkdir()
+    for seed in range(pieces):
+        band_score(bars=bars, seed=seed).dump_midi(str(songs / f"band{seed}.mid"))
+    return songs
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import pytest
 import symusic
 
 import lstm_core
-from band import band_score
+from band import band_folder, band_score
 from lstm_core.errors import UsageError
 from lstm_core.kinds import Family
 from lstm_core.music import generation
@@ -29,9 +29,7 @@ def words(text_model):
 def band(tmp_path_factory):
     """A tiny model of synthetic band pieces: piano, guitar, bass and drums."""
     path = tmp_path_factory.mktemp("api_music")
-    (path / "songs").mkdir()
-    for seed in range(2):
-        band_score(bars=8, seed=seed).dump_midi(str(path / "songs" / f"band{seed}.mid"))
+    band_folder(path)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(path)
         trained = lstm_core.train("songs", model_name="band", units=16, batch_size=4,

@@ -139,13 +139,11 @@ def test_a_resumed_run_with_attention_equals_an_uninterrupted_one(tmp_path):
 @pytest.fixture(scope="module")
 def attentive_band(tmp_path_factory):
     """A tiny music model with attention, trained in this process."""
-    from band import band_score
+    from band import band_folder
     from lstm_core import train
 
     path = tmp_path_factory.mktemp("attentive")
-    (path / "songs").mkdir()
-    for seed in range(2):
-        band_score(bars=8, seed=seed).dump_midi(str(path / "songs" / f"band{seed}.mid"))
+    band_folder(path)
     return train(str(path / "songs"), logdir=str(path / "logs"), model_name="band", units=16,
                  batch_size=4, sequence_length=16, max_steps=3, attention_length=LENGTH,
                  sample_every=0, histogram_frequency=0)
