@@ -105,6 +105,7 @@ def test_fused_gradients_equal_finite_differences(function, arg_shapes):
     rng = np.random.default_rng(3)
     args = [tf.constant(rng.normal(size=shape) * scale) for shape, scale in arg_shapes]
 
+    @tf.function  # one graph call per evaluation: about 850 of them for the finite differences
     def loss(*args):
         outputs, final_h, final_c = function(*args)
         return loss_of(outputs, LSTMState(final_h, final_c))
