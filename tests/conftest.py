@@ -1,6 +1,7 @@
 """Shared by the tests: the data folder checked out beside the project (``../shared/data``);
 the tiny text and jazz models that several test files only read, trained once per test process;
-Ctrl-C reaching the commands the tests start; one XLA compilation cache for all of them."""
+two logical CPUs in each test process; Ctrl-C reaching the commands the tests start; one XLA
+compilation cache for all of them."""
 
 import atexit
 import os
@@ -31,6 +32,18 @@ if "tf_xla_persistent_cache_directory" not in os.environ.get("TF_XLA_FLAGS", "")
     atexit.register(shutil.rmtree, XLA_CACHE, ignore_errors=True)
     os.environ["TF_XLA_FLAGS"] = " ".join(filter(None, [
         os.environ.get("TF_XLA_FLAGS"), f"--tf_xla_persistent_cache_directory={XLA_CACHE}"]))
+
+
+def pytest_configure(config):
+    """Splits this process's CPU into two logical devices before TensorFlow starts, so that the
+    tests of two replicas (`MirroredStrategy` over ``/cpu:0`` and ``/cpu:1``) run in the pytest
+    process. One device is what everything else uses: the project mirrors over GPUs only."""
+    if getattr(config, "workerinput", None) is None and config.getoption("numprocesses", None):
+        return  # pytest-xdist's controller runs no test: it need not load TensorFlow
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 
 @pytest.fixture

@@ -286,37 +286,20 @@ def test_an_older_music_model_without_attention_resumes_and_samples_unchanged(tm
 
 
 def test_the_window_of_a_step_over_two_devices_equals_one_device(tmp_path):
-    """Two replicas each carry their rows' windows; saving gathers them in order. (A subprocess:
-    the two logical CPUs must be set before TensorFlow starts.)"""
-    import subprocess
-    import sys
-    import textwrap
+    """Two replicas each carry their rows' windows; saving gathers them in order. (The pytest
+    process has two logical CPUs: conftest.py.)"""
+    from test_trainer import MODEL, make_trainer
 
-    from test_trainer import ROOT
-
-    script = textwrap.dedent(f"""
-        import dataclasses, sys
-        import numpy as np
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        sys.path[:0] = [{ROOT!r}, {os.path.join(ROOT, "tests")!r}]
-        from test_trainer import make_trainer, MODEL
-        model = dataclasses.replace(MODEL, dropout=0.0, attention_length={LENGTH})
-        single = make_trainer({str(tmp_path / 'single')!r}, model=model, max_steps=3)
-        mirrored = make_trainer({str(tmp_path / 'mirrored')!r}, model=model, max_steps=3,
-            strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
-        for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
-            b.assign(a)
-        single.train()
-        mirrored.train()
-        for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
-            np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
-        window = single.state.carried_window.numpy()
-        assert np.any(window != 0)
-        np.testing.assert_allclose(window, mirrored.state.carried_window.numpy(), atol=1e-5)
-    """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    model = dataclasses.replace(MODEL, dropout=0.0, attention_length=LENGTH)
+    single = make_trainer(tmp_path / "single", model=model, max_steps=3)
+    mirrored = make_trainer(tmp_path / "mirrored", model=model, max_steps=3,
+                            strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
+        b.assign(a)
+    single.train()
+    mirrored.train()
+    for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    window = single.state.carried_window.numpy()
+    assert np.any(window != 0)
+    np.testing.assert_allclose(window, mirrored.state.carried_window.numpy(), atol=1e-5)
