@@ -14,16 +14,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from apps import sample_py, train_py
 from lstm_core import distribute
 from lstm_core.errors import UsageError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSE = ("Sing a song of the open road,\nof the river and the hill;\n"
          "\"Carry on,\" the wanderer said, (and so he carries still).\n")
-FLAGS = ["--training_file", "song.txt", "--vocabulary_file", "song.vocab", "--units", "16",
-         "--embedding_size", "8", "--batch_size", "4", "--sequence_length", "16",
-         "--log_frequency", "1", "--checkpoint_every", "100000", "--sample_every", "0",
-         "--histogram_frequency", "0", "--cluster_timeout", "120"]
+OPTIONS = dict(training_file="song.txt", vocabulary_file="song.vocab", units=16, embedding_size=8,
+               batch_size=4, sequence_length=16, log_frequency=1, checkpoint_every=100000,
+               sample_every=0, histogram_frequency=0, cluster_timeout=120)
+FLAGS = [word for name, value in OPTIONS.items() for word in (f"--{name}", str(value))]
 
 
 free_ports, tf_config = distribute.free_local_ports, distribute.local_cluster_config
@@ -95,16 +96,15 @@ def test_two_workers_equal_one_process_stop_together_and_resume(tmp_path):
     assert f"interrupted at step {stopped}: saved" in chief_out
     assert "another worker was interrupted" in chief_out
     assert (tmp_path / "logs" / "cluster" / "checkpoints" / f"ckpt-{stopped}.index").exists()
-    steps = str(stopped + 2)
+    steps = stopped + 2
 
-    with Cluster(tmp_path, [[*cluster_flags, "--max_steps", steps]] * 2) as cluster:
+    with Cluster(tmp_path, [[*cluster_flags, "--max_steps", str(steps)]] * 2) as cluster:
         results = cluster.results()
     for status, out, err in results:
         assert status == 0, out + err
         assert f"resuming model cluster from step {stopped}" in out
-    single = train(tmp_path, *FLAGS, "--model_name", "single", "--epochs", "1000",
-                   "--max_steps", steps)
-    assert single.returncode == 0, single.stderr
+    # The same run in one process (this one) with the same global batch.
+    single = train_py(tmp_path, **OPTIONS, model_name="single", epochs=1000, max_steps=steps)
     assert single.stdout.startswith("default strategy: 1 worker, 1 replica")
     cluster_weights = model_weights(tmp_path / "logs" / "cluster")
     single_weights = model_weights(tmp_path / "logs" / "single")
@@ -117,11 +117,8 @@ def test_two_workers_equal_one_process_stop_together_and_resume(tmp_path):
     assert final[0][-1] == re.findall(r"step \d+ validation: loss ([\d.]+)", single.stdout)[-1]
     assert final[1] == []  # the other worker prints no validation line
 
-    sample = subprocess.run([sys.executable, os.path.join(ROOT, "sample.py"), "--model_name",
-                             "cluster", "--output_file", "out.txt", "--sample_length", "50",
-                             "--random_seed", "1"], cwd=tmp_path, env=environment(),
-                            capture_output=True, text=True, timeout=300)
-    assert sample.returncode == 0, sample.stderr
+    sample_py(tmp_path, model_name="cluster", output_file="out.txt", sample_length=50,
+              random_seed=1)
     assert len((tmp_path / "out.txt").read_text(encoding="utf-8")) >= 50
 
 
