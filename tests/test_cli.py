@@ -147,12 +147,12 @@ def test_ctrl_c_or_kill_saves_a_checkpoint_and_the_same_command_resumes(tmp_path
     import signal
 
     (tmp_path / "song.txt").write_text(VERSE * 40, encoding="utf-8")
-    flags = ["--training_file", "song.txt", "--model_name", "song", "--units_number", "16",
-             "--batch_size", "4", "--sequence_length", "16", "--log_frequency", "1",
-             "--checkpoint_every", "100000", "--sample_every", "0"]
-    process = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *flags, "--epoch", "1000"],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    options = dict(training_file="song.txt", model_name="song", units=16, batch_size=4,
+                   sequence_length=16, log_frequency=1, checkpoint_every=100000, sample_every=0,
+                   epochs=1000)
+    flags = [word for name, value in options.items() for word in (f"--{name}", str(value))]
+    process = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *flags], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
         if line.startswith("step 3/"):
             process.send_signal(getattr(signal, signal_name))
@@ -160,9 +160,7 @@ def test_ctrl_c_or_kill_saves_a_checkpoint_and_the_same_command_resumes(tmp_path
     output, errors = process.communicate(timeout=300)
     assert process.returncode == status, output + errors
     stopped = int(re.search(r"interrupted at step (\d+): saved", output).group(1))
-    resumed = run("train.py", *flags, "--epoch", "1000", "--max_steps", str(stopped + 2),
-                  cwd=tmp_path)
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = train_py(tmp_path, **options, max_steps=stopped + 2)  # the same command
     assert f"resuming model song from step {stopped}" in resumed.stdout
 
 
