@@ -71,6 +71,10 @@ class TrainOptions:
         0, "Attention over the top LSTM layer's last N outputs before the output projection, "
         "so that phrases can return (0: none). A new music model of the remi, tsd, midilike or "
         "notes encoding takes 64 unless given; see docs/music.md.")
+    lookback: bool = option(
+        False, "Music in REMI: feed the model, beside each token, the notes one and two bars "
+        "back at the same position in the bar and the position in the bar (Melody RNN's "
+        "lookback; see docs/music.md).")
     validation_fraction: float = option(0.05, "Share of the corpus held out, from its end.")
     validation_every: int = option(
         0, "Validate every N steps (0: once per epoch, but no more often than --log_frequency "
