@@ -119,9 +119,10 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         report(f"wrote the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
 
     config = from_options(TrainingConfig, options, budget=budget)
+    grid = lookback_grid(options, given, vocabulary)
+    options = dataclasses.replace(options, lookback=bool(grid))  # as the model has it
     model_config = from_options(ModelConfig, options, vocabulary_size=len(vocabulary),
-                                token_kind=vocabulary.kind,
-                                bar_grid=lookback_grid(options, given, vocabulary))
+                                token_kind=vocabulary.kind, bar_grid=grid)
     source = init_source(options, folder, model_config, vocabulary)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),

@@ -152,7 +152,7 @@ def attentive_band(tmp_path_factory):
     band_folder(path)
     return train(str(path / "songs"), logdir=str(path / "logs"), model_name="band", units=16,
                  batch_size=4, sequence_length=16, max_steps=3, attention_length=LENGTH,
-                 sample_every=0, histogram_frequency=0)
+                 lookback=False, sample_every=0, histogram_frequency=0)
 
 
 def samples_reproducibly_and_loads(trained):

@@ -211,6 +211,25 @@ def test_lookback_is_refused_where_tokens_mark_no_bars(tmp_path):
         train(str(text), logdir=str(tmp_path / "logs"), lookback=True, max_steps=1)
 
 
+def test_new_remi_models_look_back_and_older_folders_keep_their_own(tmp_path):
+    from lstm_core.kinds import TokenKind
+    from lstm_core.training_options import TrainOptions, with_music_defaults
+
+    options = TrainOptions()
+    assert with_music_defaults(options, TokenKind.REMI, ()).lookback
+    assert not with_music_defaults(options, TokenKind.CHARACTERS, ()).lookback
+    assert not with_music_defaults(options, TokenKind.JAZZ, ()).lookback
+    assert not with_music_defaults(options, TokenKind.REMI, {"lookback"}).lookback
+    # A config.json from before the option has no bar_grid: a model without lookback.
+    fields = dataclasses.asdict(grid_config())
+    del fields["bar_grid"]
+    (tmp_path / "config.json").write_text(json.dumps({**fields, "token_kind": "remi"}))
+    saved = ModelConfig.load(str(tmp_path / "config.json"))
+    assert not saved.lookback
+    assert not with_music_defaults(options, TokenKind.REMI, (),
+                                   {**fields, "lookback": saved.lookback}).lookback
+
+
 def test_tensorboard_shows_the_lookback_contribution(tmp_path):
     from types import SimpleNamespace
 
