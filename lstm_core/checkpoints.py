@@ -133,3 +133,8 @@ def attention_length(path: str) -> int:
     """The ``attention_length`` of the model in checkpoint `path` (0: it has no attention)."""
     shapes = dict(tf.train.list_variables(path))
     return shapes.get("model/attention/lag_bias/.ATTRIBUTES/VARIABLE_VALUE", [0])[0]
+
+
+def has_lookback(path: str) -> bool:
+    """Whether the model in checkpoint `path` has lookback inputs (`lstm_core.lookback`)."""
+    return any(name.startswith("model/lookback/") for name, _ in tf.train.list_variables(path))

@@ -16,7 +16,10 @@ TF Serving, ``saved_model_cli show --dir exported/lyrics --all``) with the signa
                    → logits float32 [streams, vocabulary], state (the same shape)
 
 A model with attention (``--attention_length N``) has its step take and give also
-``window`` float32 [streams, N, units] (the top layer's last N outputs; zeros to start).
+``window`` float32 [streams, N, units] (the top layer's last N outputs; zeros to start); one
+with lookback (``--lookback``), the bar memory of `lstm_core.lookback`: ``bar_position`` and
+``bar_waiting`` int32 [streams] (zeros to start) and ``bar_bars`` int32 [streams, 3, P+1] (P the
+positions of a bar; the vocabulary size to start).
 
 and ``assets/vocabulary.vocab`` (the model's vocabulary file: id i is the i-th token), plus
 ``step.tflite``: the step for TensorFlow Lite (`tf.lite.Interpreter`, or LiteRT on a phone).
@@ -81,11 +84,11 @@ if __name__ == "__main__":
 import tensorflow as tf  # noqa: E402
 
 from lstm_core import checkpoints  # noqa: E402
-from lstm_core.attention import AttentiveState  # noqa: E402
 from lstm_core.model import LanguageModel, lstm_part  # noqa: E402
 from lstm_core.preprocessing import Vocabulary  # noqa: E402
 from lstm_core.sampler import Sampler  # noqa: E402
-from lstm_core.training_state import pack_state, unpack_state  # noqa: E402
+from lstm_core.training_state import (beyond_lstm, pack_state, unpack_state,  # noqa: E402
+                                      with_parts)
 
 CHUNK_LENGTH = 100  # tokens per compiled call of the exported loop
 TFLITE_FILE = "step.tflite"
@@ -115,12 +118,12 @@ class ExportedModel(tf.Module):
             tf.TensorSpec([None, None], tf.int32, "primer_ids"), *SETTINGS))
         step_inputs = (tf.TensorSpec([None], tf.int32, "tokens"),
                        tf.TensorSpec([config.layers, 2, None, config.units], tf.float32, "state"))
-        if model.attention is None:
-            self.step = tf.function(self._step, input_signature=step_inputs)
-        else:
-            window = tf.TensorSpec([None, config.attention_length, config.units], tf.float32,
-                                   "window")
-            self.step = tf.function(self._attentive_step, input_signature=(*step_inputs, window))
+        # The state beyond the LSTM's (attention window, bar memory), named without "carried_".
+        self.parts = {name: name.removeprefix("carried_")
+                      for name in beyond_lstm(model.initial_state(1))}
+        parts = [tf.TensorSpec([None, *value.shape[1:]], value.dtype, self.parts[name])
+                 for name, value in beyond_lstm(model.initial_state(1)).items()]
+        self.step = tf.function(self._step, input_signature=(*step_inputs, *parts))
 
     def signatures(self) -> dict:
         signatures = {"generate": self.generate, "step": self.step}
@@ -149,14 +152,11 @@ class ExportedModel(tf.Module):
         return {"text": tf.strings.reduce_join(tf.gather(self.tokens, generated["ids"][0])),
                 "log_likelihood": generated["log_likelihood"][0]}
 
-    def _step(self, tokens, state):
-        logits, new_state = self.model.step(tokens, unpack_state(state))
-        return {"logits": logits, "state": pack_state(new_state)}
-
-    def _attentive_step(self, tokens, state, window):
-        logits, new_state = self.model.step(tokens, AttentiveState(unpack_state(state), window))
+    def _step(self, tokens, state, *parts):
+        logits, new_state = self.model.step(tokens, with_parts(unpack_state(state),
+                                                               dict(zip(self.parts, parts))))
         return {"logits": logits, "state": pack_state(lstm_part(new_state)),
-                "window": new_state.window}
+                **{self.parts[name]: value for name, value in beyond_lstm(new_state).items()}}
 
 
 def export(model: LanguageModel, vocabulary: Vocabulary, vocabulary_file: str, output_dir: str,

@@ -1,8 +1,12 @@
-"""The language model: token embedding → stacked LSTM (→ attention) → logits over the vocabulary.
+"""The language model: token embedding (+ lookback) → stacked LSTM (→ attention) → logits over
+the vocabulary.
 
 With ``attention_length`` N > 0 the top layer's outputs pass through `lstm_core.attention`
 (attention over its last N outputs) before the output projection, and the state the model
 carries is an `AttentiveState` (the LSTM's state and the window); without, a `StackState`.
+With a ``bar_grid`` (the roles of the tokens in a bar) each token's embedding has the
+`lstm_core.lookback` contribution added (what was played one and two bars back at this point of
+the bar), and that state is wrapped in a `LookbackState` with the stream's `BarMemory`.
 
 Its shape is a `ModelConfig`, saved as ``config.json`` beside the checkpoints so that
 `sample.py` rebuilds the model from ``--model_name`` alone.
@@ -19,10 +23,12 @@ from lstm_core.attention import Attention, AttentiveState
 from lstm_core.files import atomic_write
 from lstm_core.cell import glorot_uniform
 from lstm_core.kinds import TokenKind
+from lstm_core.lookback import BarMemory, Lookback, LookbackState
 from lstm_core.stack import StackedLSTM, StackState
 from lstm_core.training_options import DEFAULTS
 
-ModelState = StackState | AttentiveState  # `StackState` without attention
+# `StackState` without attention, wrapped in a `LookbackState` with a bar grid.
+ModelState = StackState | AttentiveState | LookbackState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +41,19 @@ class ModelConfig:
     layers: int = DEFAULTS.layers
     dropout: float = DEFAULTS.dropout  # on each layer's output while training
     attention_length: int = DEFAULTS.attention_length  # N, the top outputs attended (0: none)
+    # Each token's role in a bar (`lookback.bar_grid`; empty: no lookback inputs).
+    bar_grid: tuple[int, ...] = ()
 
     def __post_init__(self):
-        # config.json holds the kind's string; a ValueError for one no model reads.
+        # config.json holds the kind's string (a ValueError for one no model reads) and the
+        # grid as a list.
         object.__setattr__(self, "token_kind", TokenKind(self.token_kind))
+        object.__setattr__(self, "bar_grid", tuple(self.bar_grid))
+
+    @property
+    def lookback(self) -> bool:
+        """Whether the model has lookback inputs."""
+        return bool(self.bar_grid)
 
     def save(self, path: str) -> None:
         atomic_write(path, (json.dumps(dataclasses.asdict(self), indent=2) + "\n").encode())
@@ -68,12 +83,16 @@ class LanguageModel(tf.Module):
             # Drawn last, so that every other weight is the same with or without attention.
             self.attention = (Attention(config.units, config.attention_length, rng)
                               if config.attention_length else None)
+            self.lookback = (Lookback(config.bar_grid, config.embedding_size)
+                             if config.bar_grid else None)
 
     def initial_state(self, batch_size: int) -> ModelState:
         lstm = self.lstm.initial_state(batch_size)
-        if self.attention is None:
-            return lstm
-        return AttentiveState(lstm, self.attention.initial_window(batch_size))
+        state = (lstm if self.attention is None
+                 else AttentiveState(lstm, self.attention.initial_window(batch_size)))
+        if self.lookback is None:
+            return state
+        return LookbackState(state, self.lookback.initial_memory(batch_size))
 
     def __call__(self, tokens: tf.Tensor, state: ModelState, training: bool = False,
                  seed: tf.Tensor | None = None, fold_embedding: bool = False
@@ -85,26 +104,41 @@ class LanguageModel(tf.Module):
           state: the LSTM state before the first token.
           training: apply dropout (with the stateless `seed` `[2]`).
           fold_embedding: the same logits in fewer FLOPs when the vocabulary is smaller than
-            the batch's tokens (see `StackedLSTM.from_embedding`); the trainer's choice.
+            the batch's tokens (see `StackedLSTM.from_embedding`); the trainer's choice, moot
+            with lookback, whose inputs are not rows of the embedding alone.
         Returns:
           logits `[batch, time, vocabulary]` and the state after the last token.
         """
         dropout = self.config.dropout if training else 0.0
-        lstm_state = lstm_part(state)
-        if fold_embedding:
+        inner = state.inner if self.lookback is not None else state
+        lstm_state = lstm_part(inner)
+        if fold_embedding and self.lookback is None:
             hidden, lstm_state = self.lstm.from_embedding(
                 self.embedding, tf.transpose(tokens), lstm_state, dropout=dropout, seed=seed)
+            memory = None
         else:
-            hidden, lstm_state = self.lstm(self.embed(tokens), lstm_state, dropout=dropout,
-                                           seed=seed)
+            inputs, memory = self.inputs(tokens, state)
+            hidden, lstm_state = self.lstm(inputs, lstm_state, dropout=dropout, seed=seed)
         if self.attention is None:
-            return self.logits(hidden), lstm_state
-        hidden, window, _ = self.attention.sequence(hidden, state.window)
-        return self.logits(hidden), AttentiveState(lstm_state, window)
+            inner = lstm_state
+        else:
+            hidden, window, _ = self.attention.sequence(hidden, inner.window)
+            inner = AttentiveState(lstm_state, window)
+        return self.logits(hidden), with_memory(inner, memory)
 
     def embed(self, tokens: tf.Tensor) -> tf.Tensor:
         """Token ids `[batch, time]` → their embeddings, time-major `[time, batch, embedding]`."""
         return tf.gather(self.embedding, tf.transpose(tokens))
+
+    def inputs(self, tokens: tf.Tensor, state: ModelState) -> tuple[tf.Tensor, BarMemory | None]:
+        """The first layer's inputs for `tokens` `[batch, time]` after `state`, time-major
+        `[time, batch, embedding]`: the embeddings, plus the lookback contribution with a bar
+        grid; and the bar memory after the last token (None without)."""
+        if self.lookback is None:
+            return self.embed(tokens), None
+        time_major = tf.transpose(tokens)
+        extra, memory, _ = self.lookback.sequence(time_major, state.memory)
+        return tf.gather(self.embedding, time_major) + extra, memory
 
     def logits(self, hidden: tf.Tensor) -> tf.Tensor:
         """The top layer's time-major hidden states → logits `[batch, time, vocabulary]`."""
@@ -115,20 +149,28 @@ class LanguageModel(tf.Module):
         """One token per stream: `tokens` `[batch]` → next-token logits `[batch, vocabulary]`.
 
         `input_table` (`input_table()`, computed once for many steps) gives the first layer's
-        input projection of each token by a lookup instead of a matmul: the same logits.
+        input projection of each token by a lookup instead of a matmul: the same logits (with
+        lookback it goes unused: the inputs are not rows of the embedding alone).
         """
-        if input_table is None:
+        inner = state.inner if self.lookback is not None else state
+        memory = None
+        if self.lookback is not None:
+            extra, memory = self.lookback.step(tokens, state.memory)
+            hidden, lstm_state = self.lstm.step(tf.gather(self.embedding, tokens) + extra,
+                                                lstm_part(inner))
+        elif input_table is None:
             hidden, lstm_state = self.lstm.step(tf.gather(self.embedding, tokens),
-                                                lstm_part(state))
+                                                lstm_part(inner))
         else:
-            hidden, lstm_state = self.lstm.step(tf.gather(input_table, tokens), lstm_part(state),
+            hidden, lstm_state = self.lstm.step(tf.gather(input_table, tokens), lstm_part(inner),
                                                 first_gate_inputs=True)
         if self.attention is None:
-            state = lstm_state
+            inner = lstm_state
         else:
-            hidden, window, _ = self.attention.step(hidden, state.window)
-            state = AttentiveState(lstm_state, window)
-        return tf.matmul(hidden, self.output_kernel) + self.output_bias, state
+            hidden, window, _ = self.attention.step(hidden, inner.window)
+            inner = AttentiveState(lstm_state, window)
+        return (tf.matmul(hidden, self.output_kernel) + self.output_bias,
+                with_memory(inner, memory))
 
     def input_table(self) -> tf.Tensor:
         """The first LSTM layer's input projection of every token, `[vocabulary, 4*units]`."""
@@ -137,4 +179,11 @@ class LanguageModel(tf.Module):
 
 def lstm_part(state: ModelState) -> StackState:
     """The LSTM layers' state within a model's state."""
+    if isinstance(state, LookbackState):
+        state = state.inner
     return state.lstm if isinstance(state, AttentiveState) else state
+
+
+def with_memory(inner: StackState | AttentiveState, memory: BarMemory | None) -> ModelState:
+    """The model's state of `inner` and a bar `memory` (None: a model without lookback)."""
+    return inner if memory is None else LookbackState(inner, memory)

@@ -46,6 +46,10 @@ def prepare_model_folder(folder: ModelFolder, options: TrainOptions, model_confi
                     f"--{field.name} {getattr(model_config, field.name)} differs from model "
                     f"{folder.name} ({getattr(saved, field.name)}); give the same value to "
                     "resume, or --fresh to start a new model")
+        if saved.lookback != model_config.lookback:
+            raise UsageError(f"--lookback {model_config.lookback} differs from model "
+                             f"{folder.name} ({saved.lookback}); give the same value to resume, "
+                             "or --fresh to start a new model")
         previous = folder.training_record()
         for name in DATA_OPTIONS:
             if name in previous and previous[name] != record[name]:

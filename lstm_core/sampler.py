@@ -47,7 +47,8 @@ class Sampler:
     def __init__(self, model: LanguageModel, temperature: float = 1.0, top_k: int = 0,
                  top_p: float = 1.0, greedy: bool = False, chunk_length: int = 1000,
                  grammar: Grammar | None = None, beam_size: int = 1,
-                 branch_factor: int = 1, steps_per_iteration: int = 1):
+                 branch_factor: int = 1, steps_per_iteration: int = 1,
+                 groups: np.ndarray | None = None):
         """
         Args:
           temperature, top_k, top_p, greedy: how a token is chosen (`TokenChoice`).
@@ -56,13 +57,15 @@ class Sampler:
             nothing is treated as allowing anything.
           beam_size, branch_factor, steps_per_iteration: beam search (1, 1, any: plain
             sampling; `BeamSearch`).
+          groups: each token's group, among which the grammar's masked probability stays
+            (`TokenChoice`; None: none).
         """
         vocabulary = model.config.vocabulary_size
         if grammar is not None and grammar.vocabulary_size != vocabulary:
             raise ValueError(f"the grammar has {grammar.vocabulary_size} tokens; the model has "
                              f"{vocabulary}")
         self.beams = BeamSearch(beam_size, branch_factor, steps_per_iteration)
-        self.choice = TokenChoice(temperature, top_k, top_p, greedy, grammar)
+        self.choice = TokenChoice(temperature, top_k, top_p, greedy, grammar, groups)
         self.model, self.chunk_length = model, chunk_length
         self.runner = ChunkRunner(model, self.choice, self.beams, chunk_length)
 

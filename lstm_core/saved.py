@@ -105,7 +105,8 @@ class ModelFolder:
         if checkpoint is not None:
             try:
                 saved = {**checkpoints.model_sizes(checkpoint),
-                         "attention_length": checkpoints.attention_length(checkpoint)}
+                         "attention_length": checkpoints.attention_length(checkpoint),
+                         "lookback": checkpoints.has_lookback(checkpoint)}
             except (tf.errors.OpError, KeyError, ValueError) as e:
                 raise UsageError(f"the checkpoint {checkpoint} cannot be read ({str(e)[:120]}); "
                                  "delete its files to fall back to an older one, or train again "

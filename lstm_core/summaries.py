@@ -35,6 +35,10 @@ tag                                                what
                                                    a column per lag (N steps back on the left,
                                                    one step back on the right), brightest the
                                                    step's largest weight
+``lookback/contribution`` (with ``--lookback``)    histogram of the lookback inputs added to
+                                                   the token embeddings (`lstm_core.lookback`)
+``lookback/relative_norm``                         their mean norm over the embeddings': how
+                                                   much the model has learned to use them
 ``graph`` (Graphs tab)                             the graph of the training step, written at
                                                    the first call
 =================================================  ===========================================
@@ -55,7 +59,7 @@ import math
 import tensorflow as tf
 from tensorboard.plugins.histogram import metadata as histogram_metadata
 
-from lstm_core.trace import trace_attention, trace_model
+from lstm_core.trace import trace_attention, trace_lookback, trace_model
 
 SATURATION_HIGH, SATURATION_LOW = 0.9, 0.1
 
@@ -208,6 +212,11 @@ class InternalsSummaries:
             profiles["attention/weight_by_steps_back"] = profile_buckets(by_lag, 1.0)
             scalars["attention/mean_steps_back"] = tf.reduce_sum(
                 by_lag * tf.range(1.0, tf.cast(tf.size(by_lag), tf.float32) + 1.0))
+        if model.lookback is not None:
+            contribution, embedded = trace_lookback(model, self.inputs)
+            histograms["lookback/contribution"] = contribution
+            scalars["lookback/relative_norm"] = (tf.reduce_mean(tf.norm(contribution, axis=-1))
+                                                 / tf.reduce_mean(tf.norm(embedded, axis=-1)))
         return histograms, profiles, scalars
 
     def write_graph(self) -> None:

@@ -2,7 +2,12 @@
 
 From the logits ``l`` `[streams, vocabulary]`:
 - tokens the `grammar` does not allow in the stream's state get ``-inf`` (the state moves with
-  every token written; it starts from the one the primer leads to);
+  every token written; it starts from the one the primer leads to). With `groups` (music: a
+  group per token type, ``Position``, ``Pitch``, ``Bar``...), the probability masked from a
+  token stays with the allowed tokens of its group, in proportion to theirs: the grammar decides
+  which value a token may take, the model how likely each type is. Without, the masked mass goes
+  to every allowed token alike, so a model unsure where in the bar it is (probability on
+  positions already passed) ends bars early: measured in docs/music.md;
 - greedy: ``argmax l``;
 - otherwise ``l / temperature``, keep the ``top_k`` largest (0: all), keep the smallest set of
   tokens whose probability adds up to ``top_p`` (1.0: all), and draw one by the Gumbel-max
@@ -28,16 +33,22 @@ class TokenChoice:
     """Temperature, top-k, top-p, greedy and a grammar's masks; the grammar's state per stream."""
 
     def __init__(self, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                 greedy: bool = False, grammar: Grammar | Conjunction | None = None):
+                 greedy: bool = False, grammar: Grammar | Conjunction | None = None,
+                 groups: np.ndarray | None = None):
         """
         Args:
           temperature, top_k, top_p, greedy: how a token is chosen (see the module docstring).
           grammar: what may be written in each state (None: anything); a `Conjunction` runs
             each of its grammars in its own digit of the state. A state that allows nothing is
             treated as allowing anything, so a stream is never left without a token.
+          groups: int `[vocabulary]`, each token's group, whose allowed tokens keep the
+            probability the grammar masks from the others (None: no groups).
         """
         self.temperature, self.top_k, self.top_p = temperature, top_k, top_p
         self.greedy, self.grammar = greedy, grammar
+        # One-hot `[vocabulary, groups]`: sums of probabilities per group are one matmul.
+        self._membership = (None if groups is None or grammar is None
+                            else tf.one_hot(groups, int(np.max(groups)) + 1))
         if grammar is not None:
             factors = grammar.factors
             strides = grammar.strides if isinstance(grammar, Conjunction) else [1]
@@ -57,6 +68,8 @@ class TokenChoice:
                 tf.gather(table, grammar_state // stride % states)
                 for table, _, states, stride in self._factors]), axis=0)
             allowed |= ~tf.reduce_any(allowed, axis=-1, keepdims=True)
+            if self._membership is not None:
+                logits = within_groups(logits, allowed, self._membership)
             logits = tf.where(allowed, logits, excluded)
         if self.greedy:
             return tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -105,6 +118,19 @@ class TokenChoice:
             return tf.zeros([samples], tf.int32)
         return tf.foldl(self.next_grammar_state, tf.transpose(primer),
                         initializer=tf.fill([samples], tf.constant(self.grammar.start, tf.int32)))
+
+def within_groups(logits: tf.Tensor, allowed: tf.Tensor, membership: tf.Tensor) -> tf.Tensor:
+    """Log-probabilities `[streams, vocabulary]` in which each allowed token has its share of
+    its group's masked probability: ``p_v * P_g / A_g`` for ``p = softmax(logits)``, ``P_g``
+    the probability of group ``g`` and ``A_g`` that of its allowed tokens (`membership` one-hot
+    `[vocabulary, groups]`). Masked tokens are left for the caller to exclude."""
+    probabilities = tf.nn.softmax(logits)
+    group_total = tf.matmul(probabilities, membership)  # [streams, groups]
+    group_kept = tf.matmul(probabilities * tf.cast(allowed, probabilities.dtype), membership)
+    scale = tf.matmul(tf.math.divide_no_nan(group_total, group_kept), membership,
+                      transpose_b=True)  # [streams, vocabulary]: P_g / A_g of each token's g
+    return tf.nn.log_softmax(logits) + tf.math.log(tf.maximum(scale, 1.0))
+
 
 def _when(condition, transform: Callable[[], tf.Tensor], value: tf.Tensor) -> tf.Tensor:
     """`transform()` where `condition` holds, else `value`: decided now for a Python bool, in

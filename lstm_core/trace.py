@@ -36,14 +36,15 @@ def trace_model(model: LanguageModel, tokens: tf.Tensor
     Args:
       tokens: token ids `[batch, time]`.
     Returns:
-      each layer's input `[time, batch, features]` (the embedded tokens for layer 0), each
+      each layer's input `[time, batch, features]` (for layer 0 the embedded tokens, plus the
+      lookback contribution if the model has one: `trace_lookback`), each
       layer's `LSTMActivations` over time, and the logits `[batch, time, vocabulary]` (through
       the attention, if the model has one: `trace_attention`).
     """
-    inputs = model.embed(tokens)
+    initial = model.initial_state(tf.shape(tokens)[0])
+    inputs, _ = model.inputs(tokens, initial)
     layer_inputs, traces = [], []
-    for cell, layer_state in zip(model.lstm.cells, lstm_part(model.initial_state(
-            tf.shape(tokens)[0]))):
+    for cell, layer_state in zip(model.lstm.cells, lstm_part(initial)):
         layer_inputs.append(inputs)
         trace = trace_layer(cell, inputs, layer_state)
         traces.append(trace)
@@ -60,3 +61,13 @@ def trace_attention(model: LanguageModel, top_hidden: tf.Tensor) -> tuple[tf.Ten
     window = model.attention.initial_window(tf.shape(top_hidden)[1])
     outputs, _, alignments = model.attention.sequence(top_hidden, window)
     return outputs, alignments
+
+
+def trace_lookback(model: LanguageModel, tokens: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The lookback contribution of a model that has one for `tokens` `[batch, time]` from an
+    empty bar memory, and the tokens' embeddings it is added to (each `[time, batch,
+    embedding]`)."""
+    time_major = tf.transpose(tokens)
+    contribution, _, _ = model.lookback.sequence(
+        time_major, model.lookback.initial_memory(tf.shape(tokens)[0]))
+    return contribution, tf.gather(model.embedding, time_major)

@@ -26,6 +26,7 @@ from lstm_core.batch import Batch, fitting_batch_size, split_validation
 from lstm_core.callbacks import TrainingCallbacks
 from lstm_core.corpus import load_corpus, refuse_options_not_for, vocabulary_and_ids
 from lstm_core.kinds import Family, TokenKind
+from lstm_core.lookback import bar_grid
 from lstm_core.model import ModelConfig
 from lstm_core.preprocessing import default_vocabulary_path
 from lstm_core.progress import Report, TaskProgress, silent_progress, silent_report
@@ -82,8 +83,9 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
                              options.chord_parts, options.instruments, options.bpe_vocabulary,
                              report, progress)
         refuse_options_not_for(corpus.kind, given, options, f"{corpus.source} is text")
-        options = with_music_defaults(options, corpus.kind, given, dataclasses.asdict(
-            folder.model_config()) if folder.exists() and not options.fresh else None)
+        saved = folder.model_config() if folder.exists() and not options.fresh else None
+        options = with_music_defaults(options, corpus.kind, given, None if saved is None else {
+            **dataclasses.asdict(saved), "lookback": saved.lookback})
         vocabulary_path = options.vocabulary_file or (
             default_vocabulary_path(corpus.source) if os.path.isfile(corpus.source)
             else os.path.join("data", options.model_name + ".vocab"))
@@ -117,8 +119,10 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         report(f"wrote the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
 
     config = from_options(TrainingConfig, options, budget=budget)
+    grid = lookback_grid(options, given, vocabulary)
+    options = dataclasses.replace(options, lookback=bool(grid))  # as the model has it
     model_config = from_options(ModelConfig, options, vocabulary_size=len(vocabulary),
-                                token_kind=vocabulary.kind)
+                                token_kind=vocabulary.kind, bar_grid=grid)
     source = init_source(options, folder, model_config, vocabulary)
     record = {"training_file": (os.path.abspath(corpus.source) if os.path.exists(corpus.source)
                                 else corpus.source),
@@ -205,6 +209,19 @@ def _validation_batches(options: TrainOptions, validation_ids: np.ndarray,
         report(f"note: the validation split holds only {len(validation_ids)} tokens, too few for "
                "its loss to mean much; raise --validation_fraction for a steadier figure")
     return validation
+
+
+def lookback_grid(options: TrainOptions, given: Iterable[str], vocabulary) -> tuple[int, ...]:
+    """The model's `lookback.bar_grid`: empty without ``lookback``, or where the tokens mark no
+    bars (TSD, MIDI-Like, notes, BPE tokens), which a ``lookback`` the user gave refuses."""
+    if not options.lookback:
+        return ()
+    grid = bar_grid(vocabulary.tokens)
+    if not grid and "lookback" in given:
+        raise cli.UsageError(f"--lookback needs tokens that mark bars and positions (--encoding "
+                             f"remi without --bpe_vocabulary), but this corpus is "
+                             f"{vocabulary.kind}; leave the flag out", option="lookback")
+    return grid
 
 
 def from_options(config_class, options: TrainOptions, **values):

@@ -28,7 +28,9 @@ PRESETS = {
 JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epochs": 60}
 # Music of the event encodings attends over the last 64 outputs, about a bar of piano in REMI:
 # measured to lower the validation loss and to repeat more at 1 and 2 bars (docs/music.md).
-MUSIC_DEFAULTS = {"attention_length": 64}
+# Lookback inputs where the tokens mark bars (REMI; elsewhere the option is moot): measured to
+# write more notes per bar at the same validation loss (docs/music.md).
+MUSIC_DEFAULTS = {"attention_length": 64, "lookback": True}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -71,6 +73,11 @@ class TrainOptions:
         0, "Attention over the top LSTM layer's last N outputs before the output projection, "
         "so that phrases can return (0: none). A new music model of the remi, tsd, midilike or "
         "notes encoding takes 64 unless given; see docs/music.md.")
+    lookback: bool = option(
+        False, "Music in REMI: feed the model, beside each token, the notes one and two bars "
+        "back at the same position in the bar and the position in the bar (Melody RNN's "
+        "lookback). A new music model whose tokens mark bars takes it unless given; see "
+        "docs/music.md.")
     validation_fraction: float = option(0.05, "Share of the corpus held out, from its end.")
     validation_every: int = option(
         0, "Validate every N steps (0: once per epoch, but no more often than --log_frequency "

@@ -2,7 +2,7 @@
 
 The checkpoint holds the weights, Adam's moments and step (which is also the data position),
 the random generator of the dropout masks and the carried LSTM state of the whole global batch
-(and the attention's window, for a model with attention),
+(and the attention's window, for a model with attention; the bar memory, for one with lookback),
 so an interrupted run continues exactly as if it had never stopped, on the same or on a
 different number of workers. TensorFlow writes each checkpoint to temporary files and renames
 them, and `CheckpointManager` updates its index last: a crash mid-save leaves the previous
@@ -25,7 +25,8 @@ from lstm_core import checkpoints, distribute
 from lstm_core.attention import AttentiveState
 from lstm_core.best_checkpoint import BestCheckpoint
 from lstm_core.cell import LSTMState
-from lstm_core.model import LanguageModel, ModelState, lstm_part
+from lstm_core.lookback import BarMemory, LookbackState
+from lstm_core.model import LanguageModel, ModelState, lstm_part, with_memory
 from lstm_core.optimizer import Adam
 from lstm_core.replicas import Replicas
 from lstm_core.saved import restore_checkpoint
@@ -39,6 +40,27 @@ def pack_state(state: StackState) -> tf.Tensor:
 
 def unpack_state(packed: tf.Tensor) -> StackState:
     return tuple(LSTMState(layer[0], layer[1]) for layer in tf.unstack(packed))
+
+
+def beyond_lstm(state: ModelState) -> dict[str, tf.Tensor]:
+    """The parts of a model's state besides the LSTM's, by their name in the checkpoint
+    (``carried_window``, ``carried_bar_*``), each with the batch first."""
+    parts = {}
+    if isinstance(state, LookbackState):
+        parts.update({f"carried_bar_{name}": value
+                      for name, value in state.memory._asdict().items()})
+        state = state.inner
+    if isinstance(state, AttentiveState):
+        parts["carried_window"] = state.window
+    return parts
+
+
+def with_parts(lstm: StackState, parts: dict[str, tf.Tensor]) -> ModelState:
+    """The model's state of the LSTM's and the `beyond_lstm` parts."""
+    inner = AttentiveState(lstm, parts["carried_window"]) if "carried_window" in parts else lstm
+    memory = (BarMemory(*(parts[f"carried_bar_{name}"] for name in BarMemory._fields))
+              if "carried_bar_bars" in parts else None)
+    return with_memory(inner, memory)
 
 
 class TrainingState:
@@ -56,14 +78,13 @@ class TrainingState:
         self.rng = tf.random.Generator.from_seed(random_seed)
         initial = model.initial_state(batch_size)
         self.carried_state = tf.Variable(pack_state(lstm_part(initial)), name="carried_state")
-        # `[batch, N, units]`, in the checkpoint only with attention: a model without it keeps
-        # the objects its checkpoints have always held.
-        self.carried_window = (tf.Variable(initial.window, name="carried_window")
-                               if model.attention else None)
-        window = {} if self.carried_window is None else {"carried_window": self.carried_window}
+        # The window `[batch, N, units]` and the bar memory, in the checkpoint only with attention
+        # or lookback: a model without them keeps the objects its checkpoints have always held.
+        self.carried_parts = {name: tf.Variable(value, name=name)
+                              for name, value in beyond_lstm(initial).items()}
         self.checkpoint = tf.train.Checkpoint(
             model=model, optimizer=optimizer, rng=self.rng, carried_state=self.carried_state,
-            **window)
+            **self.carried_parts)
         self.manager = tf.train.CheckpointManager(self.checkpoint, checkpoint_dir, max_to_keep=3)
         # The other workers keep their best checkpoint in a folder deleted with this state;
         # whether to stop early is the chief's decision (`should_stop_early`).
@@ -94,23 +115,21 @@ class TrainingState:
 
     def _carried_value(self) -> ModelState:
         """The model's state of the global batch, from the carried variables."""
-        lstm = unpack_state(self.carried_state)
-        if self.carried_window is None:
-            return lstm
-        return AttentiveState(lstm, tf.convert_to_tensor(self.carried_window))
+        return with_parts(unpack_state(self.carried_state), {
+            name: tf.convert_to_tensor(variable) for name, variable in self.carried_parts.items()})
 
     @tf.function
     def _remember(self, state) -> None:
-        """Gathers every replica's state (of every worker) into `carried_state` (and
-        `carried_window`)."""
+        """Gathers every replica's state (of every worker) into `carried_state` (and the
+        `carried_parts`)."""
         replicas = self.replicas
         packed = replicas.strategy.run(lambda s: pack_state(lstm_part(s)), (state,))
         self.carried_state.assign(replicas.strategy.gather(packed, axis=2)
                                   if replicas.replicas > 1 else packed)
-        if self.carried_window is not None:
-            window = replicas.strategy.run(lambda s: s.window, (state,))
-            self.carried_window.assign(replicas.strategy.gather(window, axis=0)
-                                       if replicas.replicas > 1 else window)
+        for name, variable in self.carried_parts.items():
+            part = replicas.strategy.run(lambda s, name=name: beyond_lstm(s)[name], (state,))
+            variable.assign(replicas.strategy.gather(part, axis=0)
+                            if replicas.replicas > 1 else part)
 
     def restore(self) -> bool:
         """Restores the newest checkpoint, if any; returns whether there was one. Only the
@@ -119,10 +138,9 @@ class TrainingState:
         if found:
             restore_checkpoint(self.checkpoint, self.manager.latest_checkpoint)
         if self.replicas.workers > 1:
-            window = [] if self.carried_window is None else [self.carried_window]
             distribute.copy_from_chief(self.replicas.strategy, [
                 *self.model.variables, *self.optimizer.variables, self.rng.state,
-                self.carried_state, *window])
+                self.carried_state, *self.carried_parts.values()])
         return self.current_step > 0 if self.replicas.workers > 1 else bool(found)
 
     def save(self, state) -> str:

@@ -20,7 +20,8 @@ from lstm_core.training_options import TrainOptions
 # Options recorded for TensorBoard's HParams dashboard (runs compare side by side).
 HPARAM_OPTIONS = ("units", "layers", "embedding_size", "dropout", "batch_size",
                   "sequence_length", "learning_rate", "learning_rate_decay", "gradient_clip",
-                  "shuffle", "random_seed", "epochs", "max_steps", "attention_length")
+                  "shuffle", "random_seed", "epochs", "max_steps", "attention_length",
+                  "lookback")
 
 
 def add_internals_summaries(trainer: Trainer, options: TrainOptions, train: Batch,

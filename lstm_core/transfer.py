@@ -2,7 +2,8 @@
 
 The LSTM layers are copied whole (so both models need the same layers, units and embedding
 size), and the attention too when both models attend over the same number of steps (otherwise
-the new model's attention, if any, starts fresh). The two vocabularies are matched token by
+the new model's attention, if any, starts fresh), and the lookback's tables when both have
+lookback inputs and the same vocabulary (their rows are token ids; otherwise they start at zero). The two vocabularies are matched token by
 token: a token both know keeps its embedding row and its output column and bias; a token only
 the new corpus has keeps its fresh initial weights. The new model's vocabulary is its own corpus's, so ids differ between the two models.
 """
@@ -43,6 +44,7 @@ class Source:
                                  f"--{flag} is {ours}; give --{flag} {theirs} to start from it")
         self.root = os.path.abspath(folder.root)
         self.name = name
+        self.same_ids = self.vocabulary.tokens == vocabulary.tokens
         self.shared = [(new, self.vocabulary.ids[token])
                        for new, token in enumerate(vocabulary.tokens)
                        if token in self.vocabulary.ids]
@@ -52,12 +54,15 @@ class Source:
         return {"model": self.root, "shared_tokens": len(self.shared)}
 
     def copy_into(self, model: LanguageModel) -> None:
-        """Sets `model`'s LSTM weights (and attention's, when the source's has its shape) to the
-        source's, and the rows of the shared tokens."""
+        """Sets `model`'s LSTM weights (and attention's and lookback's, when the source's fit)
+        to the source's, and the rows of the shared tokens."""
         copied = [(model.lstm, self.model.lstm)]
         if (model.attention is not None
                 and model.config.attention_length == self.model.config.attention_length):
             copied.append((model.attention, self.model.attention))
+        # The lookback's note tables have a row per token id: copied only between the same ids.
+        if model.lookback is not None and self.model.lookback is not None and self.same_ids:
+            copied.append((model.lookback, self.model.lookback))
         for target, origin in ((t, o) for ours, theirs in copied
                                for t, o in zip(ours.variables, theirs.variables)):
             target.assign(origin)

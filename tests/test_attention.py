@@ -91,15 +91,21 @@ def test_model_step_matches_the_model_over_a_sequence():
     config = ModelConfig(11, units=UNITS, layers=2, embedding_size=3, attention_length=LENGTH)
     model = LanguageModel(config, seed=1)
     tokens = tf.constant(np.random.default_rng(1).integers(0, 11, [BATCH, STEPS]), tf.int32)
-    logits, final = model(tokens, model.initial_state(BATCH))
-    assert isinstance(final, AttentiveState)
-    state, stepped = model.initial_state(BATCH), []
-    for t in range(STEPS):
+    assert isinstance(steps_as_over_the_sequence(model, tokens), AttentiveState)
+
+
+def steps_as_over_the_sequence(model, tokens):
+    """`model.step` token by token gives the logits and state of the model over `tokens`
+    `[batch, time]` at once: the final state."""
+    logits, final = model(tokens, model.initial_state(tokens.shape[0]))
+    state, stepped = model.initial_state(tokens.shape[0]), []
+    for t in range(tokens.shape[1]):
         step_logits, state = model.step(tokens[:, t], state, model.input_table())
         stepped.append(step_logits.numpy())
     np.testing.assert_allclose(np.stack(stepped, 1), logits.numpy(), rtol=1e-5, atol=1e-5)
     for got, want in zip(tf.nest.flatten(state), tf.nest.flatten(final)):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+    return final
 
 
 def test_without_attention_the_model_is_unchanged():
@@ -129,10 +135,10 @@ def test_a_resumed_run_with_attention_equals_an_uninterrupted_one(tmp_path):
     second_half.train()
     for a, b in zip(weights(straight), weights(second_half)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    window = straight.state.carried_window.numpy()
+    window = straight.state.carried_parts["carried_window"].numpy()
     assert window.shape == (4, LENGTH, MODEL.units) and np.any(window != 0)
-    np.testing.assert_allclose(window, second_half.state.carried_window.numpy(), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        window, second_half.state.carried_parts["carried_window"].numpy(), rtol=1e-5, atol=1e-6)
     assert straight.step_graph().get_operations()  # TensorBoard's graph of the step
 
 
@@ -146,22 +152,29 @@ def attentive_band(tmp_path_factory):
     band_folder(path)
     return train(str(path / "songs"), logdir=str(path / "logs"), model_name="band", units=16,
                  batch_size=4, sequence_length=16, max_steps=3, attention_length=LENGTH,
-                 sample_every=0, histogram_frequency=0)
+                 lookback=False, sample_every=0, histogram_frequency=0)
+
+
+def samples_reproducibly_and_loads(trained):
+    """`trained` (a `TrainedModel` of music) composes the same piece twice, by sampling and by
+    beam search, and loads back with the same weights and pieces: the loaded model."""
+    from lstm_core import load
+
+    first = trained.compose(bars=2, random_seed=4).dumps_midi()
+    assert trained.compose(bars=2, random_seed=4).dumps_midi() == first
+    beams = dict(bars=1, beam_size=2, branch_factor=2, steps_per_iteration=4, random_seed=4)
+    assert trained.compose(**beams).dumps_midi() == trained.compose(**beams).dumps_midi()
+    loaded = load(trained.folder.root)
+    for a, b in zip(loaded.model.variables, trained.model.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert loaded.compose(bars=2, random_seed=4).dumps_midi() == first
+    return loaded
 
 
 def test_a_music_model_with_attention_samples_reproducibly_and_loads(attentive_band):
-    from lstm_core import load
-
     assert attentive_band.config.attention_length == LENGTH
-    first = attentive_band.compose(bars=2, random_seed=4).dumps_midi()
-    assert attentive_band.compose(bars=2, random_seed=4).dumps_midi() == first
-    beams = dict(bars=1, beam_size=2, branch_factor=2, steps_per_iteration=4, random_seed=4)
-    assert attentive_band.compose(**beams).dumps_midi() == attentive_band.compose(
-        **beams).dumps_midi()
-    loaded = load(attentive_band.folder.root)
+    loaded = samples_reproducibly_and_loads(attentive_band)
     assert loaded.model.attention is not None
-    for a, b in zip(loaded.model.variables, attentive_band.model.variables):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
     # Fine-tuning from it into a model of the same attention copies the attention too.
     new = LanguageModel(attentive_band.config, seed=9)
     Source(os.path.dirname(attentive_band.folder.root), "band", attentive_band.config,
@@ -170,18 +183,25 @@ def test_a_music_model_with_attention_samples_reproducibly_and_loads(attentive_b
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-def test_the_exported_model_with_attention_samples_as_the_sampler_does(attentive_band, tmp_path):
+def exported_as_sampled(trained, folder):
+    """`trained` exported to `folder` and loaded back, checked to generate what the sampler
+    does."""
     from lstm_core.sampler import Sampler
-    from lstm_core.training_state import pack_state
 
-    attentive_band.export(str(tmp_path / "out"))
-    exported = tf.saved_model.load(str(tmp_path / "out"))
+    trained.export(str(folder))
+    exported = tf.saved_model.load(str(folder))
     primer = np.array([[1, 2, 3], [3, 2, 1]], np.int32)
     generated = exported.generate(tf.constant(primer), 30, 1.0, 0, 1.0,
                                   tf.constant(7, tf.int64))["ids"].numpy()
-    sampler = Sampler(attentive_band.model, chunk_length=100)
+    sampler = Sampler(trained.model, chunk_length=100)
     np.testing.assert_array_equal(generated, sampler.generate(primer, 30, random_seed=7))
+    return exported
 
+
+def test_the_exported_model_with_attention_samples_as_the_sampler_does(attentive_band, tmp_path):
+    from lstm_core.training_state import pack_state
+
+    exported = exported_as_sampled(attentive_band, tmp_path / "out")
     model, tokens = attentive_band.model, np.array([4, 5], np.int32)
     state = model.initial_state(2)
     answer = exported.signatures["step"](tokens=tf.constant(tokens),
@@ -189,6 +209,17 @@ def test_the_exported_model_with_attention_samples_as_the_sampler_does(attentive
     logits, new_state = model.step(tf.constant(tokens), state)
     np.testing.assert_allclose(answer["logits"].numpy(), logits.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(answer["window"].numpy(), new_state.window.numpy(), atol=1e-6)
+
+
+def written_tags(hook, folder) -> set[str]:
+    """The tags of what the summaries `hook` writes at one step into `folder`."""
+    writer = tf.summary.create_file_writer(str(folder))
+    with writer.as_default(step=1):
+        hook(1)
+    writer.close()
+    return {value.tag for path in folder.iterdir()
+            for event in tf.compat.v1.train.summary_iterator(str(path))
+            for value in event.summary.value}
 
 
 def test_tensorboard_shows_the_attention_weights(tmp_path):
@@ -220,13 +251,7 @@ def test_tensorboard_shows_the_attention_weights(tmp_path):
     np.testing.assert_allclose(float(scalars["attention/mean_steps_back"]),
                                np.sum(by_lag * np.arange(1, LENGTH + 1)), rtol=1e-5)
 
-    writer = tf.summary.create_file_writer(str(tmp_path))
-    with writer.as_default(step=1):
-        hook(1)
-    writer.close()
-    tags = {value.tag for path in tmp_path.iterdir()
-            for event in tf.compat.v1.train.summary_iterator(str(path))
-            for value in event.summary.value}
+    tags = written_tags(hook, tmp_path)
     assert {"attention/weights", "attention/weight_by_steps_back", "attention/mean_steps_back",
             "attention/first_stream"} <= tags
 
@@ -300,6 +325,7 @@ def test_the_window_of_a_step_over_two_devices_equals_one_device(tmp_path):
     mirrored.train()
     for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
-    window = single.state.carried_window.numpy()
+    window = single.state.carried_parts["carried_window"].numpy()
     assert np.any(window != 0)
-    np.testing.assert_allclose(window, mirrored.state.carried_window.numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        window, mirrored.state.carried_parts["carried_window"].numpy(), atol=1e-5)

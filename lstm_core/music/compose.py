@@ -50,7 +50,8 @@ def compose(make_sampler: Callable, vocabulary: Vocabulary, options: SampleOptio
         primer = starts[np.random.default_rng(random_seed).integers(len(starts))]
         primer = [BOUNDARY] + primer if primer[0] != BOUNDARY else primer
     keep_primer = bool(options.primer_midi or options.primer_notes)
-    sampler = make_sampler(grammar=chosen.grammar(tokens, metadata))
+    sampler = make_sampler(grammar=chosen.grammar(tokens, metadata),
+                           groups=constraints.type_groups(tokens))
 
     def piece(written):
         return playable.enforce(generation.piece(primer, written, metadata, keep_primer,

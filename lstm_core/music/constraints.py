@@ -74,6 +74,14 @@ def grammar(tokens: Sequence[str], metadata: dict, programs: Collection[int] | N
                            playable.grammar(tokens, metadata)])
 
 
+def type_groups(tokens: Sequence[str]) -> np.ndarray:
+    """Int `[vocabulary]`: the same number for the tokens of one type (``Position``, ``Pitch``,
+    ``Bar``, ...; a BPE token by its merged types), the sampler's groups (`TokenChoice`)."""
+    types: dict[str, int] = {}
+    return np.array([types.setdefault("+".join(token_type(b) for b in encodings.base_tokens(t)),
+                                      len(types)) for t in tokens], np.int32)
+
+
 def positions(tokens: Sequence[str]) -> Grammar | None:
     """Positions that move forward within a bar: state 0 at the start and after a ``Bar`` (or a
     ``Rest``, after which MidiTok does not compare), state ``k`` after the ``k``-th smallest
