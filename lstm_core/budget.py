@@ -43,7 +43,7 @@ BATCH_SIZE, SEQUENCE_LENGTH = 50, 50
 # Chinchilla's ratio: on tinyshakespeare at 300 CPU seconds a 2x192 model that saw 5 tokens a
 # weight ended 0.07 bits per character behind a 2x128 one that saw 17.
 TOKENS_PER_PARAMETER = 20
-STEP_EFFICIENCY = 0.6  # a training step's FLOP/s over the measured matmul's (2x128, one thread: 0.61)
+STEP_EFFICIENCY = 0.6  # a training step's FLOP/s over the measured matmul's (2x128: 0.61)
 OVERHEAD = 0.15  # the share of the budget not spent in training steps
 PEAK_LEARNING_RATE = 0.003  # 0.002 above 512 units
 DROPOUT_BY_EPOCHS = ((16, 0.2), (8, 0.1))  # at least this many passes: this dropout
