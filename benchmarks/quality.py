@@ -16,7 +16,8 @@ imports):
 - ``torch char-rnn``: `torch.nn.LSTM` (benchmarks/torch_lstm.py) at char-rnn's defaults, which
   are lstm-core's: 2x128, sequence 50, batch 50, Adam 2e-3 decayed 0.97 per epoch, clip 5;
 - ``torch --cpu_seconds``: `torch.nn.LSTM` at the recipe lstm-core chose (width, batch,
-  sequence, peak rate, warm-up and cosine over the budget's time, dropout, validations).
+  sequence, peak rate, warm-up and cosine over the budget's time, dropout, validations, one
+  thread).
 
 Both sides read the same token ids (lstm-core's vocabulary and split: the last 5% held out), in
 the same contiguous streams, and validate over the same held-out batches (`lstm_core.batch`'s
@@ -139,7 +140,9 @@ def run_torch(contender: str, out: str, cpu_seconds: float, validation_tokens: i
     import torch
     from torch_lstm import TorchLanguageModel
 
-    torch.set_num_threads(CORES)
+    # The recipe's one thread on the CPU clock (`lstm_core.budget.one_thread`); char-rnn's
+    # reference keeps PyTorch's default, a thread per core.
+    torch.set_num_threads(1 if contender == "torch --cpu_seconds" else CORES)
     torch.manual_seed(0)
     train_ids, validation_ids = (np.load(os.path.join(out, f"{split}.npy"))
                                  for split in ("train", "validation"))

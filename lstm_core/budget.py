@@ -20,7 +20,7 @@ throughput on this machine:
   `EARLY_STOPPING` validations in a row without a better one.
 
 The trainer stops when the time left would not hold one more step and the last validation
-(`Deadline.left`).
+(`Deadline.left`). On the CPU clock TensorFlow runs on one thread (`one_thread`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import dataclasses
 import math
 import time
 
-import numpy as np
+import tensorflow as tf
 
 from lstm_core.optimizer import Cosine
 
@@ -43,7 +43,7 @@ BATCH_SIZE, SEQUENCE_LENGTH = 50, 50
 # Chinchilla's ratio: on tinyshakespeare at 300 CPU seconds a 2x192 model that saw 5 tokens a
 # weight ended 0.07 bits per character behind a 2x128 one that saw 17.
 TOKENS_PER_PARAMETER = 20
-STEP_EFFICIENCY = 0.6  # a training step's FLOP/s over the measured matmul's (0.55-0.65)
+STEP_EFFICIENCY = 0.6  # a training step's FLOP/s over the measured matmul's (2x128: 0.61)
 OVERHEAD = 0.15  # the share of the budget not spent in training steps
 PEAK_LEARNING_RATE = 0.003  # 0.002 above 512 units
 DROPOUT_BY_EPOCHS = ((16, 0.2), (8, 0.1))  # at least this many passes: this dropout
@@ -60,7 +60,23 @@ class Budget:
     schedule: Cosine = SCHEDULE
 
     def start(self) -> Deadline:
+        """The clock starts; on the CPU clock TensorFlow keeps to one thread (`one_thread`)."""
+        if self.clock == "cpu":
+            one_thread()
         return Deadline(self)
+
+
+def one_thread() -> bool:
+    """Runs TensorFlow's ops on one thread, when its runtime has not started yet (whether it
+    did). On the CPU clock a thread that waits for another spins, and the spinning is CPU time:
+    on this 2-core machine, shared, a 2x128 step took 111 CPU ms on one thread against 115-132
+    on two; a CPU-second budget buys the most steps on one."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # the runtime runs already (the Python API after other work)
+        return False
+    return True
 
 
 class Deadline:
@@ -123,16 +139,17 @@ def training_flops_per_token(units: int, vocabulary_size: int, layers: int = LAY
 
 
 def measured_flops(clock: str, seconds: float = 0.5) -> float:
-    """FLOP/s on `clock` of float32 matmuls the size of a recurrent step's (`[batch, 2 x 256] x
-    [2 x 256, 4 x 256]`, a whole sequence of them at once), over about `seconds`."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((BATCH_SIZE * SEQUENCE_LENGTH // 4, 512), dtype=np.float32)
-    b = rng.standard_normal((512, 1024), dtype=np.float32)
-    a @ b  # the BLAS threads start
+    """FLOP/s on `clock` of TensorFlow float32 matmuls the size of a recurrent step's (`[batch,
+    2 x 256] x [2 x 256, 4 x 256]`, a whole sequence of them at once), over about `seconds`, on
+    the threads training will use (one on the CPU clock: numpy's two BLAS threads spinning on a
+    busy machine measured a third of one thread's FLOPs per CPU second)."""
+    a = tf.random.stateless_normal([BATCH_SIZE * SEQUENCE_LENGTH // 4, 512], seed=[0, 0])
+    b = tf.random.stateless_normal([512, 1024], seed=[0, 1])
+    tf.matmul(a, b).numpy()  # the threads start
     read, flops = CLOCKS[clock], 2.0 * a.shape[0] * 512 * 1024
     start, done = read(), 0
     while read() - start < seconds or done < 3:
-        a @ b
+        tf.matmul(a, b).numpy()
         done += 1
     return done * flops / max(read() - start, 1e-9)
 

@@ -23,12 +23,9 @@ def random_state(seed=1):
                        for _ in range(2)))
 
 
-def test_forget_gate_bias_starts_at_one():
-    cell = LSTMCell(INPUT, UNITS)
-    np.testing.assert_array_equal(cell.bias.numpy().reshape(4, UNITS).sum(axis=1), [0, UNITS, 0, 0])
-    # Every unit's forget bias is 1 (the second quarter, in the order i, f, g, o), the rest 0.
-    np.testing.assert_array_equal(cell.bias.numpy(), np.concatenate(
-        [np.zeros(UNITS), np.ones(UNITS), np.zeros(2 * UNITS)]))
+def test_every_bias_starts_at_zero():
+    # A forget-gate bias of 1 learnt tinyshakespeare slower (lstm_core/cell.py).
+    np.testing.assert_array_equal(LSTMCell(INPUT, UNITS).bias.numpy(), np.zeros(4 * UNITS))
 
 
 def test_unroll_equals_keras_lstm_with_the_same_weights():
