@@ -313,18 +313,10 @@ def test_an_older_music_model_without_attention_resumes_and_samples_unchanged(tm
 def test_the_window_of_a_step_over_two_devices_equals_one_device(tmp_path):
     """Two replicas each carry their rows' windows; saving gathers them in order. (The pytest
     process has two logical CPUs: conftest.py.)"""
-    from test_trainer import MODEL, make_trainer
+    from test_trainer import MODEL, train_on_one_and_two_devices
 
     model = dataclasses.replace(MODEL, dropout=0.0, attention_length=LENGTH)
-    single = make_trainer(tmp_path / "single", model=model, max_steps=3)
-    mirrored = make_trainer(tmp_path / "mirrored", model=model, max_steps=3,
-                            strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
-    for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
-        b.assign(a)
-    single.train()
-    mirrored.train()
-    for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    single, mirrored = train_on_one_and_two_devices(tmp_path, model)
     window = single.state.carried_parts["carried_window"].numpy()
     assert np.any(window != 0)
     np.testing.assert_allclose(

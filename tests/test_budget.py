@@ -55,7 +55,7 @@ def test_the_cosine_schedule_warms_up_then_ends_at_its_final_share():
 def test_a_cpu_budget_stops_the_run_ends_the_schedule_and_records_the_choice(corpus):
     from lstm_core.training import train
 
-    lines, rates, seconds = [], LearningRates(), 20
+    lines, rates, seconds = [], LearningRates(), 10
     started = time.process_time()
     result = train(report=lines.append, callbacks=rates, training_file="lyrics.txt",
                    model_name="budget", cpu_seconds=seconds, units=16, log_frequency=1,

@@ -95,23 +95,29 @@ def test_fresh_trainers_differ_from_trained_ones(tmp_path):
     assert any(not np.allclose(a, b) for a, b in zip(weights(untouched), weights(trained)))
 
 
-def test_mirrored_step_over_two_devices_equals_single_device_step(tmp_path):
-    # The pytest process has two logical CPUs (conftest.py).
-    model = dataclasses.replace(MODEL, dropout=0.0)
-    single = make_trainer(tmp_path / "single", model=model, max_steps=3)
-    mirrored = make_trainer(tmp_path / "mirrored", model=model, max_steps=3,
+def train_on_one_and_two_devices(folder, model):
+    """Two trainers of `model` from the same weights, one on a device and one mirrored over the
+    pytest process's two logical CPUs (conftest.py), each trained 3 steps; their weights agree."""
+    single = make_trainer(folder / "single", model=model, max_steps=3)
+    mirrored = make_trainer(folder / "mirrored", model=model, max_steps=3,
                             strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
-    assert mirrored.replicas == 2
-    with pytest.raises(UsageError, match="--batch_size 3 does not split evenly over 2 replicas"):
-        make_trainer(tmp_path / "odd", model=model, batch_size=3, strategy=mirrored.strategy)
     for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
         b.assign(a)
     single.train()
     mirrored.train()
     for a, b in zip(single.model.trainable_variables, mirrored.model.trainable_variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    return single, mirrored
+
+
+def test_mirrored_step_over_two_devices_equals_single_device_step(tmp_path):
+    model = dataclasses.replace(MODEL, dropout=0.0)
+    single, mirrored = train_on_one_and_two_devices(tmp_path, model)
+    assert mirrored.replicas == 2
     np.testing.assert_allclose(single.carried_state.numpy(), mirrored.carried_state.numpy(),
                                atol=1e-5)
+    with pytest.raises(UsageError, match="--batch_size 3 does not split evenly over 2 replicas"):
+        make_trainer(tmp_path / "odd", model=model, batch_size=3, strategy=mirrored.strategy)
 
 
 class _Terminal(io.StringIO):
