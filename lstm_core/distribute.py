@@ -180,9 +180,13 @@ def describe(strategy: tf.distribute.Strategy) -> str:
 
 
 def cpu_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+    """The cores this process may run on side by side: its CPUs, or fewer when TensorFlow's
+    inter-op threads are set lower (a CPU-second budget's one thread runs slices one after the
+    other, where the whole batch at once is 3% faster: 2x192, batch 50)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
+    threads = tf.config.threading.get_inter_op_parallelism_threads()
+    return min(cores, threads) if threads else cores
 
 
 def batch_slices(value, parts: int) -> list:

@@ -143,6 +143,12 @@ def test_this_machine_trains_one_slice_per_core_with_the_one_slice_step(tmp_path
     assert_same_steps(chosen, one)
 
 
+def test_one_thread_computes_one_slice(monkeypatch):
+    # A CPU-second budget sets TensorFlow's threads to one before its runtime starts.
+    monkeypatch.setattr(tf.config.threading, "get_inter_op_parallelism_threads", lambda: 1)
+    assert step_module.cpu_cores() == 1
+
+
 def test_shards_divide_the_batch(tmp_path, monkeypatch):
     # On 4 cores (CPU only): the largest count up to 4 that divides the batch.
     monkeypatch.setattr(step_module, "cpu_cores", lambda: 4)
