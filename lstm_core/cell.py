@@ -13,10 +13,13 @@ For an input ``x_t`` `[batch, input]` and the previous state ``h_{t-1}``, ``c_{t
 
 ``W`` is the input kernel `[input, 4*units]`, ``U`` the recurrent kernel `[units, 4*units]`,
 ``b`` the bias `[4*units]`; the gates are concatenated in the order i, f, g, o (the order of
-`keras.layers.LSTM`, so weights carry over unchanged). Every bias starts at 0: a forget-gate bias
-of 1 (Jozefowicz et al., 2015) left the default 2x128 model on tinyshakespeare 0.07-0.1 bits per
-character behind after 846 steps (2.55-2.58 against 2.48; PyTorch's `nn.LSTM`, whose biases
-start near 0, 2.54).
+`keras.layers.LSTM`, so weights carry over unchanged). The forget gate's bias starts at
+`forget_bias`, every other bias at 0. Which start learns faster depends on the data: on
+tinyshakespeare a forget-gate bias of 1 (Jozefowicz et al., 2015) left the default 2x128 model
+0.07-0.1 bits per character behind after 846 steps (2.55-2.58 against 2.48 with 0; PyTorch's
+`nn.LSTM`, whose biases start near 0, 2.54), while on 92 piano pieces in REMI, 300 steps, 0 left
+it 0.1 bits per token behind (2.54 against 2.44) and its pieces 31% sparser (7.7 notes a bar
+against 11.2). A cell that starts by remembering helps the long contexts of music.
 
 Over a sequence, ``x_t W + b`` does not depend on the state, so `LSTMCell.unroll` computes it for
 all time steps in one large matmul and leaves only ``h_{t-1} U`` inside the loop over time.
@@ -99,8 +102,9 @@ class LSTMCell(tf.Module):
     """One LSTM layer: its weights, its initial state, a step, and an unroll over time."""
 
     def __init__(self, input_size: int, units: int, rng: tf.random.Generator | None = None,
-                 name: str | None = None):
-        """`rng` draws the initial weights (default: a generator seeded with 0)."""
+                 name: str | None = None, forget_bias: float = 0.0):
+        """`rng` draws the initial weights (default: a generator seeded with 0); the forget
+        gate's bias starts at `forget_bias`."""
         super().__init__(name=name)
         self.input_size, self.units = input_size, units
         rng = rng or tf.random.Generator.from_seed(0)
@@ -108,7 +112,8 @@ class LSTMCell(tf.Module):
             self.kernel = tf.Variable(glorot_uniform(rng, input_size, 4 * units), name="kernel")
             self.recurrent_kernel = tf.Variable(orthogonal(rng, units, 4 * units),
                                                 name="recurrent_kernel")
-            self.bias = tf.Variable(tf.zeros([4 * units]), name="bias")
+            self.bias = tf.Variable(tf.concat([tf.zeros([units]), tf.fill([units], forget_bias),
+                                               tf.zeros([2 * units])], 0), name="bias")
 
     def initial_state(self, batch_size: int) -> LSTMState:
         """Zeros: `[batch, units]` each."""

@@ -41,6 +41,7 @@ class ModelConfig:
     layers: int = DEFAULTS.layers
     dropout: float = DEFAULTS.dropout  # on each layer's output while training
     attention_length: int = DEFAULTS.attention_length  # N, the top outputs attended (0: none)
+    forget_bias: float = DEFAULTS.forget_bias  # where the forget gates' biases start
     # Each token's role in a bar (`lookback.bar_grid`; empty: no lookback inputs).
     bar_grid: tuple[int, ...] = ()
 
@@ -76,7 +77,8 @@ class LanguageModel(tf.Module):
             self.embedding = tf.Variable(
                 rng.normal([config.vocabulary_size, config.embedding_size]),
                 name="embedding")
-            self.lstm = StackedLSTM(config.embedding_size, config.units, config.layers, rng)
+            self.lstm = StackedLSTM(config.embedding_size, config.units, config.layers, rng,
+                                    forget_bias=config.forget_bias)
             self.output_kernel = tf.Variable(
                 glorot_uniform(rng, config.units, config.vocabulary_size), name="output_kernel")
             self.output_bias = tf.Variable(tf.zeros([config.vocabulary_size]), name="output_bias")

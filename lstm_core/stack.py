@@ -17,11 +17,13 @@ class StackedLSTM(tf.Module):
     """
 
     def __init__(self, input_size: int, units: int, layers: int,
-                 rng: tf.random.Generator | None = None, name: str | None = None):
+                 rng: tf.random.Generator | None = None, name: str | None = None,
+                 forget_bias: float = 0.0):
         super().__init__(name=name)
         rng = rng or tf.random.Generator.from_seed(0)
         with self.name_scope:
-            self.cells = [LSTMCell(input_size if n == 0 else units, units, rng, name=f"layer_{n}")
+            self.cells = [LSTMCell(input_size if n == 0 else units, units, rng, name=f"layer_{n}",
+                                   forget_bias=forget_bias)
                           for n in range(layers)]
 
     def initial_state(self, batch_size: int) -> StackState:

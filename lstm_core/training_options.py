@@ -30,7 +30,7 @@ JAZZ_DEFAULTS = {"batch_size": 8, "sequence_length": 32, "epochs": 60}
 # measured to lower the validation loss and to repeat more at 1 and 2 bars (docs/music.md).
 # Lookback inputs where the tokens mark bars (REMI; elsewhere the option is moot): measured to
 # write more notes per bar at the same validation loss (docs/music.md).
-MUSIC_DEFAULTS = {"attention_length": 64, "lookback": True}
+MUSIC_DEFAULTS = {"attention_length": 64, "lookback": True, "forget_bias": 1.0}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -78,6 +78,10 @@ class TrainOptions:
         "back at the same position in the bar and the position in the bar (Melody RNN's "
         "lookback). A new music model whose tokens mark bars takes it unless given; see "
         "docs/music.md.")
+    forget_bias: float = option(
+        0.0, "Where the LSTM's forget-gate biases start (1: each cell starts by remembering). A "
+        "new music model of the remi, tsd, midilike or notes encoding takes 1 unless given; see "
+        "lstm_core/cell.py.")
     validation_fraction: float = option(0.05, "Share of the corpus held out, from its end.")
     validation_every: int = option(
         0, "Validate every N steps (0: once per epoch, but no more often than --log_frequency "

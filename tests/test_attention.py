@@ -266,6 +266,9 @@ def test_music_attends_by_default_and_a_resumed_model_keeps_its_own():
     assert with_music_defaults(options, TokenKind.REMI, ()).attention_length == default
     assert with_music_defaults(options, TokenKind.CHARACTERS, ()).attention_length == 0
     assert with_music_defaults(options, TokenKind.JAZZ, ()).attention_length == 0
+    # A music model's cells start by remembering (lstm_core/cell.py); a text model's do not.
+    assert with_music_defaults(options, TokenKind.REMI, ()).forget_bias == 1.0
+    assert with_music_defaults(options, TokenKind.CHARACTERS, ()).forget_bias == 0.0
     given = TrainOptions(attention_length=8)
     assert with_music_defaults(given, TokenKind.REMI, {"attention_length"}).attention_length == 8
     # An older model folder's config.json has no attention_length: ModelConfig reads it as 0.

@@ -23,9 +23,11 @@ def random_state(seed=1):
                        for _ in range(2)))
 
 
-def test_every_bias_starts_at_zero():
-    # A forget-gate bias of 1 learnt tinyshakespeare slower (lstm_core/cell.py).
+def test_the_forget_gate_bias_starts_where_asked_and_every_other_at_zero():
+    # A forget-gate bias of 1 learnt tinyshakespeare slower, and music faster (lstm_core/cell.py).
     np.testing.assert_array_equal(LSTMCell(INPUT, UNITS).bias.numpy(), np.zeros(4 * UNITS))
+    bias = LSTMCell(INPUT, UNITS, forget_bias=1.0).bias.numpy()
+    np.testing.assert_array_equal(bias, np.repeat([0.0, 1.0, 0.0, 0.0], UNITS))
 
 
 def test_unroll_equals_keras_lstm_with_the_same_weights():
