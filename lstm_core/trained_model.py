@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import os
 import warnings
 from typing import Collection
+
+import numpy as np
 
 from lstm_core import options as options_module
 from lstm_core.errors import UsageError
@@ -61,6 +64,9 @@ MODEL_KIND_FLAGS = {
 # Options of sample.py's files and of which model to load: not keywords of the methods.
 APP_OPTIONS = frozenset({"model_name", "logdir", "vocabulary_file", "checkpoint", "output_file",
                          "overwrite", "num_samples", "audio", "piano_roll"})
+# Samplers kept per model, each with its traced and compiled chunk: the settings of the last few
+# calls (a new setting of temperature, top-k, top-p, beams or grammar traces anew).
+KEPT_SAMPLERS = 8
 
 
 def check_fits(given: Collection[str], family: Family, model_name: str) -> None:
@@ -99,6 +105,7 @@ class TrainedModel:
         `config`: what `ModelFolder.load` gives; `checkpoint_path`: its weights'."""
         self.folder, self.model, self.vocabulary, self.config = folder, model, vocabulary, config
         self.checkpoint_path, self.logdir = checkpoint_path, logdir
+        self._samplers = {}  # see `_sampler`
 
     @property
     def name(self) -> str:
@@ -143,7 +150,6 @@ class TrainedModel:
           ``log_frequency`` tokens (after it, `Samples.interrupted_after` says where it stopped).
         """
         from lstm_core import limits
-        from lstm_core.sampler import Sampler
 
         options = options_module.replace(options or SampleOptions(), **keywords)
         given = frozenset(keywords) | frozenset(given or ())
@@ -162,7 +168,7 @@ class TrainedModel:
         greedy = options.greedy or ("greedy" not in given and not options.is_beam_search
                                     and self.folder.training_record().get("greedy", False))
         make_sampler = functools.partial(
-            Sampler, self.model, options.temperature, options.top_k, options.top_p, greedy,
+            self._sampler, options.temperature, options.top_k, options.top_p, greedy,
             chunk_length=options.log_frequency, beam_size=options.beam_size,
             branch_factor=options.branch_factor, steps_per_iteration=options.steps_per_iteration)
         if self.family is Family.JAZZ:
@@ -182,6 +188,21 @@ class TrainedModel:
 
         return compose(make_sampler, self.vocabulary, options, random_seed,
                        self.folder.load_primers, self.name, progress, report or _warn)
+
+    def _sampler(self, *settings, grammar=None, groups=None, **keywords):
+        """The `Sampler` of the model with these settings (its arguments), built once: a later
+        call with the same settings reuses its traced and compiled chunk, which takes seconds to
+        build on a CPU, where a short sample takes less."""
+        from lstm_core.sampler import Sampler
+
+        key = (settings, tuple(sorted(keywords.items())), _fingerprint(grammar),
+               _fingerprint(groups))
+        if key not in self._samplers:
+            if len(self._samplers) == KEPT_SAMPLERS:
+                del self._samplers[next(iter(self._samplers))]  # the oldest
+            self._samplers[key] = Sampler(self.model, *settings, grammar=grammar, groups=groups,
+                                          **keywords)
+        return self._samplers[key]
 
     def default_seed(self) -> str:
         """What a text sample starts from without a seed: the training corpus's first line (as
@@ -258,6 +279,18 @@ class TrainedModel:
         atomic_write(output_file, found.page.encode("utf-8"))
         return found
 
+
+
+def _fingerprint(tables) -> str | None:
+    """A digest of a grammar's tables or of an array (None: None), to know a sampler by."""
+    if tables is None:
+        return None
+    digest = hashlib.sha256()
+    for table in getattr(tables, "factors", [tables]):
+        for array in ((table.allowed, table.next_state, table.start)
+                      if hasattr(table, "allowed") else (table,)):
+            digest.update(repr(np.shape(array)).encode() + np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def _warn(line: str) -> None:
