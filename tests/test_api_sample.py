@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import symusic
 
-import lstm_core
-from band import band_folder, band_score
+from band import band_score
 from lstm_core.errors import UsageError
 from lstm_core.kinds import Family
 from lstm_core.music import generation
@@ -26,17 +25,8 @@ def words(text_model):
 
 
 @pytest.fixture(scope="module")
-def band(tmp_path_factory):
-    """A tiny model of synthetic band pieces: piano, guitar, bass and drums."""
-    path = tmp_path_factory.mktemp("api_music")
-    band_folder(path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(path)
-        trained = lstm_core.train("songs", model_name="band", units=16, batch_size=4,
-                                  sequence_length=16, max_steps=3, sample_every=0,
-                                  histogram_frequency=0)
-    assert trained.folder.root == str(path / "logs" / "band")
-    return load(str(path / "logs" / "band"))  # a model folder's path
+def band(band_model):
+    return load(band_model)  # a model folder's path
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +39,25 @@ def test_generate_continues_the_seed_by_the_length_asked_and_repeats_with_its_se
     assert isinstance(text, str) and len(text) == 44 and text.startswith("the ")
     assert words.generate("the ", length=40, temperature=0.8, random_seed=5) == text
     assert words.generate("the ", length=40, temperature=0.8, random_seed=6) != text
+
+
+def test_a_second_call_with_the_same_settings_traces_nothing_new(text_model):
+    """Tracing and compiling a sampler takes seconds on a CPU: a model keeps its samplers."""
+    fresh = load("words", logdir=str(text_model / "logs"))
+
+    def tracings():
+        return sum(sampler.runner.slice_chunk.experimental_get_tracing_count()
+                   + sampler.runner.prime.experimental_get_tracing_count()
+                   for sampler in fresh._samplers.values())
+
+    first = fresh.generate("the ", length=30, temperature=0.8, random_seed=1)
+    traced = tracings()
+    assert traced >= 2
+    assert fresh.generate("the ", length=30, temperature=0.8, random_seed=2) != first
+    assert fresh.generate("the ", length=30, temperature=0.8, random_seed=1) == first
+    assert tracings() == traced and len(fresh._samplers) == 1
+    fresh.generate("the ", length=30, temperature=0.5, random_seed=1)  # another setting
+    assert len(fresh._samplers) == 2 and tracings() > traced
 
 
 def test_generate_many_gives_n_different_texts(words):
