@@ -1,5 +1,6 @@
 """Shared by the tests: the data folder checked out beside the project (``../shared/data``);
-the tiny text and jazz models that several test files only read, trained once per test process;
+the tiny text, band and jazz models that several test files only read, trained once per test
+process;
 two logical CPUs in each test process; Ctrl-C reaching the commands the tests start; XLA
 compiling quickly, with one compilation cache for all of them."""
 
@@ -97,6 +98,22 @@ def text_model(tmp_path_factory):
              batch_size=4, sequence_length=16, max_steps=5, sample_every=0,
              histogram_frequency=0)
     return path
+
+
+@pytest.fixture(scope="session")
+def band_model(tmp_path_factory):
+    """The folder of a tiny music model, ``band``, of the default options (attention, lookback),
+    trained (3 steps) on two synthetic band pieces (tests/band.py): piano, guitar, bass, drums.
+    Tests load it (`lstm_core.load`) and must not write into it."""
+    from band import band_folder
+    from lstm_core import train
+
+    path = tmp_path_factory.mktemp("band")
+    band_folder(path)
+    trained = train(str(path / "songs"), logdir=str(path / "logs"), model_name="band",
+                    units=16, batch_size=4, sequence_length=16, max_steps=3, sample_every=0,
+                    histogram_frequency=0)
+    return trained.folder.root
 
 
 METHENY = SHARED_DATA / "midi" / "jazz" / "original_metheny.mid"

@@ -1,6 +1,6 @@
 """The attention over the last steps (`lstm_core.attention`): against a numpy computation of its
 equations, step by step against the whole sequence, and a model with it end to end: trained,
-resumed, sampled, exported."""
+sampled, exported (resumed: test_lookback.py, a model with both)."""
 
 import dataclasses
 import os
@@ -121,94 +121,66 @@ def test_without_attention_the_model_is_unchanged():
         np.testing.assert_array_equal(v.numpy(), twin.numpy())
 
 
-def test_a_resumed_run_with_attention_equals_an_uninterrupted_one(tmp_path):
-    """The window is carried from batch to batch and saved with the checkpoint."""
-    from test_trainer import MODEL, make_trainer, weights
-
-    model = dataclasses.replace(MODEL, attention_length=LENGTH)
-    straight = make_trainer(tmp_path / "straight", model=model, max_steps=12)
-    straight.train()
-    first_half = make_trainer(tmp_path / "resumed", model=model, max_steps=6)
-    first_half.train()
-    second_half = make_trainer(tmp_path / "resumed", model=model, max_steps=12)
-    assert second_half.restore()
-    second_half.train()
-    for a, b in zip(weights(straight), weights(second_half)):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    window = straight.state.carried_parts["carried_window"].numpy()
-    assert window.shape == (4, LENGTH, MODEL.units) and np.any(window != 0)
-    np.testing.assert_allclose(
-        window, second_half.state.carried_parts["carried_window"].numpy(), rtol=1e-5, atol=1e-6)
-    assert straight.step_graph().get_operations()  # TensorBoard's graph of the step
-
-
 @pytest.fixture(scope="module")
-def attentive_band(tmp_path_factory):
-    """A tiny music model with attention, trained in this process."""
-    from band import band_folder
-    from lstm_core import train
-
-    path = tmp_path_factory.mktemp("attentive")
-    band_folder(path)
-    return train(str(path / "songs"), logdir=str(path / "logs"), model_name="band", units=16,
-                 batch_size=4, sequence_length=16, max_steps=3, attention_length=LENGTH,
-                 lookback=False, sample_every=0, histogram_frequency=0)
-
-
-def samples_reproducibly_and_loads(trained):
-    """`trained` (a `TrainedModel` of music) composes the same piece twice, by sampling and by
-    beam search, and loads back with the same weights and pieces: the loaded model."""
+def band(band_model):
     from lstm_core import load
 
-    first = trained.compose(bars=2, random_seed=4).dumps_midi()
-    assert trained.compose(bars=2, random_seed=4).dumps_midi() == first
+    return load(band_model)
+
+
+def test_a_music_model_with_attention_and_lookback_samples_reproducibly_and_loads(band):
+    """The default music model (conftest.py) composes the same piece twice, by sampling and by
+    beam search, and loads back with the same weights and pieces."""
+    from lstm_core import load
+    from lstm_core.training_options import MUSIC_DEFAULTS
+
+    assert band.config.attention_length == MUSIC_DEFAULTS["attention_length"]
+    assert band.config.lookback and band.model.lookback is not None
+    first = band.compose(bars=2, random_seed=4).dumps_midi()
+    assert band.compose(bars=2, random_seed=4).dumps_midi() == first
     beams = dict(bars=1, beam_size=2, branch_factor=2, steps_per_iteration=4, random_seed=4)
-    assert trained.compose(**beams).dumps_midi() == trained.compose(**beams).dumps_midi()
-    loaded = load(trained.folder.root)
-    for a, b in zip(loaded.model.variables, trained.model.variables):
+    assert band.compose(**beams).dumps_midi() == band.compose(**beams).dumps_midi()
+    loaded = load(band.folder.root)
+    assert loaded.config == band.config and loaded.model.attention is not None
+    for a, b in zip(loaded.model.variables, band.model.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert loaded.compose(bars=2, random_seed=4).dumps_midi() == first
-    return loaded
-
-
-def test_a_music_model_with_attention_samples_reproducibly_and_loads(attentive_band):
-    assert attentive_band.config.attention_length == LENGTH
-    loaded = samples_reproducibly_and_loads(attentive_band)
-    assert loaded.model.attention is not None
     # Fine-tuning from it into a model of the same attention copies the attention too.
-    new = LanguageModel(attentive_band.config, seed=9)
-    Source(os.path.dirname(attentive_band.folder.root), "band", attentive_band.config,
-           attentive_band.vocabulary).copy_into(new)
-    for a, b in zip(new.attention.variables, attentive_band.model.attention.variables):
+    new = LanguageModel(band.config, seed=9)
+    Source(os.path.dirname(band.folder.root), "band", band.config,
+           band.vocabulary).copy_into(new)
+    for a, b in zip(new.attention.variables, band.model.attention.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-def exported_as_sampled(trained, folder):
-    """`trained` exported to `folder` and loaded back, checked to generate what the sampler
-    does."""
+def test_the_exported_step_carries_the_window_and_the_bar_memory(band, tmp_path):
+    """The exported model generates what the sampler does; its ``step`` takes and gives the
+    attention's window and the lookback's bar memory as the model's step does."""
     from lstm_core.sampler import Sampler
+    from lstm_core.training_state import pack_state
 
-    trained.export(str(folder))
-    exported = tf.saved_model.load(str(folder))
+    band.export(str(tmp_path / "out"))
+    exported = tf.saved_model.load(str(tmp_path / "out"))
     primer = np.array([[1, 2, 3], [3, 2, 1]], np.int32)
     generated = exported.generate(tf.constant(primer), 30, 1.0, 0, 1.0,
                                   tf.constant(7, tf.int64))["ids"].numpy()
-    sampler = Sampler(trained.model, chunk_length=100)
+    sampler = Sampler(band.model, chunk_length=100)
     np.testing.assert_array_equal(generated, sampler.generate(primer, 30, random_seed=7))
-    return exported
 
-
-def test_the_exported_model_with_attention_samples_as_the_sampler_does(attentive_band, tmp_path):
-    from lstm_core.training_state import pack_state
-
-    exported = exported_as_sampled(attentive_band, tmp_path / "out")
-    model, tokens = attentive_band.model, np.array([4, 5], np.int32)
+    model, ids = band.model, band.vocabulary.ids
     state = model.initial_state(2)
-    answer = exported.signatures["step"](tokens=tf.constant(tokens),
-                                         state=pack_state(state.lstm), window=state.window)
-    logits, new_state = model.step(tf.constant(tokens), state)
+    for token in (ids["Bar_None"], ids["Position_0"]):
+        _, state = model.step(tf.constant([token, token]), state)
+    memory = state.memory
+    answer = exported.signatures["step"](
+        tokens=tf.constant([4, 5]), state=pack_state(state.inner.lstm), window=state.inner.window,
+        bar_position=memory.position, bar_waiting=memory.waiting, bar_bars=memory.bars)
+    logits, new_state = model.step(tf.constant([4, 5]), state)
     np.testing.assert_allclose(answer["logits"].numpy(), logits.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(answer["window"].numpy(), new_state.window.numpy(), atol=1e-6)
+    np.testing.assert_allclose(answer["window"].numpy(), new_state.inner.window.numpy(),
+                               atol=1e-6)
+    for name, value in new_state.memory._asdict().items():
+        np.testing.assert_array_equal(answer[f"bar_{name}"].numpy(), value.numpy())
 
 
 def written_tags(hook, folder) -> set[str]:
@@ -321,6 +293,7 @@ def test_the_window_of_a_step_over_two_devices_equals_one_device(tmp_path):
     model = dataclasses.replace(MODEL, dropout=0.0, attention_length=LENGTH)
     single, mirrored = train_on_one_and_two_devices(tmp_path, model)
     window = single.state.carried_parts["carried_window"].numpy()
-    assert np.any(window != 0)
+    assert window.shape == (4, LENGTH, MODEL.units) and np.any(window != 0)
+    assert single.step_graph().get_operations()  # TensorBoard's graph of the step
     np.testing.assert_allclose(
         window, mirrored.state.carried_parts["carried_window"].numpy(), atol=1e-5)

@@ -1,6 +1,7 @@
 """The lookback inputs (`lstm_core.lookback`): against a numpy computation of the module
 docstring, step by step against the whole sequence, and a music model with them end to end:
-trained, resumed, sampled, exported, shown in TensorBoard, refused where tokens mark no bars."""
+trained, resumed, shown in TensorBoard, refused where tokens mark no bars (sampled and exported:
+test_attention.py, on the default music model)."""
 
 import dataclasses
 import json
@@ -9,8 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from test_attention import (exported_as_sampled, samples_reproducibly_and_loads,
-                            steps_as_over_the_sequence, written_tags)
+from test_attention import steps_as_over_the_sequence, written_tags
 
 from lstm_core.lookback import BAR, NOTE, OTHER, Lookback, LookbackState, bar_grid
 from lstm_core.model import LanguageModel, ModelConfig
@@ -137,51 +137,14 @@ def test_a_new_model_with_lookback_starts_as_the_model_without():
         assert np.any(tf.convert_to_tensor(gradient).numpy() != 0)
 
 
-@pytest.fixture(scope="module")
-def looking_band(tmp_path_factory):
-    """A tiny REMI model with lookback (and attention), trained in this process."""
-    from band import band_folder
-    from lstm_core import train
-
-    path = tmp_path_factory.mktemp("looking")
-    band_folder(path)
-    return train(str(path / "songs"), logdir=str(path / "logs"), model_name="band", units=16,
-                 batch_size=4, sequence_length=16, max_steps=3, attention_length=4,
-                 lookback=True, sample_every=0, histogram_frequency=0)
-
-
-def test_a_music_model_with_lookback_samples_reproducibly_and_loads(looking_band):
-    assert looking_band.config.lookback and looking_band.model.lookback is not None
-    assert samples_reproducibly_and_loads(looking_band).config == looking_band.config
-
-
-def test_the_exported_step_carries_the_bar_memory(looking_band, tmp_path):
-    from lstm_core.training_state import pack_state
-
-    exported = exported_as_sampled(looking_band, tmp_path / "out")
-    model = looking_band.model
-    bar = looking_band.vocabulary.ids["Bar_None"]
-    state = model.initial_state(2)
-    for token in (bar, looking_band.vocabulary.ids["Position_0"]):
-        _, state = model.step(tf.constant([token, token]), state)
-    memory = state.memory
-    answer = exported.signatures["step"](
-        tokens=tf.constant([4, 5]), state=pack_state(state.inner.lstm), window=state.inner.window,
-        bar_position=memory.position, bar_waiting=memory.waiting, bar_bars=memory.bars)
-    logits, new_state = model.step(tf.constant([4, 5]), state)
-    np.testing.assert_allclose(answer["logits"].numpy(), logits.numpy(), rtol=1e-5, atol=1e-6)
-    for name, value in new_state.memory._asdict().items():
-        np.testing.assert_array_equal(answer[f"bar_{name}"].numpy(), value.numpy())
-
-
-def test_a_resumed_run_with_lookback_equals_an_uninterrupted_one(tmp_path):
-    """The bar memory is carried from batch to batch and saved with the checkpoint; a model
-    folder keeps its own choice."""
+def test_a_resumed_run_with_lookback_and_attention_equals_an_uninterrupted_one(tmp_path):
+    """The bar memory and the attention's window are carried from batch to batch and saved
+    with the checkpoint; a model folder keeps its own choice."""
     from band import band_folder
     from lstm_core import UsageError, train
 
     band_folder(tmp_path)
-    tiny = dict(units=8, batch_size=2, sequence_length=8, attention_length=0, sample_every=0,
+    tiny = dict(units=8, batch_size=2, sequence_length=8, attention_length=4, sample_every=0,
                 histogram_frequency=0, lookback=True)
     straight = train(str(tmp_path / "songs"), logdir=str(tmp_path / "a"), model_name="m",
                      max_steps=6, **tiny)
