@@ -8,7 +8,10 @@ throughput on this machine:
 - the tokens the budget can train: the measured FLOP rate times `STEP_EFFICIENCY` (the share of
   it a training step reaches, measured for the 2x128...2x512 models of benchmarks/bench.py),
   over the training FLOPs per token of each candidate width, for the budget less `OVERHEAD`
-  (startup, compilation, validations);
+  (startup, compilation, validations). A model with attention or lookback inputs costs more than
+  its FLOPs say (the attention's window is read at every step): how many times more is timed
+  (`measured_cost_ratio`; on 92 piano files, 8.5x at 2x64 and 7.7x at 2x128), and the tokens
+  divided by it;
 - the width: the widest of `WIDTHS` whose parameters see at least `TOKENS_PER_PARAMETER`
   tokens each (wider models learn more per token; below that they have not seen enough);
 - batches of `BATCH_SIZE` x `SEQUENCE_LENGTH` (more steps rather than larger matmuls);
@@ -32,6 +35,7 @@ import time
 
 import tensorflow as tf
 
+from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.optimizer import Cosine
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -154,6 +158,50 @@ def measured_flops(clock: str, seconds: float = 0.5) -> float:
     return done * flops / max(read() - start, 1e-9)
 
 
+def seconds_per_token(config: ModelConfig, clock: str, batch_size: int = BATCH_SIZE,
+                      sequence_length: int = SEQUENCE_LENGTH, passes: int = 3) -> float:
+    """Seconds on `clock` per token of a forward and backward pass, XLA-compiled, of a model of
+    `config` over a batch `[batch_size, sequence_length]`: the quickest of `passes` after the
+    first, which compiles."""
+    model = LanguageModel(config, seed=0)
+    tokens = tf.random.stateless_uniform([batch_size, sequence_length + 1], [0, 2], 0,
+                                         config.vocabulary_size, tf.int32)
+
+    @tf.function(jit_compile=True)
+    def forward_and_backward(tokens):
+        with tf.GradientTape() as tape:
+            logits, _ = model(tokens[:, :-1], model.initial_state(batch_size))
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                tokens[:, 1:], logits))
+        return [tf.convert_to_tensor(gradient)
+                for gradient in tape.gradient(loss, model.trainable_variables)]
+
+    def run() -> list:
+        return [gradient.numpy() for gradient in forward_and_backward(tokens)]
+
+    run()  # compiles
+    read, quickest = CLOCKS[clock], math.inf
+    for _ in range(passes):
+        start = read()
+        run()
+        quickest = min(quickest, read() - start)
+    return quickest / (batch_size * sequence_length)
+
+
+def measured_cost_ratio(config: ModelConfig, clock: str, units: int = 128,
+                        batch_size: int = BATCH_SIZE,
+                        sequence_length: int = SEQUENCE_LENGTH) -> float:
+    """How many times a token of a model like `config`, with its attention and lookback inputs,
+    costs one of the same model without them, timed for `LAYERS` x `units` on batches of
+    `batch_size` x `sequence_length` (1 for a model with neither: nothing is timed)."""
+    if not config.attention_length and not config.lookback:
+        return 1.0
+    probe = dataclasses.replace(config, units=units, layers=LAYERS, dropout=0.0)
+    plain = dataclasses.replace(probe, attention_length=0, bar_grid=())
+    return max(1.0, seconds_per_token(probe, clock, batch_size, sequence_length)
+               / seconds_per_token(plain, clock, batch_size, sequence_length))
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """What `recipe` chose, the options it sets, and why."""
@@ -178,15 +226,16 @@ class Recipe:
 
 
 def recipe(budget: Budget, corpus_tokens: int, vocabulary_size: int,
-           flops_per_second: float) -> Recipe:
+           flops_per_second: float, cost_ratio: float = 1.0) -> Recipe:
     """The model and training for `budget` on a training split of `corpus_tokens` tokens of a
     vocabulary of `vocabulary_size`, on a machine doing `flops_per_second` matmul FLOPs on the
-    budget's clock (`measured_flops`)."""
+    budget's clock (`measured_flops`), for a model whose tokens cost `cost_ratio` times their
+    FLOPs' share (its attention and lookback inputs: `measured_cost_ratio`)."""
     training_seconds = budget.seconds * (1.0 - OVERHEAD)
 
     def tokens(units: int) -> float:
         return (training_seconds * flops_per_second * STEP_EFFICIENCY
-                / training_flops_per_token(units, vocabulary_size))
+                / training_flops_per_token(units, vocabulary_size) / cost_ratio)
 
     fitting = [units for units in WIDTHS
                if tokens(units) >= TOKENS_PER_PARAMETER * parameters(units, vocabulary_size)]
@@ -197,8 +246,11 @@ def recipe(budget: Budget, corpus_tokens: int, vocabulary_size: int,
     tokens_per_step = BATCH_SIZE * SEQUENCE_LENGTH
     steps = max(1, int(planned // tokens_per_step))
     learning_rate = PEAK_LEARNING_RATE if units <= 512 else 2 * PEAK_LEARNING_RATE / 3
+    extras = (f" (attention and lookback timed at {cost_ratio:.1f}x a token's cost)"
+              if cost_ratio > 1.0 else "")
     why = (f"{budget.seconds:g} {'CPU' if budget.clock == 'cpu' else 'wall-clock'} seconds at "
-           f"about {planned / training_seconds:,.0f} tokens/s train about {planned:,.0f} tokens "
+           f"about {planned / training_seconds:,.0f} tokens/s{extras} train about "
+           f"{planned:,.0f} tokens "
            f"({epochs:.1f} passes over {corpus_tokens:,}): {LAYERS}x{units} is the widest whose "
            f"{parameters(units, vocabulary_size):,} weights see {TOKENS_PER_PARAMETER}+ tokens "
            f"each; dropout {dropout:g} for {epochs:.1f} passes; Adam {learning_rate:g} with "

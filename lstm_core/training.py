@@ -95,10 +95,13 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
                                                             options.allow_unknown, report,
                                                             progress)
         train_ids, validation_ids = split_validation(ids, options.validation_fraction)
+        grid = lookback_grid(options, given, vocabulary)
+        options = dataclasses.replace(options, lookback=bool(grid))  # as the model has it
         recipe = None
         if budget:
-            options, recipe = _budget_options(options, given, budget, len(train_ids),
-                                              len(vocabulary), report)
+            options, recipe = _budget_options(options, given, budget, len(train_ids), from_options(
+                ModelConfig, options, vocabulary_size=len(vocabulary), token_kind=vocabulary.kind,
+                bar_grid=grid), report)
         batch_size = fitting_batch_size(len(train_ids), options.batch_size,
                                         options.sequence_length, options.shuffle,
                                         strategy.num_replicas_in_sync, corpus.source)
@@ -119,8 +122,6 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         report(f"wrote the vocabulary {vocabulary_path}: {len(vocabulary)} tokens")
 
     config = from_options(TrainingConfig, options, budget=budget)
-    grid = lookback_grid(options, given, vocabulary)
-    options = dataclasses.replace(options, lookback=bool(grid))  # as the model has it
     model_config = from_options(ModelConfig, options, vocabulary_size=len(vocabulary),
                                 token_kind=vocabulary.kind, bar_grid=grid)
     source = init_source(options, folder, model_config, vocabulary)
@@ -182,12 +183,14 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
 
 
 def _budget_options(options: TrainOptions, given: set, budget: budgets.Budget,
-                    corpus_tokens: int, vocabulary_size: int, report: Report
+                    corpus_tokens: int, model: ModelConfig, report: Report
                     ) -> tuple[TrainOptions, budgets.Recipe]:
     """`options` with the recipe's values for `budget` where the user gave none, and the
-    recipe; its choice and why, in one line to `report`."""
-    recipe = budgets.recipe(budget, corpus_tokens, vocabulary_size,
-                            budgets.measured_flops(budget.clock))
+    recipe for a model like `model` (its vocabulary, attention, lookback); its choice and why,
+    in one line to `report`."""
+    recipe = budgets.recipe(budget, corpus_tokens, model.vocabulary_size,
+                            budgets.measured_flops(budget.clock),
+                            budgets.measured_cost_ratio(model, budget.clock))
     chosen = {name: value for name, value in recipe.options().items() if name not in given}
     kept = sorted(set(recipe.options()) - set(chosen))
     report(f"budget: {recipe.why}" + (f"; given: {', '.join('--' + name for name in kept)}"

@@ -44,6 +44,28 @@ def test_the_recipe_widens_the_model_with_the_budget_and_adds_dropout_to_a_small
     assert "2x" in long.why and "dropout" in long.why
 
 
+def test_a_model_with_attention_and_lookback_is_timed_and_plans_for_its_cost():
+    """They cost more than their FLOPs say: the recipe is given how many times more, timed, and
+    plans fewer tokens, so fewer passes and less dropout."""
+    from lstm_core.lookback import bar_grid
+    from lstm_core.model import ModelConfig
+
+    tokens = ["PAD_None", "Bar_None", "Position_0", "Position_12", "Pitch_60", "Pitch_64",
+              "Velocity_90", "Duration_1.0.8"]
+    plain = ModelConfig(len(tokens), units=16)
+    assert budget.measured_cost_ratio(plain, "cpu") == 1.0  # nothing to time
+    ratio = budget.measured_cost_ratio(  # a small probe: the tests' time
+        ModelConfig(len(tokens), attention_length=64, bar_grid=bar_grid(tokens)), "cpu",
+        units=16, batch_size=8, sequence_length=32)
+    assert 1 < ratio < 100
+    flops, plan = 5e10, budget.Budget(600, "cpu")
+    without = budget.recipe(plan, 300_000, len(tokens), flops)
+    timed = budget.recipe(plan, 300_000, len(tokens), flops, ratio)
+    assert timed.planned_tokens < without.planned_tokens and timed.units <= without.units
+    assert timed.dropout <= without.dropout and timed.validation_every < without.validation_every
+    assert "attention and lookback timed at" in timed.why and "timed" not in without.why
+
+
 def test_the_cosine_schedule_warms_up_then_ends_at_its_final_share():
     schedule = budget.Cosine(warmup=0.1, final=0.05)
     factors = [float(schedule.factor(p)) for p in (0.0, 0.05, 0.1, 0.55, 1.0)]
