@@ -144,13 +144,13 @@ def test_every_line_printed_while_training_clears_the_progress_bar_first(tmp_pat
 
 
 def test_a_corpus_of_few_batches_validates_no_more_often_than_it_logs(tmp_path):
-    # 5 batches per epoch, 60 epochs: as the jazz defaults on one solo.
-    trainer = make_trainer(tmp_path, train_length=220, epochs=60, log_frequency=100)
+    # 5 batches per epoch, as the jazz defaults on one solo (which log every 100 steps).
+    trainer = make_trainer(tmp_path, train_length=220, epochs=12, log_frequency=20)
     assert trainer.train_batches.num_batches == 5
     reported = Lines()
     trainer.train(reported)
     validations = re.findall(r"step (\d+) validation", reported.text)
-    assert validations == ["100", "200", "300"]
+    assert validations == ["20", "40", "60"]
 
 
 def test_the_metrics_come_in_one_order_whichever_was_measured_first(tmp_path):
