@@ -46,7 +46,7 @@ def test_the_recipe_widens_the_model_with_the_budget_and_adds_dropout_to_a_small
 
 def test_a_model_with_attention_and_lookback_is_timed_and_plans_for_its_cost():
     """They cost more than their FLOPs say: the recipe is given how many times more, timed, and
-    plans fewer tokens, so fewer passes and less dropout."""
+    plans as for a machine that many times slower: a narrower model, or fewer tokens."""
     from lstm_core.lookback import bar_grid
     from lstm_core.model import ModelConfig
 
@@ -61,8 +61,13 @@ def test_a_model_with_attention_and_lookback_is_timed_and_plans_for_its_cost():
     flops, plan = 5e10, budget.Budget(600, "cpu")
     without = budget.recipe(plan, 300_000, len(tokens), flops)
     timed = budget.recipe(plan, 300_000, len(tokens), flops, ratio)
-    assert timed.planned_tokens < without.planned_tokens and timed.units <= without.units
-    assert timed.dropout <= without.dropout and timed.validation_every < without.validation_every
+    slower = budget.recipe(plan, 300_000, len(tokens), flops / ratio)
+    assert (timed.units, timed.planned_tokens) == (slower.units, slower.planned_tokens)
+    assert timed.units <= without.units
+    same_width = budget.recipe(budget.Budget(10 ** 8, "cpu"), 300_000, len(tokens), flops, 2.0)
+    widest = budget.recipe(budget.Budget(10 ** 8, "cpu"), 300_000, len(tokens), flops)
+    assert same_width.units == widest.units == budget.WIDTHS[-1]
+    assert same_width.planned_tokens == pytest.approx(widest.planned_tokens / 2, rel=1e-6)
     assert "attention and lookback timed at" in timed.why and "timed" not in without.why
 
 
