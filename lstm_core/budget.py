@@ -7,8 +7,8 @@ throughput on this machine:
 
 - the tokens the budget can train: the measured FLOP rate times `STEP_EFFICIENCY` (the share of
   it a training step reaches, measured for the 2x128...2x512 models of benchmarks/bench.py),
-  over the training FLOPs per token of each candidate width, for the budget less `OVERHEAD`
-  (startup, compilation, validations). A model with attention or lookback inputs costs more than
+  over the training FLOPs per token of each candidate width, for the time left once the corpus
+  is read less `OVERHEAD` (startup, compilation, validations). A model with attention or lookback inputs costs more than
   its FLOPs say (the attention's window is read at every step): how many times more is timed
   (`measured_cost_ratio`; on 92 piano files, 8.5x at 2x64 and 7.7x at 2x128), and the tokens
   divided by it;
@@ -226,12 +226,16 @@ class Recipe:
 
 
 def recipe(budget: Budget, corpus_tokens: int, vocabulary_size: int,
-           flops_per_second: float, cost_ratio: float = 1.0) -> Recipe:
+           flops_per_second: float, cost_ratio: float = 1.0,
+           seconds_left: float | None = None) -> Recipe:
     """The model and training for `budget` on a training split of `corpus_tokens` tokens of a
     vocabulary of `vocabulary_size`, on a machine doing `flops_per_second` matmul FLOPs on the
     budget's clock (`measured_flops`), for a model whose tokens cost `cost_ratio` times their
-    FLOPs' share (its attention and lookback inputs: `measured_cost_ratio`)."""
-    training_seconds = budget.seconds * (1.0 - OVERHEAD)
+    FLOPs' share (its attention and lookback inputs: `measured_cost_ratio`), with
+    `seconds_left` of the budget (None: all of it; reading a folder of MIDI files and the timing
+    can take a minute of it)."""
+    seconds = budget.seconds if seconds_left is None else max(seconds_left, 0.0)
+    training_seconds = max(seconds * (1.0 - OVERHEAD), 1e-9)
 
     def tokens(units: int) -> float:
         return (training_seconds * flops_per_second * STEP_EFFICIENCY
@@ -248,9 +252,10 @@ def recipe(budget: Budget, corpus_tokens: int, vocabulary_size: int,
     learning_rate = PEAK_LEARNING_RATE if units <= 512 else 2 * PEAK_LEARNING_RATE / 3
     extras = (f" (attention and lookback timed at {cost_ratio:.1f}x a token's cost)"
               if cost_ratio > 1.0 else "")
-    why = (f"{budget.seconds:g} {'CPU' if budget.clock == 'cpu' else 'wall-clock'} seconds at "
-           f"about {planned / training_seconds:,.0f} tokens/s{extras} train about "
-           f"{planned:,.0f} tokens "
+    clock = "CPU" if budget.clock == "cpu" else "wall-clock"
+    left = "" if seconds_left is None else f"{seconds:.0f} left of "
+    why = (f"{left}{budget.seconds:g} {clock} seconds at about "
+           f"{planned / training_seconds:,.0f} tokens/s{extras} train about {planned:,.0f} tokens "
            f"({epochs:.1f} passes over {corpus_tokens:,}): {LAYERS}x{units} is the widest whose "
            f"{parameters(units, vocabulary_size):,} weights see {TOKENS_PER_PARAMETER}+ tokens "
            f"each; dropout {dropout:g} for {epochs:.1f} passes; Adam {learning_rate:g} with "

@@ -98,10 +98,11 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
         grid = lookback_grid(options, given, vocabulary)
         options = dataclasses.replace(options, lookback=bool(grid))  # as the model has it
         recipe = None
-        if budget:
-            options, recipe = _budget_options(options, given, budget, len(train_ids), from_options(
-                ModelConfig, options, vocabulary_size=len(vocabulary), token_kind=vocabulary.kind,
-                bar_grid=grid), report)
+        if deadline:
+            model = from_options(ModelConfig, options, vocabulary_size=len(vocabulary),
+                                 token_kind=vocabulary.kind, bar_grid=grid)
+            options, recipe = _budget_options(options, given, deadline, len(train_ids), model,
+                                              report)
         batch_size = fitting_batch_size(len(train_ids), options.batch_size,
                                         options.sequence_length, options.shuffle,
                                         strategy.num_replicas_in_sync, corpus.source)
@@ -182,15 +183,17 @@ def train(options: TrainOptions | None = None, given: Iterable[str] = frozenset(
     return TrainingResult(folder.root, metrics, step, stopped)
 
 
-def _budget_options(options: TrainOptions, given: set, budget: budgets.Budget,
+def _budget_options(options: TrainOptions, given: set, deadline: budgets.Deadline,
                     corpus_tokens: int, model: ModelConfig, report: Report
                     ) -> tuple[TrainOptions, budgets.Recipe]:
-    """`options` with the recipe's values for `budget` where the user gave none, and the
-    recipe for a model like `model` (its vocabulary, attention, lookback); its choice and why,
-    in one line to `report`."""
-    recipe = budgets.recipe(budget, corpus_tokens, model.vocabulary_size,
-                            budgets.measured_flops(budget.clock),
-                            budgets.measured_cost_ratio(model, budget.clock))
+    """`options` with the recipe's values for the `deadline`'s budget where the user gave none,
+    and the recipe for a model like `model` (its vocabulary, attention, lookback) in the time
+    left; its choice and why, in one line to `report`."""
+    budget = deadline.budget
+    flops = budgets.measured_flops(budget.clock)
+    cost_ratio = budgets.measured_cost_ratio(model, budget.clock)
+    recipe = budgets.recipe(budget, corpus_tokens, model.vocabulary_size, flops, cost_ratio,
+                            deadline.left())
     chosen = {name: value for name, value in recipe.options().items() if name not in given}
     kept = sorted(set(recipe.options()) - set(chosen))
     report(f"budget: {recipe.why}" + (f"; given: {', '.join('--' + name for name in kept)}"

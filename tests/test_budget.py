@@ -68,6 +68,11 @@ def test_a_model_with_attention_and_lookback_is_timed_and_plans_for_its_cost():
     widest = budget.recipe(budget.Budget(10 ** 8, "cpu"), 300_000, len(tokens), flops)
     assert same_width.units == widest.units == budget.WIDTHS[-1]
     assert same_width.planned_tokens == pytest.approx(widest.planned_tokens / 2, rel=1e-6)
+    # What reading the corpus and the timing took is not planned for.
+    half_left = budget.recipe(budget.Budget(10 ** 8, "cpu"), 300_000, len(tokens), flops,
+                              seconds_left=5 * 10 ** 7)
+    assert half_left.planned_tokens == pytest.approx(widest.planned_tokens / 2, rel=1e-6)
+    assert half_left.why.startswith("50000000 left of 1e+08 CPU seconds")
     assert "attention and lookback timed at" in timed.why and "timed" not in without.why
 
 
@@ -91,7 +96,7 @@ def test_a_cpu_budget_stops_the_run_ends_the_schedule_and_records_the_choice(cor
     assert result.stopped == "budget"
     assert spent <= 1.5 * seconds  # the clock starts with the call: only the end runs over
     [choice] = [line for line in lines if line.startswith("budget: ")]
-    assert "given: --units" in choice
+    assert "given: --units" in choice and " left of 10 CPU seconds at about " in choice
     peak = budget.PEAK_LEARNING_RATE
     assert max(rates.rates) == pytest.approx(peak, rel=0.05)  # warmed up to the peak
     assert rates.rates[-1] <= peak * (budget.SCHEDULE.final + 0.05)  # and decayed to its end
