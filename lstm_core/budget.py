@@ -8,10 +8,10 @@ throughput on this machine:
 - the tokens the budget can train: the measured FLOP rate times `STEP_EFFICIENCY` (the share of
   it a training step reaches, measured for the 2x128...2x512 models of benchmarks/bench.py),
   over the training FLOPs per token of each candidate width, for the time left once the corpus
-  is read less `OVERHEAD` (startup, compilation, validations). A model with attention or lookback inputs costs more than
-  its FLOPs say (the attention's window is read at every step): how many times more is timed
-  (`measured_cost_ratio`; on 92 piano files, 8.5x at 2x64 and 7.7x at 2x128), and the tokens
-  divided by it;
+  is read less `OVERHEAD` (startup, compilation, validations). A model with attention or
+  lookback inputs costs more than its FLOPs say (the attention's window is read at every step):
+  how many times more is timed (`measured_cost_ratio`; on 92 piano files, 8.5x at 2x64 and
+  7.7x at 2x128), and the tokens divided by it;
 - the width: the widest of `WIDTHS` whose parameters see at least `TOKENS_PER_PARAMETER`
   tokens each (wider models learn more per token; below that they have not seen enough);
 - batches of `BATCH_SIZE` x `SEQUENCE_LENGTH` (more steps rather than larger matmuls);
