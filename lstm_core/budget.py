@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from lstm_core.model import LanguageModel, ModelConfig
 from lstm_core.optimizer import Cosine
+from lstm_core.train_step import summed_loss_and_correct
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 WIDTHS = (64, 128, 192, 256, 384, 512, 768, 1024)
@@ -171,8 +172,7 @@ def seconds_per_token(config: ModelConfig, clock: str, batch_size: int = BATCH_S
     def forward_and_backward(tokens):
         with tf.GradientTape() as tape:
             logits, _ = model(tokens[:, :-1], model.initial_state(batch_size))
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                tokens[:, 1:], logits))
+            loss, _ = summed_loss_and_correct(logits, tokens[:, 1:])
         return [tf.convert_to_tensor(gradient)
                 for gradient in tape.gradient(loss, model.trainable_variables)]
 

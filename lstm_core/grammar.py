@@ -23,6 +23,7 @@ anything (`Sampler` treats such a row as all true).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -81,6 +82,10 @@ class Grammar:
             allowed &= ~into_dead
         return Grammar(allowed, next_state, self.start * other.states + other.start)
 
+    def digest(self) -> str:
+        """A digest of the tables: equal grammars, equal digests (samplers are known by it)."""
+        return array_digest(self.allowed, self.next_state, np.int64(self.start))
+
     def allowed_in(self, state: int) -> np.ndarray:
         """Bool `[vocabulary]`: the tokens allowed in `state`."""
         return self.allowed[state]
@@ -135,6 +140,10 @@ class Conjunction:
     def start(self) -> int:
         return self.join([g.start for g in self.factors])
 
+    def digest(self) -> str:
+        """`Grammar.digest` of the factors together."""
+        return hashlib.sha256("".join(g.digest() for g in self.factors).encode()).hexdigest()
+
     def join(self, states: Sequence[int]) -> int:
         return sum(s * stride for s, stride in zip(states, self.strides))
 
@@ -152,3 +161,12 @@ class Conjunction:
         for token in ids:
             states = [int(g.next_state[s, token]) for g, s in zip(self.factors, states)]
         return self.join(states)
+
+
+def array_digest(*arrays: np.ndarray) -> str:
+    """A SHA-256 digest of the arrays' shapes, types and values."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.shape}{array.dtype}".encode() + array.tobytes())
+    return digest.hexdigest()

@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import os
 import warnings
 from typing import Collection
-
-import numpy as np
 
 from lstm_core import options as options_module
 from lstm_core.errors import UsageError
@@ -193,10 +190,12 @@ class TrainedModel:
         """The `Sampler` of the model with these settings (its arguments), built once: a later
         call with the same settings reuses its traced and compiled chunk, which takes seconds to
         build on a CPU, where a short sample takes less."""
+        from lstm_core.grammar import array_digest
         from lstm_core.sampler import Sampler
 
-        key = (settings, tuple(sorted(keywords.items())), _fingerprint(grammar),
-               _fingerprint(groups))
+        key = (settings, tuple(sorted(keywords.items())),
+               None if grammar is None else grammar.digest(),
+               None if groups is None else array_digest(groups))
         if key not in self._samplers:
             if len(self._samplers) == KEPT_SAMPLERS:
                 del self._samplers[next(iter(self._samplers))]  # the oldest
@@ -278,19 +277,6 @@ class TrainedModel:
         found = inspection.inspect(self.name, self.logdir, text=text, **keywords)
         atomic_write(output_file, found.page.encode("utf-8"))
         return found
-
-
-
-def _fingerprint(tables) -> str | None:
-    """A digest of a grammar's tables or of an array (None: None), to know a sampler by."""
-    if tables is None:
-        return None
-    digest = hashlib.sha256()
-    for table in getattr(tables, "factors", [tables]):
-        for array in ((table.allowed, table.next_state, table.start)
-                      if hasattr(table, "allowed") else (table,)):
-            digest.update(repr(np.shape(array)).encode() + np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
 
 
 def _warn(line: str) -> None:

@@ -125,3 +125,15 @@ def test_a_grammar_of_another_vocabulary_is_refused():
         Sampler(model, grammar=Grammar.previous_token(np.ones([6, 6], bool)))
     with pytest.raises(ValueError, match="same"):
         Grammar(np.ones([2, 3], bool), np.zeros([2, 4], np.int32))
+
+
+def test_equal_grammars_have_equal_digests_and_others_differ():
+    """A model's samplers are known by their grammar's digest (`TrainedModel._sampler`)."""
+
+    allowed = np.array([[True, False, True], [True, True, False]])
+    first = Grammar.previous_token(np.tile(allowed[:1], [3, 1]))
+    again = Grammar.previous_token(np.tile(allowed[:1], [3, 1]))
+    other = Grammar.previous_token(np.tile(allowed[1:], [3, 1]))
+    assert first.digest() == again.digest() != other.digest()
+    assert (Conjunction((first, other)).digest() == Conjunction((again, other)).digest()
+            != Conjunction((other, first)).digest())
