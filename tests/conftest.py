@@ -1,8 +1,8 @@
 """Shared by the tests: the data folder checked out beside the project (``../shared/data``);
-the tiny text, band and jazz models that several test files only read, trained once per test
-process;
-two logical CPUs in each test process; Ctrl-C reaching the commands the tests start; XLA
-compiling quickly, with one compilation cache for all of them."""
+the tiny text, band and jazz models that several test files only read, trained once (those files
+run in one test process); the slowest files first; two logical CPUs in each test process; Ctrl-C
+reaching the commands the tests start; XLA compiling quickly, with one compilation cache for all
+of them."""
 
 import atexit
 import os
@@ -64,11 +64,36 @@ SLOWEST_FIRST = ("test_sampler.py", "test_trainer.py", "test_attention.py", "tes
                  "test_distributed.py", "test_api_sample.py", "test_lookback.py",
                  "test_quality_bench.py", "test_fast_paths.py", "test_music_cli.py",
                  "test_inspect.py")
+# The files that use the session's models below run on one worker, which trains each model once.
+SHARED_MODELS = {"text_model", "band_model", "jazz_model"}
+SHARING_FILES = {"test_sampler.py", "test_attention.py", "test_api_sample.py", "test_export.py",
+                 "test_jazz_cli.py"}
 
 
 def pytest_collection_modifyitems(items):
     rank = {name: place for place, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    unlisted = {item.path.name for item in items
+                if SHARED_MODELS & set(item.fixturenames)} - SHARING_FILES
+    if unlisted:
+        raise pytest.UsageError(f"{', '.join(sorted(unlisted))} use a session model: add them "
+                                "to SHARING_FILES in tests/conftest.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadscope` with `SHARING_FILES` as one scope: pytest-xdist's own groups
+    (`--dist loadgroup`) rename tests in a way pytest 9 no longer sees."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return "the session's models" if Path(path).name in SHARING_FILES else path
+
+    return FileScopes(config, log)
 
 
 @pytest.fixture
