@@ -3,7 +3,7 @@ against PyTorch.
 
     python benchmarks/quality.py                      # tinyshakespeare, 1,200 CPU seconds each
     python benchmarks/quality.py --text FILE --cpu_seconds 300 --jobs 2
-    python benchmarks/quality.py --quick              # a smoke test: a small text, 20 CPU s each
+    python benchmarks/quality.py --quick              # a smoke test: a small text, 15 CPU s each
 
 Four trainers learn the same text, each in a process of its own, for the same budget of CPU
 seconds counted by that process's clock (`time.process_time`: every thread's time, so other jobs
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validation_tokens", type=int, default=262_144,
                         help="tokens of each validation (lstm-core's --validation_tokens)")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke test: 20 CPU seconds each, 4,096 validation tokens")
+                        help="a smoke test: 15 CPU seconds each, 4,096 validation tokens")
     parser.add_argument("--only", default=",".join(CONTENDERS),
                         help="the contenders to run, comma-separated")
     parser.add_argument("--jobs", type=int, default=1, help="trainers run at the same time")
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contender", help=argparse.SUPPRESS)  # one trainer, in this process
     args = parser.parse_args(argv)
     if args.quick:
-        args.cpu_seconds, args.validation_tokens = 20.0, 4096
+        args.cpu_seconds, args.validation_tokens = 15.0, 4096
     if args.contender:
         run_contender(args.contender, args.text, args.out, args.cpu_seconds,
                       args.validation_tokens)

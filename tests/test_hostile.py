@@ -535,6 +535,9 @@ def hostile_cases(tmp_path) -> dict:
 
 def test_commands_refuse_hostile_input(trained, tmp_path, monkeypatch):
     """Each case on its own copy of the model."""
+    from lstm_core import inputs
+
+    monkeypatch.setattr(inputs, "WAIT_SECONDS", 0.2)  # for the FIFOs that nothing writes to
     (tmp_path / "keep.txt").write_text("kept")
     (tmp_path / "keep.html").write_text("kept")
     (tmp_path / "lyrics.txt").write_text(VERSE * 60)

@@ -25,7 +25,7 @@ def test_the_quick_run_reports_every_trainer_and_draws_the_curve(tmp_path, capsy
     assert load_quality().main(["--quick", "--text", str(text), "--out", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
     report = json.loads(lines[-1])
-    assert report["cpu_seconds"] == 20.0
+    assert report["cpu_seconds"] == 15.0
     expected = ["lstm-core default", "lstm-core --cpu_seconds"]
     if importlib.util.find_spec("torch") is None:
         assert any("torch is not installed" in note for note in report["notes"])
@@ -35,5 +35,5 @@ def test_the_quick_run_reports_every_trainer_and_draws_the_curve(tmp_path, capsy
     for contender, result in report["results"].items():
         assert 0 < result["best"] < 8, contender  # bits per character of a 19-letter text
         seconds = [point[0] for point in result["curve"]]
-        assert seconds == sorted(seconds) and seconds[-1] <= 1.5 * 20
+        assert seconds == sorted(seconds) and seconds[-1] <= 1.5 * 15
     assert (out / "quality.png").stat().st_size > 0

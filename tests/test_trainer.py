@@ -15,7 +15,7 @@ from lstm_core.batch import Batch
 from lstm_core.callbacks import TrainingCallbacks
 from lstm_core.errors import UsageError
 from lstm_core.model import ModelConfig
-from lstm_core.trainer import Trainer, TrainingConfig
+from lstm_core.trainer import METRICS, Trainer, TrainingConfig
 
 MODEL = ModelConfig(vocabulary_size=12, embedding_size=8, units=16, layers=2, dropout=0.1)
 
@@ -60,18 +60,28 @@ def weights(trainer):
     return [v.numpy() for v in trainer.model.trainable_variables]
 
 
-def test_training_lowers_the_validation_loss(tmp_path):
-    trainer = make_trainer(tmp_path, epochs=2, learning_rate=0.01)
+def test_training_lowers_the_validation_loss_and_keeps_the_lowest_as_the_best(tmp_path):
+    from lstm_core.best_checkpoint import read_record
+
+    trainer = make_trainer(tmp_path, learning_rate=0.01, validation_every=8, max_steps=48)
     before = trainer.validate(0)["validation_loss"]
     after = trainer.train()["validation_loss"]
     assert after < before - 0.5, (before, after)
     assert trainer.manager.latest_checkpoint is not None
+    validations = read_record(str(tmp_path / "checkpoints"))["validations"]
+    best_step = min(validations, key=lambda v: v[1])[0]
+    assert len(validations) == 6
+    assert tf.train.latest_checkpoint(tmp_path / "checkpoints" / "best").endswith(
+        f"ckpt-{best_step}")
 
 
 def test_resumed_run_equals_uninterrupted_run(tmp_path):
     # 32 batches per epoch: the restart at step 40 falls inside epoch 2, the run ends in epoch 3.
     straight = make_trainer(tmp_path / "straight", max_steps=80)
+    untrained = weights(straight)
     straight.train()
+    # Guards what follows: it would pass trivially if training changed nothing.
+    assert all(not np.allclose(a, b) for a, b in zip(untrained, weights(straight)))
 
     first_half = make_trainer(tmp_path / "resumed", max_steps=40)
     first_half.train()
@@ -85,14 +95,6 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(straight.carried_state.numpy(), second_half.carried_state.numpy(),
                                rtol=1e-5, atol=1e-6)
-
-
-def test_fresh_trainers_differ_from_trained_ones(tmp_path):
-    """Guards the test above: it would pass trivially if training changed nothing."""
-    untouched = make_trainer(tmp_path / "a", max_steps=1)
-    trained = make_trainer(tmp_path / "b", max_steps=5)
-    trained.train()
-    assert any(not np.allclose(a, b) for a, b in zip(weights(untouched), weights(trained)))
 
 
 def train_on_one_and_two_devices(folder, model):
@@ -133,8 +135,9 @@ def test_every_line_printed_while_training_clears_the_progress_bar_first(tmp_pat
     monkeypatch.setattr(sys, "stderr", screen)
     from lstm_core.apps.terminal import TerminalProgress
 
-    make_trainer(tmp_path, max_steps=40, log_frequency=20, validation_every=10).train(
+    metrics = make_trainer(tmp_path, max_steps=40, log_frequency=20, validation_every=10).train(
         TerminalProgress())
+    assert list(metrics) == list(METRICS)  # validated before it logged: still in one order
     text = screen.getvalue()
     lines = [m.start() for m in re.finditer(r"step \d+", text)]
     assert len(lines) >= 6, text  # 2 log lines, 4 validation lines
@@ -151,16 +154,6 @@ def test_a_corpus_of_few_batches_validates_no_more_often_than_it_logs(tmp_path):
     trainer.train(reported)
     validations = re.findall(r"step (\d+) validation", reported.text)
     assert validations == ["20", "40", "60"]
-
-
-def test_the_metrics_come_in_one_order_whichever_was_measured_first(tmp_path):
-    from lstm_core.trainer import METRICS
-
-    logged_first = make_trainer(tmp_path / "a", max_steps=20, log_frequency=5,
-                                validation_every=10).train()
-    validated_first = make_trainer(tmp_path / "b", max_steps=20, log_frequency=20,
-                                   validation_every=10).train()
-    assert list(logged_first) == list(validated_first) == list(METRICS)
 
 
 def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path):
@@ -189,18 +182,6 @@ def test_the_best_checkpoint_is_kept_and_early_stopping_ends_the_run(tmp_path):
     patient.restore()
     patient.train()
     assert int(patient.optimizer.iterations) == 16
-
-
-def test_the_best_checkpoint_is_the_lowest_validation_loss(tmp_path):
-    from lstm_core.best_checkpoint import read_record
-
-    trainer = make_trainer(tmp_path, learning_rate=0.01, validation_every=8, max_steps=48)
-    trainer.train()
-    validations = read_record(str(tmp_path / "checkpoints"))["validations"]
-    best_step = min(validations, key=lambda v: v[1])[0]
-    assert len(validations) == 6
-    assert tf.train.latest_checkpoint(tmp_path / "checkpoints" / "best").endswith(
-        f"ckpt-{best_step}")
 
 
 def test_a_loss_that_is_not_finite_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -277,11 +258,13 @@ def test_a_stop_asked_for_during_a_validation_abandons_it_and_saves_the_step(tmp
 
 
 def test_max_steps_is_the_length_of_the_run_past_the_epochs(tmp_path):
-    trainer = make_trainer(tmp_path, train_length=220, epochs=1, max_steps=12)  # 5 batches a pass
+    trainer = make_trainer(tmp_path, train_length=220, epochs=1, max_steps=12, log_frequency=3,
+                           validation_every=6)  # 5 batches a pass
     assert trainer.train_batches.num_batches == 5 and trainer.total_steps == 12
     steps = []
     callbacks = TrainingCallbacks()
     callbacks.on_step = lambda step, metrics: steps.append(step)
-    trainer.train(callbacks)
+    metrics = trainer.train(callbacks)
     assert steps == list(range(1, 13)) and trainer.current_step == 12
+    assert list(metrics) == list(METRICS)  # logged before it validated: the same order
     assert make_trainer(tmp_path / "epochs", train_length=220, epochs=2).total_steps == 10
