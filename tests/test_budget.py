@@ -54,9 +54,13 @@ def test_a_model_with_attention_and_lookback_is_timed_and_plans_for_its_cost():
               "Velocity_90", "Duration_1.0.8"]
     plain = ModelConfig(len(tokens), units=16)
     assert budget.measured_cost_ratio(plain, "cpu") == 1.0  # nothing to time
-    ratio = budget.measured_cost_ratio(  # a small probe: the tests' time
+    # A narrow probe, for the tests' time, on batches large enough that a pass takes tens of
+    # milliseconds: on a busy machine, a few-millisecond pass is as long as the time slices
+    # that decide which pass is the quickest (at 8 x 32, a busy 2-core machine can time the
+    # attention at 1x).
+    ratio = budget.measured_cost_ratio(
         ModelConfig(len(tokens), attention_length=64, bar_grid=bar_grid(tokens)), "cpu",
-        units=16, batch_size=8, sequence_length=32)
+        units=16, batch_size=32, sequence_length=64)
     assert 1 < ratio < 100
     flops, plan = 5e10, budget.Budget(600, "cpu")
     without = budget.recipe(plan, 300_000, len(tokens), flops)
