@@ -57,6 +57,15 @@ def pytest_configure(config):
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: a test process for each core and one more. A test that waits on a process it
+    started, or on a FIFO or a timeout, leaves its core to the spare one (on 2 cores, the suite
+    took 303 s with 3 test processes, 317 s with 2 and 327 s with 4)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) + 1
+
+
 # The files that take longest, first (measured on 2 cores; files not named follow in their own
 # order). pytest-xdist hands each worker a whole file at a time (`--dist loadscope`), and a long
 # file begun last would leave one core working alone at the end.
