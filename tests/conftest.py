@@ -71,8 +71,7 @@ def pytest_xdist_auto_num_workers(config):
 # file begun last would leave one core working alone at the end.
 SLOWEST_FIRST = ("test_sampler.py", "test_trainer.py", "test_attention.py", "test_cli.py",
                  "test_distributed.py", "test_api_sample.py", "test_lookback.py",
-                 "test_quality_bench.py", "test_fast_paths.py", "test_music_cli.py",
-                 "test_inspect.py")
+                 "test_fast_paths.py", "test_music_cli.py", "test_inspect.py")
 # The files that use the session's models below run on one worker, which trains each model once.
 SHARED_MODELS = {"text_model", "band_model", "jazz_model"}
 SHARING_FILES = {"test_sampler.py", "test_attention.py", "test_api_sample.py", "test_export.py",
