@@ -3,7 +3,7 @@ against PyTorch.
 
     python benchmarks/quality.py                      # tinyshakespeare, 1,200 CPU seconds each
     python benchmarks/quality.py --text FILE --cpu_seconds 300 --jobs 2
-    python benchmarks/quality.py --quick              # the CI smoke test: an 8 KB verse, 20 CPU s each
+    python benchmarks/quality.py --quick              # CI: an 8 KB verse, 20 CPU s each
 
 Four trainers learn the same text, each in a process of its own, for the same budget of CPU
 seconds counted by that process's clock (`time.process_time`: every thread's time, so other jobs
@@ -24,7 +24,9 @@ the same contiguous streams, and validate over the same held-out batches (`lstm_
 layout, mirrored for PyTorch), at the same steps. Each reports its best validation bits per
 character. The table goes to stdout, the curve (bits against CPU seconds) to
 ``OUT/quality.png``, and the last line is one JSON object with every figure. PyTorch, when not
-installed (``pip install -r benchmarks/requirements.txt``), is skipped with a note.
+installed (``pip install -r benchmarks/requirements.txt``), is skipped with a note. The exit
+status is 1 when a trainer fails, never validates, measures a loss that is not a positive number
+or overruns its budget by half (`failed`).
 """
 
 from __future__ import annotations
@@ -318,9 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validation_tokens", type=int, default=262_144,
                         help="tokens of each validation (lstm-core's --validation_tokens)")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke test: 20 CPU seconds each, 4,096 validation tokens; "
-                        "exits 1 when a trainer fails, never validates or overruns its budget "
-                        "by half")
+                        help="a smoke test: 20 CPU seconds each, 4,096 validation tokens")
     parser.add_argument("--only", default=",".join(CONTENDERS),
                         help="the contenders to run, comma-separated")
     parser.add_argument("--jobs", type=int, default=1, help="trainers run at the same time")
@@ -334,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         run_contender(args.contender, args.text, args.out, args.cpu_seconds,
                       args.validation_tokens)
         return 0
+    if args.text is not None and not os.path.isfile(args.text):
+        print(f"--text {args.text}: no such file; give a UTF-8 text file", file=sys.stderr)
+        return 2
+    if args.text is None and not args.quick and not os.path.isfile(TEXT):
+        print(f"{TEXT} is missing (../shared/data is not checked out beside the project); give "
+              "--text FILE", file=sys.stderr)
+        return 2
     out = args.out or tempfile.mkdtemp(prefix="quality-")
     os.makedirs(out, exist_ok=True)
     if args.text is None and args.quick:  # 3 steps an epoch, so every trainer soon validates
@@ -341,9 +348,6 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.text, "w", encoding="utf-8") as f:
             f.write(QUICK_VERSE * 100)
     args.text = args.text or TEXT
-    if not os.path.isfile(args.text):
-        print(f"--text {args.text}: no such file; give a UTF-8 text file", file=sys.stderr)
-        return 2
     contenders = [name for name in CONTENDERS if name in args.only.split(",")]
     notes = []
     if importlib.util.find_spec("torch") is None:
@@ -371,17 +375,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def failed(results: dict, cpu_seconds: float) -> list[str]:
-    """What went wrong, a line per contender: it failed, never validated, or validated past half
-    again its budget (its clock or the budget's stop is broken)."""
+    """What went wrong, a line per contender: it failed, never validated, measured a loss that is
+    not a positive number, or validated out of order or past half again its budget (its clock
+    or the budget's stop is broken)."""
     failures = []
     for contender, result in results.items():
+        seconds = [point[0] for point in result["curve"]] if result else []
         if result is None:
             failures.append(f"{contender}: the trainer failed (its output is above)")
-        elif not result["curve"]:
+        elif not seconds:
             failures.append(f"{contender}: no validation within {cpu_seconds:g} CPU seconds")
-        elif result["curve"][-1][0] > 1.5 * cpu_seconds:
-            failures.append(f"{contender}: validated at {result['curve'][-1][0]:.1f} CPU "
-                            f"seconds, past 1.5 times its budget of {cpu_seconds:g}")
+        elif not all(math.isfinite(bits) and bits > 0 for _, bits in result["curve"]):
+            failures.append(f"{contender}: validation bits {[b for _, b in result['curve']]}")
+        elif seconds != sorted(seconds) or seconds[-1] > 1.5 * cpu_seconds:
+            failures.append(f"{contender}: validated at {seconds} CPU seconds, out of order or "
+                            f"past 1.5 times its budget of {cpu_seconds:g}")
     return failures
 
 

@@ -1,8 +1,8 @@
 """Shared by the tests: the data folder checked out beside the project (``../shared/data``);
-the tiny text, band and jazz models that several test files only read, trained once (those files
-run in one test process); the slowest files first; two logical CPUs in each test process; Ctrl-C
-reaching the commands the tests start; XLA compiling quickly, with one compilation cache for all
-of them."""
+the tiny text, band and jazz models that several test files only read, trained once (with
+`--dist loadscope`, those files run in one test process); the slowest files first; two logical
+CPUs in each test process; Ctrl-C reaching the commands the tests start; XLA compiling quickly,
+with one compilation cache for all of them."""
 
 import atexit
 import os
@@ -59,9 +59,12 @@ def pytest_configure(config):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: a test process for each core and one more. A test that waits on a process it
-    started, or on a FIFO or a timeout, leaves its core to the spare one (on 2 cores, the suite
-    took 303 s with 3 test processes, 317 s with 2 and 327 s with 4)."""
+    """``-n auto``: a test process for each core and one more (unless
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` says). A test that waits on a process it started, or on a
+    FIFO or a timeout, leaves its core to the spare one (on 2 cores, the suite took 303 s with 3
+    test processes, 317 s with 2 and 327 s with 4)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cores or 1) + 1
 
@@ -90,8 +93,9 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadscope` with `SHARING_FILES` as one scope: pytest-xdist's own groups
-    (`--dist loadgroup`) rename tests in a way pytest 9 no longer sees."""
+    """`--dist loadscope`, a scope per file, with `SHARING_FILES` as one scope. (pytest-xdist's
+    own groups, `--dist loadgroup`, rename the tests' ids, which pytest 9 ignores: each test
+    would run on its own.)"""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling

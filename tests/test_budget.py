@@ -55,9 +55,8 @@ def test_a_model_with_attention_and_lookback_is_timed_and_plans_for_its_cost():
     plain = ModelConfig(len(tokens), units=16)
     assert budget.measured_cost_ratio(plain, "cpu") == 1.0  # nothing to time
     # A narrow probe, for the tests' time, on batches large enough that a pass takes tens of
-    # milliseconds: on a busy machine, a few-millisecond pass is as long as the time slices
-    # that decide which pass is the quickest (at 8 x 32, a busy 2-core machine can time the
-    # attention at 1x).
+    # milliseconds: on a busy machine, a pass of a few milliseconds is as long as the time slices
+    # that decide which pass is the quickest, and the attention can time as free.
     ratio = budget.measured_cost_ratio(
         ModelConfig(len(tokens), attention_length=64, bar_grid=bar_grid(tokens)), "cpu",
         units=16, batch_size=32, sequence_length=64)

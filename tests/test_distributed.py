@@ -1,6 +1,7 @@
 """Training on several workers (`MultiWorkerMirroredStrategy` from TF_CONFIG), on localhost: two
 `train.py` processes equal one process with the same global batch, stop together on SIGTERM,
-resume, and leave a model sample.py uses; every bad cluster is one line and exit status 2."""
+resume, and leave a model sample.py uses; every bad cluster is a `UsageError` (which the apps
+turn into one line and exit status 2), and workers that disagree both exit so."""
 
 import json
 import os

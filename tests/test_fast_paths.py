@@ -189,8 +189,7 @@ def test_a_large_step_times_its_slicings_and_keeps_the_faster(tmp_path, monkeypa
     assert len(measured) == 2 and measured[0] == pytest.approx(measured[1], rel=1e-5)
     assert chosen.shards_per_replica == (1 if whole_is_faster else 2)
     assert chosen.fold_embedding == (4 * 6 // chosen.shards_per_replica > 7)
-    if not whole_is_faster:  # else it is the one-slice trainer itself
-        assert_same_steps(make_trainer(tmp_path, "one", shards=1, like=chosen), chosen)
+    assert_same_steps(make_trainer(tmp_path, "one", shards=1, like=chosen), chosen)
     # Below the threshold nothing is timed: one slice per core.
     monkeypatch.setattr(step_module, "MEASURED_SLICING_FLOPS", 1e30)
     assert make_trainer(tmp_path, "small", batch_size=4).shards_per_replica == 2

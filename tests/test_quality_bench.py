@@ -44,7 +44,7 @@ def run(quality, capsys, tmp_path):
 
 
 def test_the_quick_run_reports_every_trainer_and_draws_the_curve(quality, capsys, tmp_path):
-    status, lines, report = run(quality, capsys, tmp_path)
+    status, _, report = run(quality, capsys, tmp_path)
     assert status == 0 and report["cpu_seconds"] == 20.0 and report["failures"] == []
     assert report["text"] == "verse.txt"  # an 8 KB verse: 3 steps an epoch
     assert (tmp_path / "out" / "verse.txt").stat().st_size > 8000
@@ -54,7 +54,7 @@ def test_the_quick_run_reports_every_trainer_and_draws_the_curve(quality, capsys
     else:
         assert quality.asked == LSTM_CORE + TORCH
     assert (tmp_path / "out" / "quality.png").stat().st_size > 0
-    assert (tmp_path / "out" / "text.vocab").exists()  # the ids the PyTorch trainers read
+    assert (tmp_path / "out" / "train.npy").exists()  # the ids the PyTorch trainers read
 
 
 def test_a_trainer_that_fails_never_validates_or_overruns_fails_the_run(quality, capsys,
@@ -65,7 +65,20 @@ def test_a_trainer_that_fails_never_validates_or_overruns_fails_the_run(quality,
     assert [line for line in lines if line.startswith("failed: ")] == [
         "failed: lstm-core default: the trainer failed (its output is above)",
         "failed: lstm-core --cpu_seconds: no validation within 20 CPU seconds"]
-    quality.given = {"lstm-core default": result((3.0, 2.5), (31.0, 2.1))}
-    status, lines, report = run(quality, capsys, tmp_path)
+    quality.given = {"lstm-core default": result((3.0, 2.5), (31.0, 2.1)),
+                     "lstm-core --cpu_seconds": result((3.0, float("nan")))}
+    status, _, report = run(quality, capsys, tmp_path)
     assert status == 1 and report["failures"] == [
-        "lstm-core default: validated at 31.0 CPU seconds, past 1.5 times its budget of 20"]
+        "lstm-core default: validated at [3.0, 31.0] CPU seconds, out of order or past 1.5 "
+        "times its budget of 20",
+        "lstm-core --cpu_seconds: validation bits [nan]"]
+
+
+def test_a_missing_text_is_one_line_and_exit_status_2(quality, capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "TEXT", str(tmp_path / "tinyshakespeare.txt"))
+    assert quality.main(["--out", str(tmp_path / "out")]) == 2  # the default text
+    assert quality.main(["--text", str(tmp_path / "none.txt")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert "tinyshakespeare.txt is missing" in errors[0] and "--text FILE" in errors[0]
+    assert errors[1].startswith("--text ") and "no such file" in errors[1]
+    assert not (tmp_path / "out").exists() and quality.asked == []
