@@ -334,20 +334,20 @@ def main(argv: list[str] | None = None) -> int:
         run_contender(args.contender, args.text, args.out, args.cpu_seconds,
                       args.validation_tokens)
         return 0
-    if args.text is not None and not os.path.isfile(args.text):
-        print(f"--text {args.text}: no such file; give a UTF-8 text file", file=sys.stderr)
-        return 2
-    if args.text is None and not args.quick and not os.path.isfile(TEXT):
-        print(f"{TEXT} is missing (../shared/data is not checked out beside the project); give "
-              "--text FILE", file=sys.stderr)
+    verse = args.text is None and args.quick  # 3 steps an epoch: every trainer soon validates
+    args.text = args.text or (None if verse else TEXT)
+    if not verse and not os.path.isfile(args.text):
+        problem = (f"{TEXT} is missing (../shared/data is not checked out beside the project); "
+                   "give --text FILE" if args.text == TEXT else
+                   f"--text {args.text}: no such file; give a UTF-8 text file")
+        print(problem, file=sys.stderr)
         return 2
     out = args.out or tempfile.mkdtemp(prefix="quality-")
     os.makedirs(out, exist_ok=True)
-    if args.text is None and args.quick:  # 3 steps an epoch, so every trainer soon validates
+    if verse:
         args.text = os.path.join(out, "verse.txt")
         with open(args.text, "w", encoding="utf-8") as f:
             f.write(QUICK_VERSE * 100)
-    args.text = args.text or TEXT
     contenders = [name for name in CONTENDERS if name in args.only.split(",")]
     notes = []
     if importlib.util.find_spec("torch") is None:
@@ -380,10 +380,11 @@ def failed(results: dict, cpu_seconds: float) -> list[str]:
     or the budget's stop is broken)."""
     failures = []
     for contender, result in results.items():
-        seconds = [point[0] for point in result["curve"]] if result else []
         if result is None:
             failures.append(f"{contender}: the trainer failed (its output is above)")
-        elif not seconds:
+            continue
+        seconds = [point[0] for point in result["curve"]]
+        if not seconds:
             failures.append(f"{contender}: no validation within {cpu_seconds:g} CPU seconds")
         elif not all(math.isfinite(bits) and bits > 0 for _, bits in result["curve"]):
             failures.append(f"{contender}: validation bits {[b for _, b in result['curve']]}")

@@ -1,6 +1,6 @@
 """The documents say what is: the flag reference matches the code, the two top pages stay short,
-and no page, help text or docstring narrates the project's history; and, as DEVELOPERS.md says,
-only the apps print."""
+and no page, help text or docstring narrates the project's history; as DEVELOPERS.md says, only
+the apps print; and BUILD.md counts the tests that start a process right."""
 
 import ast
 import dataclasses
@@ -130,3 +130,34 @@ def test_no_class_in_the_library_is_over_200_lines():
                 long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} "
                             f"({node.end_lineno - node.lineno + 1} lines)")
     assert not long, "split these classes along their concerns: " + ", ".join(long)
+
+
+def process_starting_tests() -> list[str]:
+    """The test functions of tests/ that start a Python process (they name `sys.executable`),
+    directly or through a helper of their file."""
+    def starts(node) -> bool:
+        return any(isinstance(n, ast.Attribute) and n.attr == "executable"
+                   and isinstance(n.value, ast.Name) and n.value.id == "sys"
+                   for n in ast.walk(node))
+
+    found = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        helpers = {node.name for node in body if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+                   and not node.name.startswith("test_") and starts(node)}
+        for node in body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                called = {n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+                          for n in ast.walk(node) if isinstance(n, ast.Call)
+                          and isinstance(n.func, (ast.Name, ast.Attribute))}
+                if starts(node) or called & helpers:
+                    found.append(f"{path.name}::{node.name}")
+    return found
+
+
+def test_the_tests_that_start_a_process_are_as_few_as_build_md_says():
+    # Tests run in process (DEVELOPERS.md): a process only where it is what is tested.
+    started = process_starting_tests()
+    said = int(re.search(r"(\d+) test functions\.", (ROOT / "BUILD.md").read_text()).group(1))
+    assert len(started) == said <= 20, "\n".join(started)
+    assert "test_cli.py::test_ctrl_c_saves_a_checkpoint_and_the_same_command_resumes" in started

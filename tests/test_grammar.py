@@ -129,7 +129,6 @@ def test_a_grammar_of_another_vocabulary_is_refused():
 
 def test_equal_grammars_have_equal_digests_and_others_differ():
     """A model's samplers are known by their grammar's digest (`TrainedModel._sampler`)."""
-
     allowed = np.array([[True, False, True], [True, True, False]])
     first = Grammar.previous_token(np.tile(allowed[:1], [3, 1]))
     again = Grammar.previous_token(np.tile(allowed[:1], [3, 1]))
